@@ -404,4 +404,3 @@ func TestDefaultPath(t *testing.T) {
 		})
 	}
 }
-
