@@ -4,6 +4,7 @@
 package deps
 
 import (
+	_ "github.com/creack/pty"
 	_ "github.com/gofrs/flock"
 	_ "github.com/google/uuid"
 	_ "github.com/jackc/pgx/v5/stdlib"
