@@ -25,6 +25,8 @@ import (
 
 	"github.com/gofrs/flock"
 	"github.com/google/uuid"
+
+	"github.com/elmohq/telemetry/internal/atomicfile"
 )
 
 // The keys of config.json that Elmo owns. Every other key is preserved
@@ -145,7 +147,7 @@ func (s *Store) Update(ctx context.Context, fn func(*Settings) error) (Settings,
 	if bytes.Equal(before, after) {
 		return cur, nil
 	}
-	if err := writeAtomic(s.path, after); err != nil {
+	if err := atomicfile.WriteFile(s.path, after, 0o600); err != nil {
 		return Settings{}, err
 	}
 	return cur, nil
@@ -256,38 +258,6 @@ func encode(s Settings) ([]byte, error) {
 		return nil, err
 	}
 	return append(data, '\n'), nil
-}
-
-// writeAtomic replaces path with data: a temporary file with mode 0600 in
-// the same directory, synced, then renamed over path.
-func writeAtomic(path string, data []byte) (err error) {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, ".config-*.json.tmp")
-	if err != nil {
-		return fmt.Errorf("cannot write %s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			_ = tmp.Close()
-			_ = os.Remove(tmp.Name())
-		}
-	}()
-	if err = tmp.Chmod(0o600); err != nil {
-		return fmt.Errorf("cannot write %s: %w", path, err)
-	}
-	if _, err = tmp.Write(data); err != nil {
-		return fmt.Errorf("cannot write %s: %w", path, err)
-	}
-	if err = tmp.Sync(); err != nil {
-		return fmt.Errorf("cannot write %s: %w", path, err)
-	}
-	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("cannot write %s: %w", path, err)
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("cannot replace %s: %w", path, err)
-	}
-	return nil
 }
 
 // SetTelemetryDisabled records the user's explicit choice.

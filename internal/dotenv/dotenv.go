@@ -18,8 +18,9 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
+
+	"github.com/elmohq/telemetry/internal/atomicfile"
 )
 
 // File is a parsed .env file that remembers its exact bytes.
@@ -76,37 +77,12 @@ func ReadFile(path string) (*File, error) {
 
 // WriteFile replaces the file at path with f's bytes atomically, with mode
 // 0600 for a new file (an existing file keeps its mode).
-func WriteFile(path string, f *File) (err error) {
+func WriteFile(path string, f *File) error {
 	mode := os.FileMode(0o600)
 	if fi, err := os.Stat(path); err == nil {
 		mode = fi.Mode().Perm()
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".env-*.tmp")
-	if err != nil {
-		return fmt.Errorf("cannot write %s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			_ = tmp.Close()
-			_ = os.Remove(tmp.Name())
-		}
-	}()
-	if err = tmp.Chmod(mode); err != nil {
-		return fmt.Errorf("cannot write %s: %w", path, err)
-	}
-	if _, err = tmp.Write(f.src); err != nil {
-		return fmt.Errorf("cannot write %s: %w", path, err)
-	}
-	if err = tmp.Sync(); err != nil {
-		return fmt.Errorf("cannot write %s: %w", path, err)
-	}
-	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("cannot write %s: %w", path, err)
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("cannot replace %s: %w", path, err)
-	}
-	return nil
+	return atomicfile.WriteFile(path, f.src, mode)
 }
 
 // Bytes returns the file's contents.
