@@ -1,0 +1,42 @@
+package resource
+
+import (
+	"errors"
+	"runtime/debug"
+)
+
+// buildVersion is the program's release version, set at link time:
+//
+//	go build -ldflags "-X github.com/elmohq/telemetry/resource.buildVersion=1.2.3"
+//
+// When it is empty, the version comes from the build information.
+var buildVersion string
+
+// devVersion is the version of a development build.
+const devVersion = "dev"
+
+// defaultVersion returns the version set at link time, else the main
+// module's version from the build information, else devVersion.
+func defaultVersion() (string, error) {
+	if buildVersion != "" {
+		if !validVersion(buildVersion) {
+			return "", errors.New("resource: the version set at link time (-X github.com/elmohq/telemetry/resource.buildVersion) is not valid: want 1 to 64 letters, digits, '.', '+', '_' or '-', starting with a letter or digit")
+		}
+		return buildVersion, nil
+	}
+	info, ok := debug.ReadBuildInfo()
+	return versionFromBuildInfo(info, ok), nil
+}
+
+// versionFromBuildInfo returns the main module's version, or devVersion
+// for a development build ("(devel)") or when no usable version is known.
+func versionFromBuildInfo(info *debug.BuildInfo, ok bool) string {
+	if !ok || info == nil {
+		return devVersion
+	}
+	v := info.Main.Version
+	if v == "" || v == "(devel)" || !validVersion(v) {
+		return devVersion
+	}
+	return v
+}
