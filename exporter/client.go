@@ -1,0 +1,539 @@
+package exporter
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/posthog/posthog-go"
+)
+
+// Event is one PostHog event in the form the capture API receives it. It
+// round-trips through encoding/json, so undelivered events can be stored and
+// handed back to (*Client).Enqueue later with their UUID, which lets PostHog
+// discard a copy it already has.
+//
+// The transport adds its library properties ($lib, $lib_version and the
+// operating system fields posthog-go sends) when the event is sent; they are
+// not part of Properties.
+type Event struct {
+	// UUID identifies the event; PostHog deduplicates on it.
+	UUID string `json:"uuid"`
+	// Event is the event name.
+	Event string `json:"event"`
+	// DistinctID is the install or deployment the event belongs to.
+	DistinctID string `json:"distinct_id"`
+	// Timestamp is when the event happened, in UTC.
+	Timestamp time.Time `json:"timestamp"`
+	// Properties are the event's properties.
+	Properties map[string]any `json:"properties"`
+}
+
+// Stats counts what happened to the events handed to a Client.
+type Stats struct {
+	// Delivered counts events the server acknowledged with a 2xx status.
+	Delivered uint64
+	// Dropped counts events refused before sending: the queue was full, the
+	// client was shut down, or the event had no distinct ID.
+	Dropped uint64
+	// Rejected counts events the server refused with a status that retrying
+	// cannot fix (a 4xx other than 408, 413 and 429), or that are too large
+	// to send at all. They are not reported as undelivered.
+	Rejected uint64
+	// Undelivered counts events that were neither acknowledged nor rejected
+	// when retries ran out or a flush or shutdown ended; they were passed to
+	// the undelivered hook or returned in an UndeliveredError.
+	Undelivered uint64
+	// Retried counts HTTP requests that were sent again after a network
+	// error, a 5xx, a 408 or a 429.
+	Retried uint64
+}
+
+// ErrClosed is returned by operations on a Client that has been shut down.
+var ErrClosed = errors.New("posthog exporter: client is shut down")
+
+// UndeliveredError reports events that were not acknowledged by the end of a
+// flush or shutdown. Its events have also been passed to the hook set with
+// WithUndelivered, if any: persist them from one place, not both.
+type UndeliveredError struct {
+	// Events are the events that were not acknowledged.
+	Events []Event
+	// Err is why: the context's error, or the last delivery error.
+	Err error
+}
+
+// Error implements error.
+func (e *UndeliveredError) Error() string {
+	if e.Err == nil {
+		return fmt.Sprintf("posthog exporter: %d events not delivered", len(e.Events))
+	}
+	return fmt.Sprintf("posthog exporter: %d events not delivered: %v", len(e.Events), e.Err)
+}
+
+// Unwrap returns Err.
+func (e *UndeliveredError) Unwrap() error { return e.Err }
+
+// Client is the connection to PostHog that the span and metric exporters of
+// a process share. It queues events without blocking and hands them to
+// posthog-go, which batches, compresses and sends them; its HTTP transport
+// retries what can be retried. A Client accounts for every event it
+// accepts: each one is eventually delivered, rejected, dropped with a count,
+// or reported as undelivered.
+//
+// The exporters never shut the Client down: whoever created it calls
+// Shutdown, after the exporters' own Shutdown.
+type Client struct {
+	cfg   config
+	rt    *retryTransport // nil in debug mode
+	debug *debugWriter    // nil unless WithDebug
+
+	// genMu guards gen. Enqueue holds it for reading while it hands an event
+	// to posthog-go; a flush holds it for writing to swap generations, so
+	// no event can enter a generation once it is being closed.
+	genMu sync.RWMutex
+	gen   *generation // nil once shut down
+
+	mu          sync.Mutex
+	pending     map[string]*entry // by UUID, events posthog-go holds
+	undelivered []Event           // failed events not yet reported
+	lastErr     error
+
+	delivered, dropped, rejected, undeliveredN atomic.Uint64
+}
+
+// generation is one posthog-go client. posthog-go can only be flushed by
+// closing it, so a flush closes the current generation and starts the next.
+type generation struct {
+	ph          posthog.Client
+	outstanding int           // events not yet resolved; guarded by Client.mu
+	closing     bool          // guarded by Client.mu
+	drained     chan struct{} // closed when closing and outstanding reaches 0
+}
+
+type entry struct {
+	ev       Event
+	gen      *generation
+	rejected bool       // set by the transport when the server refused it
+	noSpool  bool       // never report as undelivered (newsletter)
+	done     chan error // receives the outcome when not nil
+}
+
+// NewClient returns a Client configured by opts. It needs an API key unless
+// WithDebug is given.
+func NewClient(opts ...Option) (*Client, error) {
+	cfg := newConfig(opts)
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	c := &Client{cfg: cfg, pending: make(map[string]*entry)}
+	if cfg.debug != nil {
+		c.debug = &debugWriter{w: cfg.debug}
+		return c, nil
+	}
+	c.rt = &retryTransport{
+		base:        cfg.transport,
+		maxAttempts: cfg.maxRetries + 1,
+		backoff:     posthog.DefaultBackoff(),
+		rejected:    c.markRejected,
+	}
+	gen, err := c.newGeneration()
+	if err != nil {
+		return nil, err
+	}
+	c.gen = gen
+	return c, nil
+}
+
+// posthogConfig is how the Client configures posthog-go.
+func (c *Client) posthogConfig(gen *generation) posthog.Config {
+	zero := 0
+	return posthog.Config{
+		Endpoint:  c.cfg.host,
+		Transport: c.rt,
+		Logger:    slogLogger{c.cfg.logger},
+		Callback:  callback{c, gen},
+		BatchSize: c.cfg.batchSize,
+		Interval:  c.cfg.flushInterval,
+		// The Client bounds memory itself (see Enqueue); posthog-go's queue
+		// is only as large so that it never refuses what the Client took.
+		MaxQueueSize: c.cfg.queueSize,
+		Compression:  posthog.CompressionGzip,
+		// GeoIP stays on: the public page says the IP address is used for
+		// approximate location. $is_server is never sent: the CLI is not a
+		// server.
+		DisableGeoIP: posthog.Ptr(false),
+		IsServer:     posthog.Ptr(false),
+		// Retries live in retryTransport, not in posthog-go: posthog-go
+		// abandons a batch that is waiting to retry as soon as Close begins,
+		// which is exactly when the CLI sends everything, and its failure
+		// callback does not say which status the server gave. The transport
+		// retries within the request's context, which posthog-go cancels
+		// when a close runs out of time.
+		MaxRetries:         &zero,
+		RetryAfter:         func(int) time.Duration { return 0 },
+		BatchUploadTimeout: c.cfg.uploadTimeout,
+		// Never wait in the batching loop for a free upload slot.
+		BatchSubmitTimeout: -1,
+	}
+}
+
+func (c *Client) newGeneration() (*generation, error) {
+	gen := &generation{drained: make(chan struct{})}
+	ph, err := posthog.NewWithConfig(c.cfg.apiKey, c.posthogConfig(gen))
+	if err != nil {
+		return nil, fmt.Errorf("posthog exporter: configuring posthog-go: %w", err)
+	}
+	gen.ph = ph
+	return gen, nil
+}
+
+// Enqueue queues events for delivery and returns without waiting on the
+// network. Events keep their UUID, so events reported undelivered earlier
+// can be sent again. An event whose UUID is already waiting for
+// acknowledgement is skipped. Events that cannot be queued, because the
+// queue is full, the event has no name or distinct ID, or the Client is shut
+// down, are dropped and counted in Stats.
+func (c *Client) Enqueue(events ...Event) {
+	for _, ev := range events {
+		_ = c.enqueue(ev, nil, false)
+	}
+}
+
+func (c *Client) enqueue(ev Event, done chan error, noSpool bool) error {
+	if ev.Event == "" || ev.DistinctID == "" || ev.UUID == "" {
+		c.dropped.Add(1)
+		return errors.New("posthog exporter: event needs a name, a distinct ID and a UUID")
+	}
+	ev.Timestamp = ev.Timestamp.UTC()
+	if c.debug != nil {
+		return c.debug.write(ev)
+	}
+
+	c.genMu.RLock()
+	defer c.genMu.RUnlock()
+	gen := c.gen
+	if gen == nil {
+		c.dropped.Add(1)
+		return ErrClosed
+	}
+
+	c.mu.Lock()
+	if _, dup := c.pending[ev.UUID]; dup {
+		c.mu.Unlock()
+		return nil
+	}
+	if len(c.pending)+len(c.undelivered) >= c.cfg.queueSize {
+		c.mu.Unlock()
+		c.dropped.Add(1)
+		return errors.New("posthog exporter: queue is full")
+	}
+	e := &entry{ev: ev, gen: gen, done: done, noSpool: noSpool}
+	c.pending[ev.UUID] = e
+	gen.outstanding++
+	c.mu.Unlock()
+
+	if err := gen.ph.Enqueue(toCapture(ev)); err != nil {
+		// posthog-go calls no callback for an event it refuses here.
+		c.mu.Lock()
+		if c.pending[ev.UUID] == e {
+			c.resolveLocked(e, err)
+		}
+		c.mu.Unlock()
+		c.dropped.Add(1)
+		return fmt.Errorf("posthog exporter: queueing event: %w", err)
+	}
+	return nil
+}
+
+// toCapture converts an Event to the posthog-go message that produces it.
+func toCapture(ev Event) posthog.Capture {
+	return posthog.Capture{
+		Uuid:       ev.UUID,
+		DistinctId: ev.DistinctID,
+		Event:      ev.Event,
+		Timestamp:  ev.Timestamp,
+		Properties: posthog.Properties(ev.Properties),
+	}
+}
+
+// resolveLocked removes e from the pending set and reports outcome to
+// whoever waits for e, before a flush waiting for e's generation can see it
+// resolved. c.mu must be held.
+func (c *Client) resolveLocked(e *entry, outcome error) {
+	if e.done != nil {
+		e.done <- outcome // buffered, and each entry is resolved once
+	}
+	delete(c.pending, e.ev.UUID)
+	e.gen.outstanding--
+	if e.gen.closing && e.gen.outstanding == 0 {
+		close(e.gen.drained)
+	}
+}
+
+// markRejected is called by the transport, before posthog-go reports the
+// failure, with the UUIDs of a batch the server refused for good.
+func (c *Client) markRejected(uuids []string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, id := range uuids {
+		if e, ok := c.pending[id]; ok {
+			e.rejected = true
+		}
+	}
+}
+
+// callback receives the per-event outcomes of one generation.
+type callback struct {
+	c   *Client
+	gen *generation
+}
+
+func (cb callback) Success(m posthog.APIMessage) {
+	c := cb.c
+	c.mu.Lock()
+	if e := c.pendingFor(m, cb.gen); e != nil {
+		c.resolveLocked(e, nil)
+		c.delivered.Add(1)
+	}
+	c.mu.Unlock()
+}
+
+func (cb callback) Failure(m posthog.APIMessage, err error) {
+	c := cb.c
+	c.mu.Lock()
+	e := c.pendingFor(m, cb.gen)
+	if e == nil {
+		c.mu.Unlock()
+		return
+	}
+	defer c.mu.Unlock()
+	switch {
+	case e.rejected || errors.Is(err, posthog.ErrMessageTooBig):
+		c.rejected.Add(1)
+		err = fmt.Errorf("posthog exporter: server refused the event: %w", err)
+	case e.noSpool:
+		c.undeliveredN.Add(1)
+	default:
+		c.undeliveredN.Add(1)
+		c.undelivered = append(c.undelivered, e.ev)
+		c.lastErr = err
+	}
+	c.resolveLocked(e, err)
+}
+
+// pendingFor finds the entry posthog-go reports on. An event that is no
+// longer pending in gen, because a flush gave up on it, is ignored even if
+// its UUID was queued again since. c.mu must be held.
+func (c *Client) pendingFor(m posthog.APIMessage, gen *generation) *entry {
+	var id string
+	switch v := m.(type) {
+	case posthog.CaptureInApi:
+		id = v.Uuid
+	case *posthog.CaptureInApi:
+		id = v.Uuid
+	default:
+		return nil
+	}
+	if e := c.pending[id]; e != nil && e.gen == gen {
+		return e
+	}
+	return nil
+}
+
+// Flush sends every event queued so far and waits until each one is
+// acknowledged, rejected or has failed for good, or until ctx ends. Events
+// that failed, including those not acknowledged when ctx ended, are passed
+// to the undelivered hook and returned in an *UndeliveredError.
+func (c *Client) Flush(ctx context.Context) error {
+	if c.debug != nil {
+		return nil
+	}
+	c.genMu.Lock()
+	old := c.gen
+	if old == nil {
+		c.genMu.Unlock()
+		return ErrClosed
+	}
+	next, err := c.newGeneration()
+	if err != nil {
+		c.genMu.Unlock()
+		return err
+	}
+	c.gen = next
+	c.genMu.Unlock()
+	return c.drain(ctx, old)
+}
+
+// Shutdown stops accepting events, sends what is queued and waits as Flush
+// does. It returns by the time ctx ends, having cancelled requests still in
+// flight; events not acknowledged by then are passed to the undelivered hook
+// and returned in an *UndeliveredError. Calls after the first return
+// ErrClosed.
+func (c *Client) Shutdown(ctx context.Context) error {
+	if c.debug != nil {
+		return nil
+	}
+	c.genMu.Lock()
+	old := c.gen
+	c.gen = nil
+	c.genMu.Unlock()
+	if old == nil {
+		return ErrClosed
+	}
+	err := c.drain(ctx, old)
+	if t, ok := c.rt.base.(interface{ CloseIdleConnections() }); ok {
+		t.CloseIdleConnections()
+	}
+	return err
+}
+
+// drain closes gen and waits for its events, or for ctx to end. No event
+// enters gen any more.
+func (c *Client) drain(ctx context.Context, gen *generation) error {
+	c.mu.Lock()
+	gen.closing = true
+	if gen.outstanding == 0 {
+		close(gen.drained)
+	}
+	c.mu.Unlock()
+
+	// Close the posthog-go client with a context that ends either with ctx
+	// or as soon as every event is accounted for: posthog-go polls for idle
+	// uploads every 100 ms, and nothing is left to wait for. Cancelling it
+	// also cancels requests still in flight.
+	closeCtx, cancel := context.WithCancel(ctx)
+	stop := make(chan struct{})
+	watcher := make(chan struct{})
+	go func() {
+		defer close(watcher)
+		select {
+		case <-gen.drained:
+			cancel()
+		case <-stop:
+		}
+	}()
+	_ = gen.ph.CloseWithContext(closeCtx)
+	close(stop)
+	<-watcher
+	cancel()
+
+	var ctxErr error
+	select {
+	case <-gen.drained:
+	default:
+		// CloseWithContext returned before every outcome was in, which
+		// happens only when ctx ended.
+		select {
+		case <-gen.drained:
+		case <-ctx.Done():
+			ctxErr = ctx.Err()
+		}
+	}
+
+	// Whatever posthog-go still holds was cut off by the deadline: take it
+	// now, and ignore the failure callbacks that may still come.
+	c.mu.Lock()
+	var lost []*entry
+	for _, e := range c.pending {
+		if e.gen == gen {
+			lost = append(lost, e)
+		}
+	}
+	for _, e := range lost {
+		c.resolveLocked(e, fmt.Errorf("posthog exporter: not acknowledged in time: %w", ctx.Err()))
+		c.undeliveredN.Add(1)
+		if !e.noSpool {
+			c.undelivered = append(c.undelivered, e.ev)
+		}
+	}
+	failed := c.undelivered
+	c.undelivered = nil
+	lastErr := c.lastErr
+	c.lastErr = nil
+	c.mu.Unlock()
+
+	if len(failed) == 0 {
+		if ctxErr != nil {
+			return fmt.Errorf("posthog exporter: flush: %w", ctxErr)
+		}
+		return nil
+	}
+	if c.cfg.undelivered != nil {
+		c.cfg.undelivered(failed)
+	}
+	if err := ctx.Err(); err != nil {
+		// The deadline is why, even if the cancelled requests reported first.
+		lastErr = err
+	}
+	return &UndeliveredError{Events: failed, Err: lastErr}
+}
+
+// Stats returns the Client's counters.
+func (c *Client) Stats() Stats {
+	s := Stats{
+		Delivered:   c.delivered.Load(),
+		Dropped:     c.dropped.Load(),
+		Rejected:    c.rejected.Load(),
+		Undelivered: c.undeliveredN.Load(),
+	}
+	if c.rt != nil {
+		s.Retried = c.rt.retried.Load()
+	}
+	return s
+}
+
+// debugWriter writes each event as one JSON line, exactly as posthog-go
+// would put it in a batch.
+type debugWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (d *debugWriter) write(ev Event) error {
+	b, err := json.Marshal(wireForm(ev))
+	if err != nil {
+		return fmt.Errorf("posthog exporter: encoding event %q: %w", ev.Event, err)
+	}
+	b = append(b, '\n')
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	_, err = d.w.Write(b)
+	return err
+}
+
+// wireForm is the message posthog-go builds from ev with the Client's
+// configuration: GeoIP on, not a server, no request context.
+func wireForm(ev Event) posthog.APIMessage {
+	m := toCapture(ev)
+	props := posthog.NewProperties()
+	for k, v := range ev.Properties {
+		props[k] = v
+	}
+	m.Properties = props
+	return m.APIfy()
+}
+
+// slogLogger adapts a *slog.Logger to posthog.Logger.
+type slogLogger struct{ l *slog.Logger }
+
+func (s slogLogger) log(level slog.Level, format string, args []any) {
+	ctx := context.Background()
+	if s.l.Enabled(ctx, level) {
+		s.l.Log(ctx, level, "posthog-go: "+fmt.Sprintf(format, args...))
+	}
+}
+
+func (s slogLogger) Debugf(format string, args ...any) { s.log(slog.LevelDebug, format, args) }
+func (s slogLogger) Logf(format string, args ...any)   { s.log(slog.LevelInfo, format, args) }
+func (s slogLogger) Warnf(format string, args ...any)  { s.log(slog.LevelWarn, format, args) }
+func (s slogLogger) Errorf(format string, args ...any) { s.log(slog.LevelError, format, args) }
+
+// Ensure the HTTP transport is usable as one.
+var _ http.RoundTripper = (*retryTransport)(nil)

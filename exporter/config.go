@@ -1,0 +1,160 @@
+package exporter
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// DefaultHost is the PostHog capture host used when WithHost is not given.
+const DefaultHost = "https://us.i.posthog.com"
+
+const (
+	defaultBatchSize     = 100
+	defaultFlushInterval = 5 * time.Second
+	defaultQueueSize     = 2048
+	defaultMaxRetries    = 4
+	defaultUploadTimeout = time.Minute
+)
+
+type config struct {
+	host          string
+	apiKey        string
+	batchSize     int
+	flushInterval time.Duration
+	queueSize     int
+	maxRetries    int
+	uploadTimeout time.Duration
+	transport     http.RoundTripper
+	undelivered   func([]Event)
+	debug         io.Writer
+	logger        *slog.Logger
+}
+
+// Option configures a Client.
+type Option interface {
+	apply(*config)
+}
+
+type optionFunc func(*config)
+
+func (f optionFunc) apply(c *config) { f(c) }
+
+// WithHost sets the PostHog host events are sent to, such as
+// https://eu.i.posthog.com. The default is DefaultHost.
+func WithHost(host string) Option {
+	return optionFunc(func(c *config) { c.host = host })
+}
+
+// WithAPIKey sets the PostHog project API key. It is required unless
+// WithDebug is given.
+func WithAPIKey(key string) Option {
+	return optionFunc(func(c *config) { c.apiKey = key })
+}
+
+// WithBatchSize sets how many events are sent in one request at most. The
+// default is 100. Batches are also split to stay under the capture API's
+// size limit.
+func WithBatchSize(n int) Option {
+	return optionFunc(func(c *config) { c.batchSize = n })
+}
+
+// WithFlushInterval sets how long queued events may wait for a batch to
+// fill before they are sent anyway. The default is 5 seconds.
+func WithFlushInterval(d time.Duration) Option {
+	return optionFunc(func(c *config) { c.flushInterval = d })
+}
+
+// WithQueueSize bounds how many events the Client holds in memory, queued,
+// in flight or failed and not yet reported. Events that arrive when it is
+// full are dropped and counted. The default is 2048.
+func WithQueueSize(n int) Option {
+	return optionFunc(func(c *config) { c.queueSize = n })
+}
+
+// WithMaxRetries sets how many times a request is sent again after a
+// network error, a 5xx, a 408 or a 429, within the limits of the flush or
+// shutdown context. It must be between 0 and 9; the default is 4.
+func WithMaxRetries(n int) Option {
+	return optionFunc(func(c *config) { c.maxRetries = n })
+}
+
+// WithTransport sets the HTTP transport requests go through. The default is
+// a clone of http.DefaultTransport. Retries are added on top of it.
+func WithTransport(rt http.RoundTripper) Option {
+	return optionFunc(func(c *config) { c.transport = rt })
+}
+
+// WithUndelivered sets a function that receives, at the end of each flush
+// and at shutdown, the events that could not be delivered and may succeed
+// later: retries ran out, or the flush or shutdown context ended first. It
+// is called from the goroutine that called Flush or Shutdown. Events the
+// server refused for good are not passed to it.
+func WithUndelivered(f func([]Event)) Option {
+	return optionFunc(func(c *config) { c.undelivered = f })
+}
+
+// WithDebug makes the Client write each event to w as one line of JSON,
+// exactly as it would be sent, and send nothing.
+func WithDebug(w io.Writer) Option {
+	return optionFunc(func(c *config) { c.debug = w })
+}
+
+// WithLogger sets where the Client and posthog-go log transport problems.
+// The default discards them: telemetry must not clutter a user's terminal.
+func WithLogger(l *slog.Logger) Option {
+	return optionFunc(func(c *config) { c.logger = l })
+}
+
+func newConfig(opts []Option) config {
+	c := config{
+		host:          DefaultHost,
+		batchSize:     defaultBatchSize,
+		flushInterval: defaultFlushInterval,
+		queueSize:     defaultQueueSize,
+		maxRetries:    defaultMaxRetries,
+		uploadTimeout: defaultUploadTimeout,
+	}
+	for _, o := range opts {
+		o.apply(&c)
+	}
+	c.host = strings.TrimRight(c.host, "/")
+	if c.logger == nil {
+		c.logger = slog.New(slog.DiscardHandler)
+	}
+	if c.transport == nil {
+		c.transport = http.DefaultTransport.(*http.Transport).Clone()
+	}
+	return c
+}
+
+func (c config) validate() error {
+	var errs []error
+	if c.debug == nil && c.apiKey == "" {
+		errs = append(errs, errors.New("an API key is required (WithAPIKey) unless debug output is on"))
+	}
+	if u, err := url.Parse(c.host); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs = append(errs, fmt.Errorf("host %q is not an http or https URL", c.host))
+	}
+	if c.batchSize < 1 {
+		errs = append(errs, fmt.Errorf("batch size %d is not positive", c.batchSize))
+	}
+	if c.flushInterval <= 0 {
+		errs = append(errs, fmt.Errorf("flush interval %v is not positive", c.flushInterval))
+	}
+	if c.queueSize < 1 {
+		errs = append(errs, fmt.Errorf("queue size %d is not positive", c.queueSize))
+	}
+	if c.maxRetries < 0 || c.maxRetries > 9 {
+		errs = append(errs, fmt.Errorf("max retries %d is outside 0 to 9", c.maxRetries))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("posthog exporter: %w", err)
+	}
+	return nil
+}

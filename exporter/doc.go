@@ -1,0 +1,32 @@
+// Package exporter sends Elmo's spans and metrics to PostHog as events.
+//
+// A process creates one Client, which owns the connection to PostHog, and
+// hands it to a SpanExporter and a MetricExporter:
+//
+//	client, err := exporter.NewClient(exporter.WithAPIKey(key))
+//	spans, err := exporter.NewSpanExporter(client)
+//	metrics, err := exporter.NewMetricExporter(client)
+//	...
+//	// at exit: shut the providers down (which flushes the exporters), then
+//	err = client.Shutdown(ctx)
+//
+// Exporting never waits on the network: events are queued, batched and sent
+// by posthog-go in the background, gzip-compressed, and retried after
+// network errors, 5xx, 408 and 429 with exponential backoff that honours
+// Retry-After. Other 4xx answers are not retried. The exporters' Shutdown
+// flushes the Client but leaves it running, since the other exporter may
+// still use it; whoever created the Client shuts it down last.
+//
+// Every event handed to a Client is accounted for: acknowledged by the
+// server, refused by it for good, dropped before sending with a count (full
+// queue, no distinct ID), or reported as undelivered. Client.Flush and
+// Client.Shutdown return once every event is accounted for or their context
+// ends; undelivered events go to the hook set with WithUndelivered, so the
+// caller can keep them and send them again later with Client.Enqueue.
+// Because every event's UUID is derived from what it describes, such a
+// second delivery never counts twice.
+//
+// WithDebug writes each event as one JSON line, exactly as it would be
+// sent, and sends nothing. Noop is the exporter for when telemetry is off.
+// NewsletterSignup sends the one event that may go out with telemetry off.
+package exporter

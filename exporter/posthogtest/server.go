@@ -1,0 +1,401 @@
+package posthogtest
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// DefaultMaxBodySize is the largest request body, in bytes, that a Server
+// accepts before it answers 413 Request Entity Too Large. It applies both to
+// the body as received and to the body after gzip decompression, and matches
+// the 500 kB batch limit that PostHog clients split their batches under.
+const DefaultMaxBodySize = 500 * 1024
+
+// Event is one event accepted by a Server, decoded from the batch it arrived
+// in.
+type Event struct {
+	// UUID is the event's uuid field.
+	UUID string `json:"uuid"`
+	// Event is the event name.
+	Event string `json:"event"`
+	// DistinctID is the distinct_id field.
+	DistinctID string `json:"distinct_id"`
+	// Timestamp is the event's timestamp field.
+	Timestamp time.Time `json:"timestamp"`
+	// Properties holds the decoded properties object.
+	Properties map[string]any `json:"properties"`
+	// Raw is the event exactly as it appeared in the batch.
+	Raw json.RawMessage `json:"-"`
+}
+
+// Request describes one HTTP request the Server received, whatever the
+// answer.
+type Request struct {
+	// Time is when the request arrived.
+	Time time.Time
+	// Method and Path are the request method and URL path.
+	Method, Path string
+	// Query is the raw query string.
+	Query string
+	// Header holds the request headers.
+	Header http.Header
+	// BodySize is the size of the body as received, before decompression.
+	BodySize int
+	// Gzip reports whether the body was gzip-compressed.
+	Gzip bool
+	// Body is the body after decompression, when the Server read it.
+	Body []byte
+	// Status is the HTTP status the Server answered with; 0 when the request
+	// hung or its connection was closed.
+	Status int
+}
+
+type responseKind int
+
+const (
+	kindAccept responseKind = iota
+	kindStatus
+	kindHang
+	kindClose
+)
+
+// Response is one scripted answer. Build it with Accept, Respond,
+// RespondRetryAfter, Hang or CloseConnection.
+type Response struct {
+	kind       responseKind
+	status     int
+	retryAfter string
+}
+
+// Accept validates the batch like the capture API and records its events.
+// It is the default answer.
+func Accept() Response { return Response{kind: kindAccept} }
+
+// Respond answers with status without looking at the body. A 2xx status
+// answers success without recording any event.
+func Respond(status int) Response { return Response{kind: kindStatus, status: status} }
+
+// RespondRetryAfter answers with status and a Retry-After header of d,
+// rounded up to whole seconds.
+func RespondRetryAfter(status int, d time.Duration) Response {
+	secs := int((d + time.Second - 1) / time.Second)
+	return Response{kind: kindStatus, status: status, retryAfter: fmt.Sprint(secs)}
+}
+
+// Hang never answers: the request stays open until the client gives up or
+// the Server is closed.
+func Hang() Response { return Response{kind: kindHang} }
+
+// CloseConnection closes the connection without writing a response.
+func CloseConnection() Response { return Response{kind: kindClose} }
+
+// Option configures a Server.
+type Option func(*config)
+
+type config struct {
+	maxBody int
+	apiKey  string
+}
+
+// WithMaxBodySize sets the request body limit in bytes; see
+// DefaultMaxBodySize.
+func WithMaxBodySize(n int) Option { return func(c *config) { c.maxBody = n } }
+
+// WithAPIKey makes the Server reject, with 401, batches whose api_key is not
+// key. Without it any non-empty api_key is accepted.
+func WithAPIKey(key string) Option { return func(c *config) { c.apiKey = key } }
+
+// Server is a PostHog-compatible capture server listening on 127.0.0.1. It
+// serves the legacy batch endpoint, /batch/, and records every request and
+// every accepted event.
+type Server struct {
+	// URL is the base URL of the server, of the form http://127.0.0.1:port,
+	// suitable as a PostHog host.
+	URL string
+
+	cfg     config
+	srv     *httptest.Server
+	closing chan struct{}
+	once    sync.Once
+
+	mu       sync.Mutex
+	script   []Response
+	def      Response
+	requests []Request
+	events   []Event
+	changed  chan struct{} // closed and replaced whenever events change
+}
+
+// NewServer starts and returns a Server. The caller must call Close when
+// finished with it.
+func NewServer(opts ...Option) *Server {
+	cfg := config{maxBody: DefaultMaxBodySize}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	s := &Server{
+		cfg:     cfg,
+		closing: make(chan struct{}),
+		def:     Accept(),
+		changed: make(chan struct{}),
+	}
+	s.srv = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
+	s.URL = s.srv.URL
+	return s
+}
+
+// Close releases requests that hang, closes every connection and shuts the
+// Server down. It blocks until all handlers have returned.
+func (s *Server) Close() {
+	s.once.Do(func() {
+		close(s.closing)
+		s.srv.CloseClientConnections()
+		s.srv.Close()
+	})
+}
+
+// Script queues answers for the next requests, one per request, in order.
+// Once the queue is empty the default answer applies.
+func (s *Server) Script(rs ...Response) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.script = append(s.script, rs...)
+}
+
+// SetDefault sets the answer used when no scripted answer is queued.
+func (s *Server) SetDefault(r Response) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.def = r
+}
+
+// Requests returns a copy of every request received so far, in arrival
+// order.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Request(nil), s.requests...)
+}
+
+// Events returns a copy of every event accepted so far, in arrival order.
+func (s *Server) Events() []Event {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Event(nil), s.events...)
+}
+
+// WaitForEvents blocks until at least n events have been accepted, and
+// returns them all, or returns ctx's error with the events seen so far.
+func (s *Server) WaitForEvents(ctx context.Context, n int) ([]Event, error) {
+	for {
+		s.mu.Lock()
+		if len(s.events) >= n {
+			evs := append([]Event(nil), s.events...)
+			s.mu.Unlock()
+			return evs, nil
+		}
+		changed := s.changed
+		s.mu.Unlock()
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			evs := s.Events()
+			return evs, fmt.Errorf("posthogtest: %d of %d events arrived: %w", len(evs), n, ctx.Err())
+		}
+	}
+}
+
+// WaitForRequests blocks until at least n requests have been received, and
+// returns them all, or returns ctx's error with the requests seen so far.
+func (s *Server) WaitForRequests(ctx context.Context, n int) ([]Request, error) {
+	for {
+		s.mu.Lock()
+		if len(s.requests) >= n {
+			rs := append([]Request(nil), s.requests...)
+			s.mu.Unlock()
+			return rs, nil
+		}
+		changed := s.changed
+		s.mu.Unlock()
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			rs := s.Requests()
+			return rs, fmt.Errorf("posthogtest: %d of %d requests arrived: %w", len(rs), n, ctx.Err())
+		}
+	}
+}
+
+// record appends a request and, if accepted, its events, and wakes waiters.
+func (s *Server) record(r Request, evs []Event) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.requests = append(s.requests, r)
+	s.events = append(s.events, evs...)
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
+
+func (s *Server) next() Response {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.script) > 0 {
+		r := s.script[0]
+		s.script = s.script[1:]
+		return r
+	}
+	return s.def
+}
+
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	rec := Request{
+		Time:   time.Now(),
+		Method: r.Method,
+		Path:   r.URL.Path,
+		Query:  r.URL.RawQuery,
+		Header: r.Header.Clone(),
+	}
+	if r.Method != http.MethodPost || (r.URL.Path != "/batch/" && r.URL.Path != "/batch") {
+		rec.Status = http.StatusNotFound
+		s.record(rec, nil)
+		http.NotFound(w, r)
+		return
+	}
+
+	raw, err := io.ReadAll(io.LimitReader(r.Body, int64(s.cfg.maxBody)+1))
+	rec.BodySize = len(raw)
+	rec.Gzip = r.Header.Get("Content-Encoding") == "gzip" ||
+		strings.HasPrefix(r.URL.Query().Get("compression"), "gzip")
+
+	resp := s.next()
+	switch resp.kind {
+	case kindHang:
+		s.record(rec, nil)
+		select {
+		case <-r.Context().Done():
+		case <-s.closing:
+		}
+		return
+	case kindClose:
+		s.record(rec, nil)
+		if hj, ok := w.(http.Hijacker); ok {
+			if conn, _, err := hj.Hijack(); err == nil {
+				_ = conn.Close()
+				return
+			}
+		}
+		panic(http.ErrAbortHandler)
+	case kindStatus:
+		rec.Status = resp.status
+		s.record(rec, nil)
+		if resp.retryAfter != "" {
+			w.Header().Set("Retry-After", resp.retryAfter)
+		}
+		w.WriteHeader(resp.status)
+		return
+	}
+
+	status, body, evs := s.accept(raw, err, rec.Gzip)
+	rec.Status = status
+	rec.Body = body
+	s.record(rec, evs)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	if status == http.StatusOK {
+		_, _ = io.WriteString(w, `{"status":"Ok"}`)
+	}
+}
+
+// accept validates one batch the way the capture API does: a whole batch is
+// accepted or refused.
+func (s *Server) accept(raw []byte, readErr error, gz bool) (int, []byte, []Event) {
+	if readErr != nil {
+		return http.StatusBadRequest, nil, nil
+	}
+	if len(raw) > s.cfg.maxBody {
+		return http.StatusRequestEntityTooLarge, nil, nil
+	}
+	body := raw
+	if gz {
+		zr, err := gzip.NewReader(bytes.NewReader(raw))
+		if err != nil {
+			return http.StatusBadRequest, nil, nil
+		}
+		body, err = io.ReadAll(io.LimitReader(zr, int64(s.cfg.maxBody)+1))
+		if err != nil {
+			return http.StatusBadRequest, nil, nil
+		}
+		if len(body) > s.cfg.maxBody {
+			return http.StatusRequestEntityTooLarge, nil, nil
+		}
+	}
+
+	var b struct {
+		APIKey string            `json:"api_key"`
+		Batch  []json.RawMessage `json:"batch"`
+	}
+	if err := json.Unmarshal(body, &b); err != nil {
+		return http.StatusBadRequest, body, nil
+	}
+	if b.APIKey == "" || (s.cfg.apiKey != "" && b.APIKey != s.cfg.apiKey) {
+		return http.StatusUnauthorized, body, nil
+	}
+	evs := make([]Event, 0, len(b.Batch))
+	for _, m := range b.Batch {
+		ev, err := decodeEvent(m)
+		if err != nil {
+			return http.StatusBadRequest, body, nil
+		}
+		evs = append(evs, ev)
+	}
+	return http.StatusOK, body, evs
+}
+
+func decodeEvent(m json.RawMessage) (Event, error) {
+	var w struct {
+		UUID       string         `json:"uuid"`
+		Event      string         `json:"event"`
+		DistinctID any            `json:"distinct_id"`
+		Timestamp  string         `json:"timestamp"`
+		Properties map[string]any `json:"properties"`
+	}
+	if err := json.Unmarshal(m, &w); err != nil {
+		return Event{}, err
+	}
+	id, _ := w.DistinctID.(string)
+	switch {
+	case w.Event == "":
+		return Event{}, errors.New("event is empty")
+	case id == "":
+		return Event{}, errors.New("distinct_id is empty or not a string")
+	case uuid.Validate(w.UUID) != nil:
+		return Event{}, fmt.Errorf("uuid %q is not valid", w.UUID)
+	}
+	ts, err := time.Parse(time.RFC3339Nano, w.Timestamp)
+	if err != nil {
+		return Event{}, fmt.Errorf("timestamp %q is not RFC 3339: %w", w.Timestamp, err)
+	}
+	if _, off := ts.Zone(); off != 0 || !strings.HasSuffix(w.Timestamp, "Z") {
+		return Event{}, fmt.Errorf("timestamp %q is not UTC", w.Timestamp)
+	}
+	return Event{
+		UUID:       w.UUID,
+		Event:      w.Event,
+		DistinctID: id,
+		Timestamp:  ts,
+		Properties: w.Properties,
+		Raw:        append(json.RawMessage(nil), m...),
+	}, nil
+}

@@ -1,0 +1,159 @@
+package posthogtest_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/elmohq/telemetry/exporter/posthogtest"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+const validEvent = `{"uuid":"0b6b8f3e-5d1c-4c1e-9a52-1f0f4b0b6f11","event":"e","distinct_id":"d",` +
+	`"timestamp":"2025-01-02T03:04:05.123Z","properties":{"a":1}}`
+
+func post(t *testing.T, url, body string, gz bool) int {
+	t.Helper()
+	var b bytes.Buffer
+	if gz {
+		zw := gzip.NewWriter(&b)
+		zw.Write([]byte(body))
+		zw.Close()
+	} else {
+		b.WriteString(body)
+	}
+	req, err := http.NewRequest(http.MethodPost, url, &b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gz {
+		req.Header.Set("Content-Encoding", "gzip")
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	return res.StatusCode
+}
+
+func TestValidation(t *testing.T) {
+	tests := []struct {
+		name  string
+		body  string
+		gz    bool
+		query string
+		want  int
+	}{
+		{"valid", `{"api_key":"k","batch":[` + validEvent + `]}`, false, "", 200},
+		{"valid gzip", `{"api_key":"k","batch":[` + validEvent + `]}`, true, "", 200},
+		{"missing api key", `{"batch":[` + validEvent + `]}`, false, "", 401},
+		{"empty event", `{"api_key":"k","batch":[` + strings.Replace(validEvent, `"event":"e"`, `"event":""`, 1) + `]}`, false, "", 400},
+		{"empty distinct_id", `{"api_key":"k","batch":[` + strings.Replace(validEvent, `"distinct_id":"d"`, `"distinct_id":""`, 1) + `]}`, false, "", 400},
+		{"bad uuid", `{"api_key":"k","batch":[` + strings.Replace(validEvent, `0b6b8f3e-`, `zz`, 1) + `]}`, false, "", 400},
+		{"non-UTC timestamp", `{"api_key":"k","batch":[` + strings.Replace(validEvent, `.123Z`, `.123+02:00`, 1) + `]}`, false, "", 400},
+		{"not RFC 3339", `{"api_key":"k","batch":[` + strings.Replace(validEvent, `2025-01-02T03:04:05.123Z`, `yesterday`, 1) + `]}`, false, "", 400},
+		{"not JSON", `{`, false, "", 400},
+		{"too large", `{"api_key":"k","batch":[` + validEvent + `],"pad":"` + strings.Repeat("x", posthogtest.DefaultMaxBodySize) + `"}`, false, "", 413},
+		{"too large once decompressed", `{"api_key":"k","batch":[` + validEvent + `],"pad":"` + strings.Repeat("x", posthogtest.DefaultMaxBodySize) + `"}`, true, "", 413},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := posthogtest.NewServer()
+			defer srv.Close()
+			if got := post(t, srv.URL+"/batch/", tt.body, tt.gz); got != tt.want {
+				t.Fatalf("status = %d, want %d", got, tt.want)
+			}
+			reqs := srv.Requests()
+			if len(reqs) != 1 || reqs[0].Status != tt.want || reqs[0].Gzip != tt.gz {
+				t.Fatalf("recorded %+v", reqs)
+			}
+			wantEvents := 0
+			if tt.want == 200 {
+				wantEvents = 1
+			}
+			if n := len(srv.Events()); n != wantEvents {
+				t.Fatalf("accepted %d events, want %d", n, wantEvents)
+			}
+		})
+	}
+}
+
+func TestScript(t *testing.T) {
+	srv := posthogtest.NewServer()
+	defer srv.Close()
+	srv.Script(
+		posthogtest.Respond(503),
+		posthogtest.RespondRetryAfter(429, 1500*time.Millisecond),
+		posthogtest.Respond(400),
+	)
+	body := `{"api_key":"k","batch":[` + validEvent + `]}`
+	for _, want := range []int{503, 429, 400, 200} {
+		res, err := http.Post(srv.URL+"/batch/", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != want {
+			t.Fatalf("status = %d, want %d", res.StatusCode, want)
+		}
+		if want == 429 && res.Header.Get("Retry-After") != "2" {
+			t.Fatalf("Retry-After = %q, want 2 (rounded up)", res.Header.Get("Retry-After"))
+		}
+	}
+	if n := len(srv.Events()); n != 1 {
+		t.Fatalf("accepted %d events, want 1", n)
+	}
+}
+
+func TestCloseConnection(t *testing.T) {
+	srv := posthogtest.NewServer()
+	defer srv.Close()
+	srv.Script(posthogtest.CloseConnection())
+	_, err := http.Post(srv.URL+"/batch/", "application/json", strings.NewReader(`{}`))
+	if err == nil {
+		t.Fatal("request succeeded, want a connection error")
+	}
+}
+
+func TestCloseReleasesHangingRequests(t *testing.T) {
+	srv := posthogtest.NewServer()
+	srv.SetDefault(posthogtest.Hang())
+	errc := make(chan error, 1)
+	go func() {
+		res, err := http.Post(srv.URL+"/batch/", "application/json", strings.NewReader(`{}`))
+		if err == nil {
+			res.Body.Close()
+			err = errors.New("hanging request was answered")
+		}
+		errc <- err
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := srv.WaitForRequests(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	srv.Close() // must not block on the hanging handler
+	if err := <-errc; err == nil {
+		t.Fatal("want an error from the released request")
+	}
+	http.DefaultClient.CloseIdleConnections()
+}
+
+func TestWaitForEventsHonoursContext(t *testing.T) {
+	srv := posthogtest.NewServer()
+	defer srv.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := srv.WaitForEvents(ctx, 1); !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+}
