@@ -105,6 +105,13 @@ type Client struct {
 	undelivered []Event           // failed events not yet reported
 	lastErr     error
 
+	// drains counts flushes in progress; abort ends them. Shutdown waits
+	// for them, so that every undelivered event has been reported by the
+	// time it returns, even one that a concurrent Flush was waiting for.
+	drains sync.WaitGroup
+	abort  context.Context
+	stop   context.CancelFunc
+
 	delivered, dropped, rejected, undeliveredN atomic.Uint64
 }
 
@@ -133,6 +140,7 @@ func NewClient(opts ...Option) (*Client, error) {
 		return nil, err
 	}
 	c := &Client{cfg: cfg, pending: make(map[string]*entry)}
+	c.abort, c.stop = context.WithCancel(context.Background())
 	if cfg.debug != nil {
 		c.debug = &debugWriter{w: cfg.debug}
 		return c, nil
@@ -367,6 +375,7 @@ func (c *Client) Flush(ctx context.Context) error {
 		return err
 	}
 	c.gen = next
+	c.drains.Add(1)
 	c.genMu.Unlock()
 	return c.drain(ctx, old)
 }
@@ -374,8 +383,10 @@ func (c *Client) Flush(ctx context.Context) error {
 // Shutdown stops accepting events, sends what is queued and waits as Flush
 // does. It returns by the time ctx ends, having cancelled requests still in
 // flight; events not acknowledged by then are passed to the undelivered hook
-// and returned in an *UndeliveredError. Calls after the first return
-// ErrClosed.
+// and returned in an *UndeliveredError. A Flush running at the same time
+// (such as the one a provider's shutdown starts) is waited for until ctx
+// ends, then cut short, so that when Shutdown returns every event has been
+// accounted for. Calls after the first return ErrClosed.
 func (c *Client) Shutdown(ctx context.Context) error {
 	if c.debug != nil {
 		return nil
@@ -383,11 +394,26 @@ func (c *Client) Shutdown(ctx context.Context) error {
 	c.genMu.Lock()
 	old := c.gen
 	c.gen = nil
+	if old != nil {
+		c.drains.Add(1)
+	}
 	c.genMu.Unlock()
 	if old == nil {
 		return ErrClosed
 	}
 	err := c.drain(ctx, old)
+	others := make(chan struct{})
+	go func() {
+		c.drains.Wait()
+		close(others)
+	}()
+	select {
+	case <-others:
+	case <-ctx.Done():
+		c.stop()
+		<-others
+	}
+	c.stop()
 	if t, ok := c.rt.base.(interface{ CloseIdleConnections() }); ok {
 		t.CloseIdleConnections()
 	}
@@ -396,7 +422,14 @@ func (c *Client) Shutdown(ctx context.Context) error {
 
 // drain closes gen and waits for its events, or for ctx to end. No event
 // enters gen any more.
+// The caller has counted the drain in c.drains while holding genMu, so that
+// a Shutdown cannot miss a flush that has taken its generation.
 func (c *Client) drain(ctx context.Context, gen *generation) error {
+	defer c.drains.Done()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(c.abort, cancel)()
+
 	c.mu.Lock()
 	gen.closing = true
 	if gen.outstanding == 0 {

@@ -1,28 +1,68 @@
-// Package otelsetup wires Elmo's telemetry pipeline. The bodies here are
-// being written; the API is the one the programs use.
 package otelsetup
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"strings"
+	"sync"
 	"time"
 
+	"go.opentelemetry.io/contrib/exporters/autoexport"
+	"go.opentelemetry.io/otel"
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	sdkresource "go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
+	"golang.org/x/term"
+
+	"github.com/elmohq/telemetry/exporter"
+	"github.com/elmohq/telemetry/internal/configfile"
 	"github.com/elmohq/telemetry/internal/consent"
+	"github.com/elmohq/telemetry/processors"
+	"github.com/elmohq/telemetry/resource"
 )
 
 // Role says which kind of Elmo program is starting.
-type Role int
+type Role = resource.Role
 
 const (
 	// RoleCLI is the elmo command-line tool: identity is the install ID in
 	// config.json, consent comes from the environment and config.json.
-	RoleCLI Role = iota
+	RoleCLI = resource.RoleCLI
 	// RoleDeployment is a service of the local deployment (elmo-web,
 	// elmo-worker): identity is DEPLOYMENT_ID, consent comes from the
 	// environment, which is the deployment .env.
-	RoleDeployment
+	RoleDeployment = resource.RoleDeployment
 )
+
+// DefaultPostHogHost is where events go unless ELMO_POSTHOG_HOST says
+// otherwise.
+const DefaultPostHogHost = "https://us.i.posthog.com"
+
+// DefaultExitBudget is how long a CLI's Shutdown may spend delivering.
+const DefaultExitBudget = 300 * time.Millisecond
+
+// builtinPostHogKey is the project key of release builds, set with
+// -ldflags "-X github.com/elmohq/telemetry/otelsetup.builtinPostHogKey=phc_...".
+// A plain build has none and sends nothing to PostHog.
+var builtinPostHogKey string
+
+// The names Exporter returns.
+const (
+	ExporterOff     = "off"
+	ExporterPostHog = "posthog"
+	ExporterNoKey   = "posthog (no key)"
+	ExporterDebug   = "debug"
+)
+
+// ErrNoPostHogKey is returned by SignUpForNewsletter when this build has
+// no PostHog key and none is set in ELMO_POSTHOG_KEY.
+var ErrNoPostHogKey = errors.New("no PostHog project key is configured (ELMO_POSTHOG_KEY), so nothing can be sent")
 
 // Option configures Start.
 type Option func(*config)
@@ -42,21 +82,24 @@ type config struct {
 // WithRole sets the role. The default is RoleCLI.
 func WithRole(r Role) Option { return func(c *config) { c.role = r } }
 
-// WithServiceName sets service.name: "elmo-cli", "elmo-web" or "elmo-worker".
+// WithServiceName sets service.name: "elmo-cli", "elmo-web" or
+// "elmo-worker". The default is "elmo-cli" in the CLI role; a deployment
+// service must name itself.
 func WithServiceName(name string) Option { return func(c *config) { c.service = name } }
 
 // WithVersion sets service.version. The default comes from the build.
 func WithVersion(v string) Option { return func(c *config) { c.version = v } }
 
 // WithExitBudget bounds how long Shutdown spends delivering in the CLI
-// role. The default is 300 ms.
+// role. The default is DefaultExitBudget.
 func WithExitBudget(d time.Duration) Option { return func(c *config) { c.exitBudget = d } }
 
-// WithLogger receives the pipeline's errors. The default discards them.
+// WithLogger receives the pipeline's errors. The default discards them,
+// so that telemetry never clutters a user's terminal.
 func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
 
-// WithStderr is where the first-run notice and warnings are written. The
-// default is os.Stderr.
+// WithStderr is where the first-run notice, warnings and
+// ELMO_TELEMETRY_DEBUG output are written. The default is os.Stderr.
 func WithStderr(w io.Writer) Option { return func(c *config) { c.stderr = w } }
 
 // WithTerminal says whether stderr is an interactive terminal, which is
@@ -64,25 +107,366 @@ func WithStderr(w io.Writer) Option { return func(c *config) { c.stderr = w } }
 // treats a set CI variable as not interactive.
 func WithTerminal(interactive bool) Option { return func(c *config) { c.terminal = &interactive } }
 
-// WithGetenv sets how variables are looked up. The default is os.Getenv.
+// WithGetenv sets how Elmo's variables are looked up. The default is
+// os.Getenv. The standard OTEL_* variables are always read from the
+// process environment, by the OpenTelemetry SDK.
 func WithGetenv(getenv func(string) string) Option { return func(c *config) { c.getenv = getenv } }
 
 // WithConfigPath sets the path of config.json. The default is
 // $XDG_CONFIG_HOME/elmo/config.json, else ~/.config/elmo/config.json.
 func WithConfigPath(path string) Option { return func(c *config) { c.configPath = path } }
 
-// Telemetry is the running pipeline of one process.
-type Telemetry struct {
-	decision consent.Decision
+func newConfig(opts []Option) (config, error) {
+	c := config{
+		exitBudget: DefaultExitBudget,
+		stderr:     os.Stderr,
+		getenv:     os.Getenv,
+	}
+	for _, opt := range opts {
+		opt(&c)
+	}
+	if c.getenv == nil {
+		c.getenv = os.Getenv
+	}
+	if c.stderr == nil {
+		c.stderr = io.Discard
+	}
+	if c.logger == nil {
+		c.logger = slog.New(slog.DiscardHandler)
+	}
+	if c.exitBudget <= 0 {
+		return c, fmt.Errorf("otelsetup: the exit budget must be positive, not %v", c.exitBudget)
+	}
+	switch c.role {
+	case RoleCLI:
+		if c.service == "" {
+			c.service = "elmo-cli"
+		}
+		if c.configPath == "" {
+			p, err := configfile.DefaultPath(c.getenv)
+			if err != nil {
+				return c, fmt.Errorf("otelsetup: %w", err)
+			}
+			c.configPath = p
+		}
+	case RoleDeployment:
+		if c.service == "" {
+			return c, errors.New("otelsetup: a deployment service must name itself with WithServiceName")
+		}
+	default:
+		return c, fmt.Errorf("otelsetup: unknown role %v", c.role)
+	}
+	return c, nil
 }
 
-// Start decides consent and, when telemetry is on, builds the pipeline and
-// installs the global tracer and meter providers. When it is off, the
-// global providers are the OpenTelemetry no-op ones and nothing is
-// written, started or opened.
-func Start(ctx context.Context, opts ...Option) (*Telemetry, error) {
-	return &Telemetry{}, nil
+// interactive reports whether the first-run notice may be shown.
+func (c config) interactive() bool {
+	if c.terminal != nil {
+		return *c.terminal
+	}
+	if c.getenv("CI") != "" {
+		return false
+	}
+	f, ok := c.stderr.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }
+
+// debug reports whether ELMO_TELEMETRY_DEBUG asks to print events instead
+// of sending them.
+func (c config) debug() bool { return consent.OptOut(c.getenv("ELMO_TELEMETRY_DEBUG")) }
+
+// PostHogKey returns the PostHog project key in use: ELMO_POSTHOG_KEY,
+// else the key built in with -ldflags, else "". getenv nil means
+// os.Getenv.
+func PostHogKey(getenv func(string) string) string {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	if k := strings.TrimSpace(getenv("ELMO_POSTHOG_KEY")); k != "" {
+		return k
+	}
+	return builtinPostHogKey
+}
+
+// postHogHost returns ELMO_POSTHOG_HOST or the default host.
+func postHogHost(getenv func(string) string) string {
+	if h := strings.TrimSpace(getenv("ELMO_POSTHOG_HOST")); h != "" {
+		return h
+	}
+	return DefaultPostHogHost
+}
+
+// Telemetry is the running pipeline of one process. Its methods are safe
+// for concurrent use.
+type Telemetry struct {
+	cfg         config
+	decision    consent.Decision
+	noticeShown bool
+	installID   string
+	exporter    string
+
+	tp     *sdktrace.TracerProvider // nil when off
+	mp     *sdkmetric.MeterProvider // nil when off
+	client *exporter.Client         // nil unless events go to PostHog or debug
+
+	mu          sync.Mutex
+	replayed    []exporter.Event // sent from the spool by this run
+	undelivered []exporter.Event // reported by the client
+	shutdown    bool
+}
+
+// Start decides consent and, when telemetry is on, builds the pipeline
+// and installs the global tracer and meter providers and error handler.
+// When it is off, the global providers are the OpenTelemetry no-op ones,
+// and nothing is recorded, written, started or opened.
+//
+// In the CLI role, a run that finds no choice recorded sends nothing; on
+// an interactive terminal it shows the first-run notice and records that
+// it did, so that later runs send.
+//
+// Start fails only for invalid options; a problem with the user's files
+// turns telemetry off for the run and is reported in Decision.
+func Start(ctx context.Context, opts ...Option) (*Telemetry, error) {
+	cfg, err := newConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	t := &Telemetry{cfg: cfg, exporter: ExporterOff}
+
+	var store *configfile.Store
+	switch cfg.role {
+	case RoleCLI:
+		store = configfile.New(cfg.configPath)
+		t.decision = consent.ForCLI(cfg.getenv, store)
+		switch t.decision.Source {
+		case consent.SourceNotYetAsked:
+			if cfg.interactive() {
+				t.showNotice(ctx, store)
+			}
+		case consent.SourceError:
+			fmt.Fprintf(cfg.stderr, "elmo: telemetry is off for this run: %s\n", t.decision.Reason)
+		}
+	case RoleDeployment:
+		t.decision = consent.ForDeployment(cfg.getenv)
+	}
+	if !t.decision.Enabled {
+		t.installNoop()
+		return t, nil
+	}
+
+	detOpts := []resource.Option{
+		resource.WithRole(cfg.role),
+		resource.WithServiceName(cfg.service),
+		resource.WithGetenv(cfg.getenv),
+	}
+	if cfg.version != "" {
+		detOpts = append(detOpts, resource.WithVersion(cfg.version))
+	}
+	if store != nil {
+		detOpts = append(detOpts, resource.WithConfigStore(store), resource.WithCreateInstallID(true))
+	}
+	det, err := resource.NewDetector(detOpts...)
+	if err != nil {
+		return nil, fmt.Errorf("otelsetup: %w", err)
+	}
+	res, err := resource.Build(ctx, det)
+	if err != nil {
+		if !errors.Is(err, sdkresource.ErrPartialResource) || t.identity(res) == "" {
+			// Without an identity no event can be keyed: fail closed.
+			t.decision = consent.Failed(err)
+			if cfg.role == RoleCLI {
+				fmt.Fprintf(cfg.stderr, "elmo: telemetry is off for this run: %s\n", err)
+			}
+			cfg.logger.Warn("telemetry is off", "reason", err)
+			t.installNoop()
+			return t, nil
+		}
+		cfg.logger.Warn("telemetry resource is incomplete", "error", err)
+	}
+	if cfg.role == RoleCLI {
+		t.installID = t.identity(res)
+	}
+	if err := t.build(ctx, res); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// identity returns the install or deployment ID on res.
+func (t *Telemetry) identity(res *sdkresource.Resource) string {
+	if res == nil {
+		return ""
+	}
+	key := resource.DeploymentIDKey
+	if t.cfg.role == RoleCLI {
+		key = resource.InstallIDKey
+	}
+	v, _ := res.Set().Value(key)
+	return v.AsString()
+}
+
+// installNoop installs the OpenTelemetry no-op providers.
+func (t *Telemetry) installNoop() {
+	otel.SetTracerProvider(tracenoop.NewTracerProvider())
+	otel.SetMeterProvider(metricnoop.NewMeterProvider())
+}
+
+// build creates the exporters, processors and providers for res and
+// installs them globally.
+func (t *Telemetry) build(ctx context.Context, res *sdkresource.Resource) error {
+	cfg := t.cfg
+	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) {
+		cfg.logger.Warn("telemetry", "error", err)
+	}))
+
+	// PostHog is the fallback of both signals: the client exists when
+	// either falls back to it and there is a key (or debug output).
+	tracesVar, metricsVar := os.Getenv("OTEL_TRACES_EXPORTER"), os.Getenv("OTEL_METRICS_EXPORTER")
+	if tracesVar == "" || metricsVar == "" {
+		c, err := t.newClient(true)
+		if err != nil {
+			return err
+		}
+		t.client = c
+	}
+	switch {
+	case tracesVar != "":
+		t.exporter = tracesVar
+	case t.client == nil:
+		t.exporter = ExporterNoKey
+	case cfg.debug():
+		t.exporter = ExporterDebug
+	default:
+		t.exporter = ExporterPostHog
+	}
+
+	spanExp, err := autoexport.NewSpanExporter(ctx, autoexport.WithFallbackSpanExporter(
+		func(context.Context) (sdktrace.SpanExporter, error) {
+			if t.client == nil {
+				return exporter.Noop{}, nil
+			}
+			exp, err := exporter.NewSpanExporter(t.client)
+			return spanHandOff{exp}, err
+		}))
+	if err != nil {
+		return t.fail(ctx, fmt.Errorf("otelsetup: cannot create the span exporter (check OTEL_TRACES_EXPORTER): %w", err))
+	}
+	reader, err := autoexport.NewMetricReader(ctx, autoexport.WithFallbackMetricReader(
+		func(context.Context) (sdkmetric.Reader, error) {
+			if t.client == nil {
+				// Nothing to send: a reader that is never read.
+				return sdkmetric.NewManualReader(), nil
+			}
+			exp, err := exporter.NewMetricExporter(t.client)
+			if err != nil {
+				return nil, err
+			}
+			return sdkmetric.NewPeriodicReader(metricHandOff{exp}), nil
+		}))
+	if err != nil {
+		_ = spanExp.Shutdown(ctx)
+		return t.fail(ctx, fmt.Errorf("otelsetup: cannot create the metric reader (check OTEL_METRICS_EXPORTER): %w", err))
+	}
+
+	filter, err := processors.NewSpanFilter(sdktrace.NewBatchSpanProcessor(spanExp))
+	if err != nil {
+		return t.fail(ctx, fmt.Errorf("otelsetup: %w", err))
+	}
+	metricFilter, err := processors.NewMetricFilter()
+	if err != nil {
+		return t.fail(ctx, fmt.Errorf("otelsetup: %w", err))
+	}
+	t.tp = sdktrace.NewTracerProvider(sdktrace.WithResource(res), sdktrace.WithSpanProcessor(filter))
+	t.mp = sdkmetric.NewMeterProvider(append(metricFilter.Options(),
+		sdkmetric.WithResource(res), sdkmetric.WithReader(reader))...)
+	otel.SetTracerProvider(t.tp)
+	otel.SetMeterProvider(t.mp)
+
+	if cfg.role == RoleCLI && t.exporter == ExporterPostHog {
+		t.replaySpool()
+	}
+	return nil
+}
+
+// fail releases what build made before err.
+func (t *Telemetry) fail(ctx context.Context, err error) error {
+	if t.client != nil {
+		_ = t.client.Shutdown(ctx)
+	}
+	return err
+}
+
+// newClient returns a PostHog client for this process: debug output when
+// ELMO_TELEMETRY_DEBUG is set, else the capture API with the key in use.
+// With no key it returns nil. spool says whether undelivered events are
+// kept for a later run.
+func (t *Telemetry) newClient(spool bool) (*exporter.Client, error) {
+	cfg := t.cfg
+	opts := []exporter.Option{exporter.WithLogger(cfg.logger)}
+	switch key := PostHogKey(cfg.getenv); {
+	case cfg.debug():
+		opts = append(opts, exporter.WithDebug(cfg.stderr))
+	case key == "":
+		return nil, nil
+	default:
+		opts = append(opts, exporter.WithHost(postHogHost(cfg.getenv)), exporter.WithAPIKey(key))
+	}
+	if spool && cfg.role == RoleCLI {
+		opts = append(opts, exporter.WithUndelivered(func(evs []exporter.Event) {
+			t.mu.Lock()
+			t.undelivered = append(t.undelivered, evs...)
+			t.mu.Unlock()
+		}))
+	}
+	c, err := exporter.NewClient(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("otelsetup: cannot create the PostHog client (check ELMO_POSTHOG_HOST): %w", err)
+	}
+	return c, nil
+}
+
+// replaySpool hands the events an earlier run could not deliver to the
+// client. Enqueue does not wait; Shutdown takes them out of the spool
+// once delivered.
+func (t *Telemetry) replaySpool() {
+	events, err := readSpool(SpoolPath(t.cfg.configPath))
+	if err != nil {
+		t.cfg.logger.Warn("cannot read the telemetry spool", "error", err)
+		return
+	}
+	if len(events) == 0 {
+		return
+	}
+	t.mu.Lock()
+	t.replayed = events
+	t.mu.Unlock()
+	t.client.Enqueue(events...)
+}
+
+// showNotice prints the first-run notice and records that it was shown.
+func (t *Telemetry) showNotice(ctx context.Context, store *configfile.Store) {
+	fmt.Fprint(t.cfg.stderr, Notice)
+	if _, err := store.RecordNotice(ctx, consent.NoticeVersion); err != nil {
+		fmt.Fprintf(t.cfg.stderr, "elmo: could not record that the notice was shown: %v\n", err)
+		return
+	}
+	t.noticeShown = true
+}
+
+// Notice is the first-run notice the CLI shows on an interactive terminal
+// before it ever sends anything.
+const Notice = `
+Elmo collects anonymous usage data to learn which features are used:
+command names, version, OS, architecture, a random install ID, and a few
+non-secret options. It never collects API keys, .env contents, prompts,
+brand names, responses, file paths or hostnames. Nothing was sent now.
+
+  elmo telemetry status     what is collected and the current state
+  elmo telemetry disable    turn it off (or set DISABLE_TELEMETRY=1)
+
+Learn more: https://github.com/elmohq/elmo
+
+`
 
 // Decision returns the consent decision made by Start.
 func (t *Telemetry) Decision() consent.Decision { return t.decision }
@@ -92,38 +476,141 @@ func (t *Telemetry) Enabled() bool { return t.decision.Enabled }
 
 // NoticeShown reports whether this run showed the first-run notice (and
 // so sends nothing).
-func (t *Telemetry) NoticeShown() bool { return false }
+func (t *Telemetry) NoticeShown() bool { return t.noticeShown }
 
 // InstallID returns the CLI's install ID, "" when there is none or
 // telemetry is off.
-func (t *Telemetry) InstallID() string { return "" }
+func (t *Telemetry) InstallID() string { return t.installID }
 
 // Exporter names where events go: "posthog", "posthog (no key)",
-// "debug", "otlp", "console", "none", or "off".
-func (t *Telemetry) Exporter() string { return "off" }
+// "debug", an OTEL_TRACES_EXPORTER value such as "otlp", "console" or
+// "none", or "off".
+func (t *Telemetry) Exporter() string { return t.exporter }
 
 // SignUpForNewsletter sends the newsletter_signup event for email, even
 // when telemetry is off: typing an email is explicit intent. With
 // telemetry on it is keyed by the install ID; off, by the email, and the
 // install ID is not sent. It waits for delivery up to ctx.
 func (t *Telemetry) SignUpForNewsletter(ctx context.Context, email string, wantsUpdates bool) error {
-	return nil
+	signup := exporter.Signup{Email: email, WantsUpdates: wantsUpdates, Source: processors.EventCLIInit}
+	if t.decision.Enabled {
+		signup.InstallID = t.installID
+	}
+	if t.client != nil {
+		return exporter.NewsletterSignup(ctx, t.client, signup)
+	}
+	c, err := t.newClient(false)
+	if err != nil {
+		return err
+	}
+	if c == nil {
+		return ErrNoPostHogKey
+	}
+	err = exporter.NewsletterSignup(ctx, c, signup)
+	return errors.Join(err, ignoreClosed(c.Shutdown(ctx)))
 }
 
 // Shutdown flushes and stops the pipeline. In the CLI role it spends at
-// most the exit budget delivering and spools what was not acknowledged.
-func (t *Telemetry) Shutdown(ctx context.Context) error { return nil }
+// most the exit budget delivering, and keeps what was not acknowledged in
+// the spool for a later run. Calls after the first do nothing.
+func (t *Telemetry) Shutdown(ctx context.Context) error {
+	t.mu.Lock()
+	if t.shutdown || t.tp == nil {
+		t.shutdown = true
+		t.mu.Unlock()
+		return nil
+	}
+	t.shutdown = true
+	t.mu.Unlock()
 
-// PostHogKey returns the PostHog project key in use: ELMO_POSTHOG_KEY,
-// else the key built in with -ldflags, else "".
-func PostHogKey(getenv func(string) string) string { return "" }
+	if t.cfg.role == RoleCLI {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, t.cfg.exitBudget)
+		defer cancel()
+	}
+	// The providers hand what they hold to the client, which only queues
+	// (see spanHandOff); then the client's Shutdown waits, once, for
+	// delivery of everything.
+	err := errors.Join(t.tp.Shutdown(ctx), t.mp.Shutdown(ctx))
+	if t.client != nil {
+		err = errors.Join(err, ignoreClosed(t.client.Shutdown(ctx)))
+	}
+	if !t.spooling() {
+		return err
+	}
+	// What the budget did not deliver was reported to the undelivered
+	// hook and goes to the spool: running out of budget is how the CLI
+	// exits on time, not an error.
+	err = dropSpooled(err)
+	t.mu.Lock()
+	replayed, undelivered := t.replayed, t.undelivered
+	t.mu.Unlock()
+	// The spool is a small local file: writing it is not bound by the
+	// delivery budget, only by a short wait for its lock.
+	spoolCtx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	return errors.Join(err, updateSpool(spoolCtx, SpoolPath(t.cfg.configPath), replayed, undelivered))
+}
 
-// SpoolPath returns the path of the spool of undelivered events that
-// belongs to the config file at configPath.
-func SpoolPath(configPath string) string { return "" }
+// spanHandOff is the PostHog span exporter with delivery left to the
+// client's Shutdown. The exporter's own Shutdown waits for delivery; if it
+// did so inside the provider's Shutdown, it could use up the exit budget
+// before the meter provider was shut down, and the SDK skips what remains
+// once the context has ended, leaving goroutines and events behind.
+type spanHandOff struct{ *exporter.SpanExporter }
 
-// SpoolStats returns how many events the spool holds and its size in bytes.
-func SpoolStats(configPath string) (events int, size int64, err error) { return 0, 0, nil }
+var _ sdktrace.SpanExporter = spanHandOff{}
 
-// RemoveSpool deletes the spool; disabling telemetry calls it.
-func RemoveSpool(configPath string) error { return nil }
+// Shutdown returns at once: Telemetry.Shutdown shuts the client down.
+func (spanHandOff) Shutdown(context.Context) error { return nil }
+
+// metricHandOff is to the metric exporter what spanHandOff is to the span
+// exporter.
+type metricHandOff struct{ *exporter.MetricExporter }
+
+var _ sdkmetric.Exporter = metricHandOff{}
+
+// Shutdown returns at once: Telemetry.Shutdown shuts the client down.
+func (metricHandOff) Shutdown(context.Context) error { return nil }
+
+// spooling reports whether undelivered events go to the spool: in the CLI
+// role, when events go to PostHog.
+func (t *Telemetry) spooling() bool {
+	return t.cfg.role == RoleCLI && t.exporter == ExporterPostHog
+}
+
+// dropSpooled removes from err the parts that only say events were not
+// delivered in time, which the spool has taken care of.
+func dropSpooled(err error) error {
+	var keep []error
+	for _, e := range flatten(err) {
+		var ue *exporter.UndeliveredError
+		if errors.As(e, &ue) || errors.Is(e, context.DeadlineExceeded) {
+			continue
+		}
+		keep = append(keep, e)
+	}
+	return errors.Join(keep...)
+}
+
+// flatten splits a joined error into its parts.
+func flatten(err error) []error {
+	if err == nil {
+		return nil
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, flatten(e)...)
+		}
+		return out
+	}
+	return []error{err}
+}
+
+func ignoreClosed(err error) error {
+	if errors.Is(err, exporter.ErrClosed) {
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,29 @@
+// Package otelsetup wires Elmo's telemetry pipeline in one call.
+//
+// Start decides consent once per process, describes the install or
+// deployment with a resource detector, filters every span and metric
+// through the Elmo event catalog, and exports what is left as PostHog
+// events, then installs the global tracer and meter providers. From then
+// on, application code uses only the OpenTelemetry API:
+//
+//	tel, err := otelsetup.Start(ctx, otelsetup.WithServiceName("elmo-cli"))
+//	if err != nil { ... }
+//	defer tel.Shutdown(context.Background())
+//
+//	ctx, span := otel.Tracer("elmo").Start(ctx, "cli_init")
+//	defer span.End()
+//
+// With telemetry off, Start installs the OpenTelemetry no-op providers:
+// nothing is recorded, no goroutine starts, no file is written and no
+// socket is opened.
+//
+// The standard OTEL_TRACES_EXPORTER and OTEL_METRICS_EXPORTER variables
+// swap PostHog for "otlp", "console" or "none" for local debugging; the
+// filters apply to every exporter. ELMO_POSTHOG_HOST and ELMO_POSTHOG_KEY
+// choose the PostHog project, and ELMO_TELEMETRY_DEBUG=1 prints each event
+// as it would be sent, and sends nothing.
+//
+// In the CLI role, Shutdown spends at most the exit budget delivering;
+// what is not acknowledged by then is kept in a bounded spool file beside
+// config.json and sent by a later run.
+package otelsetup

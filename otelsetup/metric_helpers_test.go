@@ -1,0 +1,7 @@
+package otelsetup_test
+
+import "go.opentelemetry.io/otel/metric"
+
+type metricOption = metric.AddOption
+
+var metricWithAttributes = metric.WithAttributes

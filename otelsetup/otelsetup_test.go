@@ -1,0 +1,566 @@
+package otelsetup_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+	"go.uber.org/goleak"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/elmohq/telemetry/exporter/posthogtest"
+	"github.com/elmohq/telemetry/internal/consent"
+	"github.com/elmohq/telemetry/otelsetup"
+)
+
+// Canary values that must never leave the process.
+const (
+	canaryKey   = "canary_key"
+	canaryValue = "/home/canary/secret.txt"
+	canaryError = "failed reading /Users/canary/.env"
+)
+
+// env is a test environment: a config directory, variables, and a
+// capture server.
+type env struct {
+	t          *testing.T
+	dir        string
+	configPath string
+	vars       map[string]string
+	server     *posthogtest.Server
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	dir := t.TempDir()
+	srv := posthogtest.NewServer()
+	t.Cleanup(srv.Close)
+	for _, k := range []string{"OTEL_TRACES_EXPORTER", "OTEL_METRICS_EXPORTER", "OTEL_RESOURCE_ATTRIBUTES", "OTEL_SERVICE_NAME"} {
+		t.Setenv(k, "")
+		os.Unsetenv(k)
+	}
+	return &env{
+		t:          t,
+		dir:        dir,
+		configPath: filepath.Join(dir, "elmo", "config.json"),
+		vars: map[string]string{
+			"ELMO_POSTHOG_HOST": srv.URL,
+			"ELMO_POSTHOG_KEY":  "phc_test",
+		},
+		server: srv,
+	}
+}
+
+// consentGiven records that the notice was shown, as an earlier run would.
+func (e *env) consentGiven() *env {
+	e.writeConfig(`{"telemetryNoticeVersion": 1}`)
+	return e
+}
+
+func (e *env) writeConfig(content string) {
+	e.t.Helper()
+	if err := os.MkdirAll(filepath.Dir(e.configPath), 0o700); err != nil {
+		e.t.Fatal(err)
+	}
+	if err := os.WriteFile(e.configPath, []byte(content), 0o600); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+func (e *env) start(opts ...otelsetup.Option) *otelsetup.Telemetry {
+	e.t.Helper()
+	base := []otelsetup.Option{
+		otelsetup.WithConfigPath(e.configPath),
+		otelsetup.WithGetenv(func(k string) string { return e.vars[k] }),
+		otelsetup.WithStderr(io.Discard),
+		otelsetup.WithTerminal(false),
+		otelsetup.WithVersion("1.2.3"),
+	}
+	tel, err := otelsetup.Start(context.Background(), append(base, opts...)...)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return tel
+}
+
+// emit records one cataloged CLI span with an allowed attribute and every
+// kind of thing the filter must remove.
+func emit(name string) {
+	_, span := otel.Tracer("test").Start(context.Background(), name,
+		trace.WithAttributes(attribute.Int("exit_code", 0), attribute.String(canaryKey, "x"), attribute.String("exit_code_path", canaryValue)))
+	span.RecordError(errors.New(canaryError))
+	span.AddEvent("log line " + canaryValue)
+	span.SetStatus(codes.Ok, canaryValue)
+	span.End()
+}
+
+// snapshot lists every file under dir with its content.
+func snapshot(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	files := map[string]string{}
+	_ = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			b, _ := os.ReadFile(p)
+			files[p] = string(b)
+		}
+		return nil
+	})
+	return files
+}
+
+func TestOnSendsCatalogSpanWithCommonProperties(t *testing.T) {
+	e := newEnv(t).consentGiven()
+	tel := e.start()
+	if !tel.Enabled() || tel.Exporter() != otelsetup.ExporterPostHog {
+		t.Fatalf("telemetry is %v via %q, want on via posthog", tel.Decision(), tel.Exporter())
+	}
+	emit("cli_telemetry_status")
+	emit("not_in_catalog")
+	if err := tel.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+
+	events := e.server.Events()
+	if len(events) != 1 {
+		t.Fatalf("got %d events, want 1: %+v", len(events), events)
+	}
+	ev := events[0]
+	if ev.Event != "cli_telemetry_status" || ev.DistinctID != tel.InstallID() || tel.InstallID() == "" {
+		t.Errorf("event %q keyed by %q, want cli_telemetry_status keyed by install ID %q", ev.Event, ev.DistinctID, tel.InstallID())
+	}
+	for key, want := range map[string]any{
+		"version": "1.2.3", "service": "elmo-cli", "deployment_mode": "local", "exit_code": float64(0), "success": true,
+	} {
+		if ev.Properties[key] != want {
+			t.Errorf("property %s = %v, want %v", key, ev.Properties[key], want)
+		}
+	}
+	for _, key := range []string{"os", "arch", "runtime_version", "duration_ms"} {
+		if _, ok := ev.Properties[key]; !ok {
+			t.Errorf("property %s missing", key)
+		}
+	}
+	assertNoCanary(t, e.server)
+	stored, _ := os.ReadFile(e.configPath)
+	if !strings.Contains(string(stored), tel.InstallID()) {
+		t.Errorf("config.json does not hold the install ID: %s", stored)
+	}
+}
+
+func assertNoCanary(t *testing.T, srv *posthogtest.Server) {
+	t.Helper()
+	for _, r := range srv.Requests() {
+		for _, c := range []string{"canary", canaryKey} {
+			if bytes.Contains(bytes.ToLower(r.Body), []byte(c)) {
+				t.Errorf("request body carries %q: %s", c, r.Body)
+			}
+		}
+	}
+}
+
+func TestOffSendsNothingAndWritesNothing(t *testing.T) {
+	tests := []struct {
+		name   string
+		setup  func(e *env)
+		source consent.Source
+	}{
+		{"DISABLE_TELEMETRY", func(e *env) { e.consentGiven(); e.vars["DISABLE_TELEMETRY"] = "1" }, consent.SourceEnvDisableTelemetry},
+		{"DO_NOT_TRACK", func(e *env) { e.consentGiven(); e.vars["DO_NOT_TRACK"] = "true" }, consent.SourceEnvDoNotTrack},
+		{"config", func(e *env) { e.writeConfig(`{"telemetryDisabled": true, "telemetryNoticeVersion": 1}`) }, consent.SourceConfig},
+		{"malformed config", func(e *env) { e.writeConfig(`{"telemetryDisabled": fal`) }, consent.SourceError},
+		{"not yet asked", func(e *env) {}, consent.SourceNotYetAsked},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			tt.setup(e)
+			before := snapshot(t, e.dir)
+			ignore := goleak.IgnoreCurrent()
+
+			tel := e.start()
+			if tel.Enabled() || tel.Decision().Source != tt.source {
+				t.Fatalf("decision %v, want off by %q", tel.Decision(), tt.source)
+			}
+			// Nothing runs in the background while telemetry is off.
+			if err := goleak.Find(ignore); err != nil {
+				t.Errorf("telemetry off started goroutines: %v", err)
+			}
+			emit("cli_telemetry_status")
+			if otel.GetTracerProvider().Tracer("x").Start(context.Background(), "cli_x"); false {
+				t.Fatal("unreachable")
+			}
+			_, span := otel.Tracer("test").Start(context.Background(), "cli_init")
+			if span.IsRecording() {
+				t.Error("a span records while telemetry is off")
+			}
+			span.End()
+			if err := tel.Shutdown(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if n := len(e.server.Requests()); n != 0 {
+				t.Errorf("the server got %d requests with telemetry off", n)
+			}
+			if after := snapshot(t, e.dir); !maps(before, after) {
+				t.Errorf("files changed with telemetry off:\nbefore %v\nafter  %v", before, after)
+			}
+		})
+	}
+}
+
+func maps(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+func TestFirstRunNoticeSendsNothingThenNextRunSends(t *testing.T) {
+	e := newEnv(t)
+	var stderr bytes.Buffer
+	tel := e.start(otelsetup.WithTerminal(true), otelsetup.WithStderr(&stderr))
+	if tel.Enabled() || !tel.NoticeShown() {
+		t.Fatalf("first run: decision %v, notice shown %v; want off with the notice", tel.Decision(), tel.NoticeShown())
+	}
+	if !strings.Contains(stderr.String(), "elmo telemetry disable") {
+		t.Errorf("the notice does not say how to turn telemetry off: %q", stderr.String())
+	}
+	emit("cli_version")
+	_ = tel.Shutdown(context.Background())
+	if n := len(e.server.Requests()); n != 0 {
+		t.Fatalf("the run that showed the notice sent %d requests", n)
+	}
+
+	tel = e.start(otelsetup.WithTerminal(true), otelsetup.WithStderr(&stderr))
+	if !tel.Enabled() || tel.NoticeShown() {
+		t.Fatalf("second run: decision %v, notice shown %v; want on without a notice", tel.Decision(), tel.NoticeShown())
+	}
+	emit("cli_version")
+	if err := tel.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(e.server.Events()); n != 1 {
+		t.Fatalf("the second run sent %d events, want 1", n)
+	}
+}
+
+func TestNonInteractiveFirstRunRecordsNothing(t *testing.T) {
+	e := newEnv(t)
+	var stderr bytes.Buffer
+	tel := e.start(otelsetup.WithStderr(&stderr))
+	_ = tel.Shutdown(context.Background())
+	if tel.NoticeShown() || stderr.Len() != 0 {
+		t.Errorf("a non-interactive run showed the notice: %q", stderr.String())
+	}
+	if _, err := os.Stat(e.configPath); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a non-interactive run wrote config.json: %v", err)
+	}
+}
+
+func TestConsoleExporterPrintsFilteredSpanAndSendsNothing(t *testing.T) {
+	e := newEnv(t).consentGiven()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(),
+		childEnv+"=console",
+		"ELMO_TEST_CONFIG="+e.configPath,
+		"ELMO_POSTHOG_HOST="+e.server.URL,
+		"ELMO_POSTHOG_KEY=phc_test",
+		"OTEL_TRACES_EXPORTER=console",
+	)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("child: %v: %s", err, stderr.String())
+	}
+	out := stdout.String()
+	if !strings.Contains(out, `"cli_start"`) || !strings.Contains(out, "exit_code") {
+		t.Errorf("the console output lacks the span: %s", out)
+	}
+	for _, banned := range []string{"canary", "not_in_catalog"} {
+		if strings.Contains(strings.ToLower(out), banned) {
+			t.Errorf("the console output carries %q: %s", banned, out)
+		}
+	}
+	if n := len(e.server.Events()); n != 0 {
+		t.Errorf("PostHog got %d events with the console exporter", n)
+	}
+}
+
+// otlpReceiver is an OTLP/HTTP trace receiver on loopback.
+type otlpReceiver struct {
+	*httptest.Server
+	mu     sync.Mutex
+	bodies [][]byte
+	spans  []string
+}
+
+func newOTLPReceiver(t *testing.T) *otlpReceiver {
+	rcv := &otlpReceiver{}
+	rcv.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		var req coltracepb.ExportTraceServiceRequest
+		if r.URL.Path != "/v1/traces" || proto.Unmarshal(body, &req) != nil {
+			http.Error(w, "bad request", http.StatusBadRequest)
+			return
+		}
+		rcv.mu.Lock()
+		rcv.bodies = append(rcv.bodies, body)
+		for _, rs := range req.ResourceSpans {
+			for _, ss := range rs.ScopeSpans {
+				for _, s := range ss.Spans {
+					rcv.spans = append(rcv.spans, s.Name)
+				}
+			}
+		}
+		rcv.mu.Unlock()
+		w.Header().Set("Content-Type", "application/x-protobuf")
+		out, _ := proto.Marshal(&coltracepb.ExportTraceServiceResponse{})
+		_, _ = w.Write(out)
+	}))
+	t.Cleanup(rcv.Close)
+	return rcv
+}
+
+func TestOTLPExporterDeliversFilteredSpan(t *testing.T) {
+	e := newEnv(t).consentGiven()
+	rcv := newOTLPReceiver(t)
+	t.Setenv("OTEL_TRACES_EXPORTER", "otlp")
+	t.Setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", rcv.URL)
+	t.Setenv("OTEL_RESOURCE_ATTRIBUTES", "host.name=canary-host")
+	tel := e.start()
+	emit("cli_start")
+	emit("not_in_catalog")
+	if err := tel.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	rcv.mu.Lock()
+	defer rcv.mu.Unlock()
+	if !slices.Equal(rcv.spans, []string{"cli_start"}) {
+		t.Errorf("the OTLP receiver got spans %v, want [cli_start]", rcv.spans)
+	}
+	for _, b := range rcv.bodies {
+		if bytes.Contains(bytes.ToLower(b), []byte("canary")) {
+			t.Errorf("an OTLP request carries a canary: %q", b)
+		}
+	}
+	if n := len(e.server.Events()); n != 0 {
+		t.Errorf("PostHog got %d events with the OTLP exporter", n)
+	}
+}
+
+func TestNoKeyMeansNoSending(t *testing.T) {
+	e := newEnv(t).consentGiven()
+	delete(e.vars, "ELMO_POSTHOG_KEY")
+	tel := e.start()
+	if tel.Exporter() != otelsetup.ExporterNoKey {
+		t.Errorf("Exporter() = %q, want %q", tel.Exporter(), otelsetup.ExporterNoKey)
+	}
+	emit("cli_start")
+	_ = tel.Shutdown(context.Background())
+	if n := len(e.server.Requests()); n != 0 {
+		t.Errorf("%d requests without a key", n)
+	}
+	if err := tel.SignUpForNewsletter(context.Background(), "a@b.example", true); !errors.Is(err, otelsetup.ErrNoPostHogKey) {
+		t.Errorf("newsletter without a key: %v, want ErrNoPostHogKey", err)
+	}
+}
+
+func TestDebugPrintsEventsAndSendsNothing(t *testing.T) {
+	e := newEnv(t).consentGiven()
+	e.vars["ELMO_TELEMETRY_DEBUG"] = "1"
+	var stderr bytes.Buffer
+	tel := e.start(otelsetup.WithStderr(&stderr))
+	emit("cli_start")
+	if err := tel.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var ev map[string]any
+	line, _, _ := strings.Cut(stderr.String(), "\n")
+	if err := json.Unmarshal([]byte(line), &ev); err != nil || ev["event"] != "cli_start" {
+		t.Errorf("debug output %q is not the cli_start event (%v)", stderr.String(), err)
+	}
+	if n := len(e.server.Requests()); n != 0 {
+		t.Errorf("debug mode sent %d requests", n)
+	}
+}
+
+func TestNewsletterWithTelemetryOffIsKeyedByEmail(t *testing.T) {
+	e := newEnv(t)
+	e.writeConfig(`{"telemetryDisabled": true, "telemetryId": "5f0c6f0e-2d7a-4a4e-9d53-6f3f3a0b9c1d"}`)
+	tel := e.start()
+	if err := tel.SignUpForNewsletter(context.Background(), "a@b.example", true); err != nil {
+		t.Fatal(err)
+	}
+	_ = tel.Shutdown(context.Background())
+	events := e.server.Events()
+	if len(events) != 1 || events[0].Event != "newsletter_signup" || events[0].DistinctID != "a@b.example" {
+		t.Fatalf("got %+v, want one newsletter_signup keyed by the email", events)
+	}
+	for _, r := range e.server.Requests() {
+		if bytes.Contains(r.Body, []byte("5f0c6f0e")) {
+			t.Errorf("the install ID was sent with telemetry off: %s", r.Body)
+		}
+	}
+}
+
+func TestNewsletterWithTelemetryOnIsKeyedByInstallID(t *testing.T) {
+	e := newEnv(t).consentGiven()
+	tel := e.start()
+	if err := tel.SignUpForNewsletter(context.Background(), "a@b.example", true); err != nil {
+		t.Fatal(err)
+	}
+	_ = tel.Shutdown(context.Background())
+	events := e.server.Events()
+	if len(events) != 1 || events[0].DistinctID != tel.InstallID() {
+		t.Fatalf("got %+v, want one event keyed by %s", events, tel.InstallID())
+	}
+	set, _ := events[0].Properties["$set"].(map[string]any)
+	if set["email"] != "a@b.example" {
+		t.Errorf("$set = %v, want the email", set)
+	}
+}
+
+func TestUnansweredEventsAreSpooledAndSentOnceByTheNextRun(t *testing.T) {
+	e := newEnv(t).consentGiven()
+	e.server.SetDefault(posthogtest.Hang())
+	budget := 200 * time.Millisecond
+
+	// The bound is checked on the fastest of three runs, so that a
+	// scheduler hiccup on a loaded machine does not fail the test, while
+	// a Shutdown that waits for the network fails every run.
+	var fastest time.Duration
+	for i := range 3 {
+		tel := e.start(otelsetup.WithExitBudget(budget))
+		emit("cli_start")
+		begin := time.Now()
+		if err := tel.Shutdown(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if took := time.Since(begin); i == 0 || took < fastest {
+			fastest = took
+		}
+	}
+	if fastest > budget+50*time.Millisecond {
+		t.Errorf("Shutdown took %v against a server that never answers, want at most %v", fastest, budget+50*time.Millisecond)
+	}
+	events, size, err := otelsetup.SpoolStats(e.configPath)
+	if err != nil || events != 3 || size == 0 {
+		t.Fatalf("spool holds %d events (%d bytes, %v), want 3", events, size, err)
+	}
+	spooled := spoolUUIDs(t, e.configPath)
+
+	e.server.SetDefault(posthogtest.Accept())
+	tel := e.start()
+	if err := tel.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, ev := range e.server.Events() {
+		got = append(got, ev.UUID)
+	}
+	slices.Sort(got)
+	if !slices.Equal(got, spooled) {
+		t.Errorf("delivered %v, want exactly the spooled %v", got, spooled)
+	}
+	if _, err := os.Stat(otelsetup.SpoolPath(e.configPath)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the spool is still there after delivery: %v", err)
+	}
+}
+
+func spoolUUIDs(t *testing.T, configPath string) []string {
+	t.Helper()
+	data, err := os.ReadFile(otelsetup.SpoolPath(configPath))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for line := range strings.Lines(string(data)) {
+		var ev struct{ UUID string }
+		if err := json.Unmarshal([]byte(line), &ev); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, ev.UUID)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+func TestDeploymentRole(t *testing.T) {
+	e := newEnv(t)
+	e.vars["DEPLOYMENT_ID"] = "7c9e6679-7425-40de-944b-e07fc1f90ae7"
+	tel := e.start(otelsetup.WithRole(otelsetup.RoleDeployment), otelsetup.WithServiceName("elmo-worker"))
+	if !tel.Enabled() {
+		t.Fatalf("deployment is off: %v", tel.Decision())
+	}
+	emit("prompt_processed")
+	ctr, _ := otel.Meter("test").Int64Counter("prompt_runs")
+	ctr.Add(context.Background(), 3, metricAttrs("openai", "ok")...)
+	if err := tel.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]posthogtest.Event{}
+	for _, ev := range e.server.Events() {
+		byName[ev.Event] = ev
+		if ev.DistinctID != e.vars["DEPLOYMENT_ID"] {
+			t.Errorf("%s keyed by %q, want the deployment ID", ev.Event, ev.DistinctID)
+		}
+	}
+	if _, ok := byName["prompt_processed"]; !ok {
+		t.Error("prompt_processed did not arrive")
+	}
+	if runs := byName["prompt_runs"]; runs.Properties["value"] != float64(3) || runs.Properties["provider"] != "openai" {
+		t.Errorf("prompt_runs = %+v, want value 3 for openai", runs.Properties)
+	}
+}
+
+func TestDeploymentWithoutIDSendsNothing(t *testing.T) {
+	e := newEnv(t)
+	tel := e.start(otelsetup.WithRole(otelsetup.RoleDeployment), otelsetup.WithServiceName("elmo-web"))
+	if tel.Enabled() || tel.Decision().Source != consent.SourceError || !strings.Contains(tel.Decision().Reason, "DEPLOYMENT_ID") {
+		t.Fatalf("decision %v, want off naming DEPLOYMENT_ID", tel.Decision())
+	}
+	emit("deployment_heartbeat")
+	_ = tel.Shutdown(context.Background())
+	if n := len(e.server.Requests()); n != 0 {
+		t.Errorf("%d requests without a deployment ID", n)
+	}
+}
+
+func TestStartRejectsBadOptions(t *testing.T) {
+	for name, opts := range map[string][]otelsetup.Option{
+		"deployment without a name": {otelsetup.WithRole(otelsetup.RoleDeployment)},
+		"negative budget":           {otelsetup.WithExitBudget(-time.Second)},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if _, err := otelsetup.Start(context.Background(), append(opts, otelsetup.WithConfigPath(filepath.Join(t.TempDir(), "c.json")))...); err == nil {
+				t.Error("Start accepted invalid options")
+			}
+		})
+	}
+}
+
+func metricAttrs(provider, outcome string) []metricOption {
+	return []metricOption{metricWithAttributes(attribute.String("provider", provider), attribute.String("outcome", outcome), attribute.String("model", "gpt-4o-mini"))}
+}
