@@ -20,7 +20,9 @@ import (
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	"go.opentelemetry.io/otel/trace"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	"go.uber.org/goleak"
 	"google.golang.org/protobuf/proto"
@@ -563,4 +565,17 @@ func TestStartRejectsBadOptions(t *testing.T) {
 
 func metricAttrs(provider, outcome string) []metricOption {
 	return []metricOption{metricWithAttributes(attribute.String("provider", provider), attribute.String("outcome", outcome), attribute.String("model", "gpt-4o-mini"))}
+}
+
+func TestOffInstallsTheNoopProviders(t *testing.T) {
+	e := newEnv(t)
+	e.vars["DISABLE_TELEMETRY"] = "1"
+	tel := e.start()
+	defer func() { _ = tel.Shutdown(context.Background()) }()
+	if _, ok := otel.GetTracerProvider().(tracenoop.TracerProvider); !ok {
+		t.Errorf("tracer provider is %T, want the no-op one", otel.GetTracerProvider())
+	}
+	if _, ok := otel.GetMeterProvider().(metricnoop.MeterProvider); !ok {
+		t.Errorf("meter provider is %T, want the no-op one", otel.GetMeterProvider())
+	}
 }
