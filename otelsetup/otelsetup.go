@@ -77,6 +77,7 @@ type config struct {
 	terminal   *bool
 	getenv     func(string) string
 	configPath string
+	policy     *processors.Policy
 }
 
 // WithRole sets the role. The default is RoleCLI.
@@ -116,6 +117,11 @@ func WithGetenv(getenv func(string) string) Option { return func(c *config) { c.
 // $XDG_CONFIG_HOME/elmo/config.json, else ~/.config/elmo/config.json.
 func WithConfigPath(path string) Option { return func(c *config) { c.configPath = path } }
 
+// WithPolicy sets the policy that decides which events and attributes may
+// leave the process. The default is processors.DefaultPolicy, the Elmo
+// event catalog.
+func WithPolicy(p *processors.Policy) Option { return func(c *config) { c.policy = p } }
+
 func newConfig(opts []Option) (config, error) {
 	c := config{
 		exitBudget: DefaultExitBudget,
@@ -133,6 +139,9 @@ func newConfig(opts []Option) (config, error) {
 	}
 	if c.logger == nil {
 		c.logger = slog.New(slog.DiscardHandler)
+	}
+	if c.policy == nil {
+		c.policy = processors.DefaultPolicy()
 	}
 	if c.exitBudget <= 0 {
 		return c, fmt.Errorf("otelsetup: the exit budget must be positive, not %v", c.exitBudget)
@@ -368,11 +377,11 @@ func (t *Telemetry) build(ctx context.Context, res *sdkresource.Resource) error 
 		return t.fail(ctx, fmt.Errorf("otelsetup: cannot create the metric reader (check OTEL_METRICS_EXPORTER): %w", err))
 	}
 
-	filter, err := processors.NewSpanFilter(sdktrace.NewBatchSpanProcessor(spanExp))
+	filter, err := processors.NewSpanFilter(sdktrace.NewBatchSpanProcessor(spanExp), processors.WithPolicy(cfg.policy))
 	if err != nil {
 		return t.fail(ctx, fmt.Errorf("otelsetup: %w", err))
 	}
-	metricFilter, err := processors.NewMetricFilter()
+	metricFilter, err := processors.NewMetricFilter(processors.WithPolicy(cfg.policy))
 	if err != nil {
 		return t.fail(ctx, fmt.Errorf("otelsetup: %w", err))
 	}

@@ -30,6 +30,8 @@ import (
 	"github.com/elmohq/telemetry/exporter/posthogtest"
 	"github.com/elmohq/telemetry/internal/consent"
 	"github.com/elmohq/telemetry/otelsetup"
+	"github.com/elmohq/telemetry/processors"
+	"github.com/elmohq/telemetry/resource"
 )
 
 // Canary values that must never leave the process.
@@ -577,5 +579,57 @@ func TestOffInstallsTheNoopProviders(t *testing.T) {
 	}
 	if _, ok := otel.GetMeterProvider().(metricnoop.MeterProvider); !ok {
 		t.Errorf("meter provider is %T, want the no-op one", otel.GetMeterProvider())
+	}
+}
+
+func TestWithPolicyAddsAnEvent(t *testing.T) {
+	events := append(processors.Catalog(), processors.Event{
+		Name: "feature_used", Kind: processors.KindSpan, Source: processors.SourceCLI,
+		Description: "A feature was used.",
+		Properties: []processors.Property{{Key: "feature", Type: processors.TypeString,
+			Values: []string{"export"}, Description: "Which feature."}},
+	})
+	policy, err := processors.NewPolicy(events)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, custom := range []bool{false, true} {
+		e := newEnv(t).consentGiven()
+		var opts []otelsetup.Option
+		if custom {
+			opts = append(opts, otelsetup.WithPolicy(policy))
+		}
+		tel := e.start(opts...)
+		_, span := otel.Tracer("test").Start(context.Background(), "feature_used",
+			trace.WithAttributes(attribute.String("feature", "export")))
+		span.End()
+		if err := tel.Shutdown(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		events := e.server.Events()
+		switch {
+		case custom && (len(events) != 1 || events[0].Properties["feature"] != "export"):
+			t.Errorf("with the event in the policy, got %+v", events)
+		case !custom && len(events) != 0:
+			t.Errorf("with the default policy, an uncataloged span was sent: %+v", events)
+		}
+	}
+}
+
+func TestResourceKeysAgreeWithThePolicy(t *testing.T) {
+	// The processors package spells the resource keys itself, so that it
+	// does not depend on the resource package; they must stay the same.
+	var policyKeys []string
+	for _, p := range processors.ResourceCatalog() {
+		policyKeys = append(policyKeys, string(p.Key))
+	}
+	var detectorKeys []string
+	for _, k := range resource.AllowedKeys() {
+		detectorKeys = append(detectorKeys, string(k))
+	}
+	slices.Sort(policyKeys)
+	slices.Sort(detectorKeys)
+	if !slices.Equal(policyKeys, detectorKeys) {
+		t.Errorf("policy resource keys %v differ from the detector's %v", policyKeys, detectorKeys)
 	}
 }
