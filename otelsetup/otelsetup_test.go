@@ -589,7 +589,7 @@ func TestWithPolicyAddsAnEvent(t *testing.T) {
 		Properties: []processors.Property{{Key: "feature", Type: processors.TypeString,
 			Values: []string{"export"}, Description: "Which feature."}},
 	})
-	policy, err := processors.NewPolicy(events)
+	policy, err := processors.NewPolicy(events, processors.WithResourceAttributes(processors.ResourceCatalog()...))
 	if err != nil {
 		t.Fatal(err)
 	}
