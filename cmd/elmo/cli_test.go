@@ -1,0 +1,216 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/elmohq/telemetry/processors"
+)
+
+func TestUsageErrorsExit2(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string // in stderr
+	}{
+		{[]string{"bogus"}, `unknown command "bogus"`},
+		{[]string{"telemetry", "bogus"}, `unknown command "bogus"`},
+		{[]string{"version", "--bogus"}, "unknown flag: --bogus"},
+		{[]string{"version", "extra"}, "extra"},
+		{[]string{"telemetry", "status", "--json=maybe"}, "--json"},
+		{[]string{"init", "--email", "not-an-email"}, "--email"},
+		{[]string{"init", "--yes", "--email", "a@b"}, "not an email address"},
+		{[]string{"init", "--port", "0"}, "--port"},
+		{[]string{"init", "--provider", "nope"}, "--provider"},
+		{[]string{"init", "--database-url", "mysql://x"}, "PostgreSQL"},
+		{[]string{"init", "--telemetry=maybe"}, "--telemetry"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			s := newSandbox(t)
+			res := s.run(tt.args...)
+			if res.code != 2 {
+				t.Errorf("exit code = %d, want 2\nstderr:\n%s", res.code, res.stderr)
+			}
+			if !strings.Contains(res.stderr, tt.want) || !strings.Contains(res.stderr, "--help' for usage") {
+				t.Errorf("stderr does not explain the error (%q):\n%s", tt.want, res.stderr)
+			}
+			if _, err := os.Stat(s.envPath()); err == nil {
+				t.Errorf("a usage error wrote .env")
+			}
+		})
+	}
+}
+
+func TestHelpAndVersion(t *testing.T) {
+	s := newSandbox(t)
+	for _, args := range [][]string{{}, {"--help"}, {"help"}, {"init", "--help"}, {"help", "telemetry"}, {"telemetry"}} {
+		res := s.run(args...)
+		if res.code != 0 || !strings.Contains(res.stdout, "Usage:") {
+			t.Errorf("elmo %v: exit %d, stdout:\n%s", args, res.code, res.stdout)
+		}
+	}
+	for _, args := range [][]string{{"--version"}, {"version"}} {
+		res := s.mustRun(args...)
+		if !strings.HasPrefix(res.stdout, "elmo ") {
+			t.Errorf("elmo %v = %q", args, res.stdout)
+		}
+	}
+	res := s.mustRun("completion", "bash")
+	if !strings.Contains(res.stdout, "bash completion") {
+		t.Errorf("completion bash printed no script")
+	}
+}
+
+func TestCommandSpans(t *testing.T) {
+	s := newSandbox(t)
+	s.writeConfig(consentGiven)
+	s.mustRun("telemetry", "status")
+	s.mustRun("telemetry", "events")
+	s.run("version", "--bogus")
+	s.run("help")
+	s.run("completion", "bash")
+	evs := s.events(3)
+	want := map[string]float64{"cli_telemetry_status": 0, "cli_telemetry_events": 0, "cli_version": 2}
+	if len(evs) != len(want) {
+		t.Errorf("events = %s, want one per command run (help and completion send none)", eventNames(evs))
+	}
+	for _, e := range evs {
+		code, ok := want[e.Event]
+		if !ok {
+			t.Errorf("unexpected event %s", e.Event)
+			continue
+		}
+		if e.Properties["exit_code"] != code {
+			t.Errorf("%s exit_code = %v, want %v", e.Event, e.Properties["exit_code"], code)
+		}
+		if e.Properties["success"] != (code == 0) {
+			t.Errorf("%s success = %v, want %v", e.Event, e.Properties["success"], code == 0)
+		}
+	}
+}
+
+type statusJSON struct {
+	Enabled     bool   `json:"enabled"`
+	Source      string `json:"source"`
+	Reason      string `json:"reason"`
+	ConfigPath  string `json:"configPath"`
+	InstallID   string `json:"installId"`
+	Exporter    string `json:"exporter"`
+	PostHogKey  bool   `json:"posthogKeyConfigured"`
+	NoticeShown bool   `json:"noticeShown"`
+	Deployment  struct {
+		Dir              string `json:"dir"`
+		EnvPath          string `json:"envPath"`
+		Exists           bool   `json:"exists"`
+		DeploymentID     string `json:"deploymentId"`
+		TelemetryEnabled bool   `json:"telemetryEnabled"`
+		DisabledBy       string `json:"disabledBy"`
+		DisableTelemetry bool   `json:"disableTelemetry"`
+	} `json:"deployment"`
+	Spool struct {
+		Path   string `json:"path"`
+		Events int    `json:"events"`
+		Bytes  int64  `json:"bytes"`
+	} `json:"spool"`
+	Warnings []string `json:"warnings"`
+}
+
+func status(t *testing.T, s *sandbox) statusJSON {
+	t.Helper()
+	res := s.mustRun("telemetry", "status", "--json")
+	var st statusJSON
+	dec := json.NewDecoder(strings.NewReader(res.stdout))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&st); err != nil {
+		t.Fatalf("status --json: %v\n%s", err, res.stdout)
+	}
+	return st
+}
+
+func TestStatusJSON(t *testing.T) {
+	t.Run("fresh machine", func(t *testing.T) {
+		s := newSandbox(t)
+		st := status(t, s)
+		if st.Enabled || st.Source != "not yet asked" || st.InstallID != "" || st.Deployment.Exists {
+			t.Errorf("status = %+v, want off, not yet asked, no install ID, no deployment", st)
+		}
+		if st.ConfigPath != s.configPath() || st.Deployment.Dir != s.dir || !st.PostHogKey {
+			t.Errorf("status = %+v, want config %s, dir %s, key configured", st, s.configPath(), s.dir)
+		}
+		if _, err := os.Stat(s.configPath()); err == nil {
+			t.Errorf("status created config.json")
+		}
+		s.assertNoRequests()
+	})
+	t.Run("after init", func(t *testing.T) {
+		s := newSandbox(t)
+		s.mustRun("init", "--yes")
+		st := status(t, s)
+		if !st.Enabled || st.Source != "config" || st.InstallID == "" || st.InstallID != s.config()["telemetryId"] {
+			t.Errorf("status = %+v, want on by config with the install ID of config.json", st)
+		}
+		if !st.Deployment.Exists || st.Deployment.DeploymentID == "" || !st.Deployment.TelemetryEnabled || len(st.Warnings) != 0 {
+			t.Errorf("status deployment = %+v, warnings %v", st.Deployment, st.Warnings)
+		}
+		if st.Exporter != "posthog" {
+			t.Errorf("exporter = %q, want posthog", st.Exporter)
+		}
+	})
+	t.Run("CLI off, deployment on", func(t *testing.T) {
+		s := newSandbox(t)
+		s.writeConfig(`{"telemetryDisabled": true}`)
+		s.writeEnvFile("DEPLOYMENT_ID=x\n")
+		st := status(t, s)
+		if st.Enabled || len(st.Warnings) != 1 || !strings.Contains(st.Warnings[0], "DISABLE_TELEMETRY=1") {
+			t.Errorf("status = %+v, want a warning that the deployment still sends", st)
+		}
+	})
+	t.Run("CLI on, deployment off", func(t *testing.T) {
+		s := newSandbox(t)
+		s.writeConfig(consentGiven)
+		s.writeEnvFile("DEPLOYMENT_ID=x\nDISABLE_TELEMETRY=1\n")
+		st := status(t, s)
+		if !st.Enabled || !st.Deployment.DisableTelemetry || len(st.Warnings) != 1 {
+			t.Errorf("status = %+v, want a warning that the deployment is off", st)
+		}
+		res := s.mustRun("telemetry", "status")
+		if !strings.Contains(res.stdout, "Warning:") || strings.Contains(res.stdout, "phc_test") {
+			t.Errorf("status text lacks the warning or shows the key:\n%s", res.stdout)
+		}
+	})
+}
+
+func TestEventsCommandPrintsTheCatalog(t *testing.T) {
+	s := newSandbox(t)
+	res := s.mustRun("telemetry", "events", "--json")
+	var got []struct {
+		Name       string `json:"name"`
+		Kind       string `json:"kind"`
+		Properties []struct {
+			Key string `json:"key"`
+		} `json:"properties"`
+	}
+	if err := json.Unmarshal([]byte(res.stdout), &got); err != nil {
+		t.Fatalf("events --json: %v\n%s", err, res.stdout)
+	}
+	cat := processors.Catalog()
+	if len(got) != len(cat) {
+		t.Fatalf("events --json lists %d events, the catalog has %d", len(got), len(cat))
+	}
+	text := s.mustRun("telemetry", "events").stdout
+	for i, e := range cat {
+		if got[i].Name != e.DisplayName() || got[i].Kind != e.Kind.String() || len(got[i].Properties) != len(e.Properties) {
+			t.Errorf("event %d = %+v, want %s (%s) with %d properties", i, got[i], e.DisplayName(), e.Kind, len(e.Properties))
+		}
+		if !strings.Contains(text, e.DisplayName()) || !strings.Contains(text, e.Description) {
+			t.Errorf("the table lacks %s or its description", e.DisplayName())
+		}
+		for _, p := range e.Properties {
+			if !strings.Contains(text, e.DisplayName()+"."+string(p.Key)) {
+				t.Errorf("the table lacks property %s.%s", e.DisplayName(), p.Key)
+			}
+		}
+	}
+}

@@ -1,0 +1,576 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/mail"
+	"net/url"
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/spf13/cobra"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/elmohq/telemetry/internal/cli/deployment"
+	"github.com/elmohq/telemetry/internal/cli/prompt"
+	"github.com/elmohq/telemetry/internal/cli/runner"
+	"github.com/elmohq/telemetry/internal/dotenv"
+	"github.com/elmohq/telemetry/internal/provider"
+	"github.com/elmohq/telemetry/otelsetup"
+	"github.com/elmohq/telemetry/processors"
+)
+
+// Variables init writes to the deployment .env besides the telemetry ones.
+const (
+	varDeploymentMode = "DEPLOYMENT_MODE"
+	varWebPort        = "WEB_PORT"
+	varDatabaseURL    = "DATABASE_URL"
+)
+
+// Defaults of elmo init.
+const (
+	defaultMode = "local"
+	defaultPort = 3000
+)
+
+// signupTimeout bounds the wait for the newsletter signup to be delivered.
+const signupTimeout = 10 * time.Second
+
+// The steps of elmo init, as failed_step reports them.
+const (
+	stepConfig     = "config"
+	stepConsent    = "consent"
+	stepEnvFile    = "env_file"
+	stepProviders  = "providers"
+	stepDatabase   = "database"
+	stepNewsletter = "newsletter"
+)
+
+// collectionNotice says, before the question, what is and is not shared.
+const collectionNotice = `Elmo can share anonymous usage data, to learn which features are used and
+where set-up fails. The choice covers this CLI and your local deployment.
+  Shared: command names and exit codes; a few non-secret options (storage
+          mode, which providers are configured); counts of prompts, brands
+          and reports; version, OS and architecture; a random install ID.
+          PostHog, which receives the events, sees your IP address and
+          uses it for an approximate location.
+  Never:  API keys, .env contents or other secrets; brand names, prompt
+          text or responses; file paths or hostnames; logs or stack traces.
+See every event with 'elmo telemetry events'. Change your mind at any time
+with 'elmo telemetry disable' or 'elmo telemetry enable'.
+`
+
+var modePattern = regexp.MustCompile(`^[a-z][a-z0-9-]{0,31}$`)
+
+// initOptions are the flags of elmo init.
+type initOptions struct {
+	yes         bool
+	telemetry   bool
+	email       string
+	mode        string
+	port        int
+	providers   []string
+	databaseURL string
+}
+
+func (a *app) initCommand() *cobra.Command {
+	var o initOptions
+	cmd := &cobra.Command{
+		Use:   "init",
+		Short: "Set up a local deployment and choose what to share",
+		Long: `Set up a local deployment in the deployment directory (--dir, else
+$ELMO_DIR, else ~/.elmo): its .env file with a random DEPLOYMENT_ID, the
+deployment mode, the web port, model provider keys and the database.
+
+init asks whether to share anonymous usage data (default yes) and for an
+optional email for product updates. Every question has a flag, so init
+runs without a terminal; without a terminal and without --yes or
+--telemetry, telemetry stays off and no email is sent.
+
+Provider keys are read from <NAME>_API_KEY (and <NAME>_BASE_URL) in the
+environment, or asked for.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return a.runInit(cmd, o) },
+	}
+	f := cmd.Flags()
+	f.BoolVarP(&o.yes, "yes", "y", false, "accept the defaults and ask nothing (telemetry on unless --telemetry=false)")
+	f.BoolVar(&o.telemetry, "telemetry", true, "share anonymous usage data")
+	f.StringVar(&o.email, "email", "", "email address for product updates")
+	f.StringVar(&o.mode, "mode", defaultMode, "deployment mode")
+	f.IntVar(&o.port, "port", defaultPort, "port of the web app")
+	f.StringArrayVar(&o.providers, "provider", nil,
+		"model provider to set up, repeatable: "+strings.Join(processors.Providers(), ", "))
+	f.StringVar(&o.databaseURL, "database-url", "",
+		"PostgreSQL URL (postgres://...) of an external database; default embedded storage in the deployment directory")
+	return runner.Defer(cmd)
+}
+
+// initRun is the state of one elmo init.
+type initRun struct {
+	a      *app
+	cmd    *cobra.Command
+	o      initOptions
+	out    io.Writer
+	ask    *prompt.Prompter
+	prompt bool // questions may be asked
+
+	step    string
+	dir     string
+	env     *dotenv.File
+	envPath string
+	share   bool
+	email   string
+}
+
+func (a *app) runInit(cmd *cobra.Command, o initOptions) (err error) {
+	r := &initRun{
+		a:      a,
+		cmd:    cmd,
+		o:      o,
+		out:    cmd.OutOrStdout(),
+		prompt: a.interactive && !o.yes,
+		step:   stepConfig,
+	}
+	var popts []prompt.Option
+	if a.interactive {
+		popts = append(popts, prompt.WithTerminal(a.stdinFD))
+	}
+	r.ask = prompt.New(a.stdin, r.out, popts...)
+
+	defer func() {
+		// Telemetry starts after the consent question; if init stopped
+		// before it, it starts now, with whatever choice was recorded.
+		runner.Begin(cmd)
+		r.annotate(trace.SpanFromContext(cmd.Context()), err)
+	}()
+
+	if err := r.validate(); err != nil {
+		return err
+	}
+	for _, step := range []struct {
+		name string
+		run  func(context.Context) error
+	}{
+		{stepConfig, r.config},
+		{stepConsent, r.consent},
+		{stepNewsletter, r.askEmail},
+		{stepEnvFile, r.envFile},
+		{stepProviders, r.providers},
+		{stepDatabase, r.database},
+		{stepNewsletter, r.signUp},
+	} {
+		r.step = step.name
+		if err := step.run(cmd.Context()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// annotate sets the init attributes on the cli_init span.
+func (r *initRun) annotate(span trace.Span, err error) {
+	attrs := []attribute.KeyValue{processors.KeyCompleted.Bool(err == nil)}
+	if err != nil {
+		attrs = append(attrs, processors.KeyFailedStep.String(r.step))
+	}
+	if r.env != nil {
+		names := configuredProviders(r.env)
+		direct := slices.ContainsFunc(names, func(n string) bool { return n != "openrouter" && n != "ollama" })
+		attrs = append(attrs,
+			processors.KeyPostgresMode.String(postgresMode(r.env)),
+			processors.KeyProviders.StringSlice(names),
+			processors.KeyHasDirectAPI.Bool(direct),
+		)
+	}
+	span.SetAttributes(attrs...)
+}
+
+// validate checks the flags before anything is changed. A bad value is a
+// usage error, reported as a failure of the step it belongs to.
+func (r *initRun) validate() error {
+	flags := r.cmd.Flags()
+	if flags.Changed("email") && r.o.email != "" && !validEmail(r.o.email) {
+		r.step = stepNewsletter
+		return runner.Usage(fmt.Errorf("--email %q is not an email address, such as name@example.com", r.o.email))
+	}
+	if r.o.port < 1 || r.o.port > 65535 {
+		r.step = stepEnvFile
+		return runner.Usage(fmt.Errorf("--port %d is not a port number between 1 and 65535", r.o.port))
+	}
+	if !modePattern.MatchString(r.o.mode) {
+		r.step = stepEnvFile
+		return runner.Usage(fmt.Errorf("--mode %q is not a deployment mode, such as %s", r.o.mode, defaultMode))
+	}
+	known := processors.Providers()
+	var names []string
+	for _, p := range r.o.providers {
+		for n := range strings.SplitSeq(p, ",") {
+			n = strings.ToLower(strings.TrimSpace(n))
+			if n == "" {
+				continue
+			}
+			if !slices.Contains(known, n) {
+				r.step = stepProviders
+				return runner.Usage(fmt.Errorf("--provider %q is not one of %s", n, strings.Join(known, ", ")))
+			}
+			if !slices.Contains(names, n) {
+				names = append(names, n)
+			}
+		}
+	}
+	r.o.providers = names
+	if r.o.databaseURL != "" {
+		if err := checkDatabaseURL(r.o.databaseURL); err != nil {
+			r.step = stepDatabase
+			return runner.Usage(err)
+		}
+	}
+	return nil
+}
+
+// config finds the deployment directory and reads its .env, if any.
+func (r *initRun) config(context.Context) error {
+	dir, err := r.a.deploymentDir()
+	if err != nil {
+		return err
+	}
+	r.dir, r.envPath = dir, deployment.EnvPath(dir)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("cannot create the deployment directory: %w", err)
+	}
+	env, err := dotenv.ReadFile(r.envPath)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		env, _ = dotenv.Parse(nil)
+	case err != nil:
+		return err
+	}
+	r.env = env
+	if !r.prompt {
+		// Without questions, every provider needs its settings now.
+		for _, name := range r.o.providers {
+			if _, _, err := r.providerSettings(context.Background(), name); err != nil {
+				r.step = stepProviders
+				return runner.Usage(err)
+			}
+		}
+	}
+	return nil
+}
+
+// consent decides whether to share usage data, records the choice in
+// config.json, then starts telemetry and the cli_init span, so the choice
+// applies to this very run.
+func (r *initRun) consent(ctx context.Context) error {
+	store, err := r.a.configStore()
+	if err != nil {
+		return err
+	}
+	flags := r.cmd.Flags()
+	fmt.Fprint(r.out, collectionNotice)
+	switch {
+	case flags.Changed("telemetry"):
+		r.share = r.o.telemetry
+	case r.o.yes:
+		r.share = true
+	case r.a.interactive:
+		share, err := r.ask.YesNo(ctx, "Share anonymous usage data?", true)
+		if err != nil {
+			return err
+		}
+		r.share = share
+	default:
+		// No terminal and no flag: keep an explicit earlier choice,
+		// else fail closed.
+		settings, _, err := store.Load()
+		r.share = err == nil && settings.TelemetryDisabled != nil && !*settings.TelemetryDisabled
+		how := "off"
+		if r.share {
+			how = "on, as chosen before"
+		}
+		fmt.Fprintf(r.out, "No terminal to ask on and neither --yes nor --telemetry was given: telemetry stays %s.\n", how)
+	}
+	if _, err := store.SetTelemetryDisabled(ctx, !r.share); err != nil {
+		return fmt.Errorf("cannot record the telemetry choice: %w", err)
+	}
+	if !r.share {
+		if err := otelsetup.RemoveSpool(store.Path()); err != nil {
+			return fmt.Errorf("cannot delete the unsent events: %w", err)
+		}
+	}
+	runner.Begin(r.cmd)
+	return nil
+}
+
+// askEmail gets the optional product-updates email: from --email, else
+// from a question that is asked again until the answer is an email
+// address or empty.
+func (r *initRun) askEmail(ctx context.Context) error {
+	if r.cmd.Flags().Changed("email") || !r.prompt {
+		r.email = r.o.email
+		return nil
+	}
+	for {
+		email, err := r.ask.Line(ctx, "Email for product updates (optional): ")
+		if err != nil {
+			return err
+		}
+		if email == "" || validEmail(email) {
+			r.email = email
+			return nil
+		}
+		fmt.Fprintf(r.out, "%q is not an email address, such as name@example.com; try again, or press Enter to skip.\n", email)
+	}
+}
+
+// envFile writes the deployment's identity, mode, port and telemetry
+// setting to .env, keeping everything else in it.
+func (r *initRun) envFile(context.Context) error {
+	flags := r.cmd.Flags()
+	if id, ok := r.env.Get(deployment.VarDeploymentID); !ok || id == "" {
+		if err := r.env.Set(deployment.VarDeploymentID, uuid.NewString()); err != nil {
+			return err
+		}
+	}
+	if _, ok := r.env.Get(varDeploymentMode); !ok || flags.Changed("mode") {
+		if err := r.env.Set(varDeploymentMode, r.o.mode); err != nil {
+			return err
+		}
+	}
+	if _, ok := r.env.Get(varWebPort); !ok || flags.Changed("port") {
+		if err := r.env.Set(varWebPort, strconv.Itoa(r.o.port)); err != nil {
+			return err
+		}
+	}
+	if r.share {
+		if _, err := r.env.Remove(deployment.VarDisableTelemetry); err != nil {
+			return err
+		}
+	} else if err := r.env.Set(deployment.VarDisableTelemetry, "1"); err != nil {
+		return err
+	}
+	return r.writeEnv()
+}
+
+// providers adds the settings of each provider chosen with --provider or
+// in answer to a question.
+func (r *initRun) providers(ctx context.Context) error {
+	names := r.o.providers
+	if len(names) == 0 && r.prompt {
+		var err error
+		if names, err = r.askProviders(ctx); err != nil {
+			return err
+		}
+	}
+	for _, name := range names {
+		key, baseURL, err := r.providerSettings(ctx, name)
+		if err != nil {
+			return err
+		}
+		if key != "" {
+			if err := r.env.Set(provider.EnvAPIKey(name), key); err != nil {
+				return err
+			}
+		}
+		if baseURL != "" {
+			if err := r.env.Set(provider.EnvBaseURL(name), baseURL); err != nil {
+				return err
+			}
+		}
+	}
+	return r.writeEnv()
+}
+
+func (r *initRun) askProviders(ctx context.Context) ([]string, error) {
+	known := processors.Providers()
+	for {
+		answer, err := r.ask.Line(ctx, fmt.Sprintf(
+			"Model providers to set up, separated by commas (%s), or Enter to skip: ", strings.Join(known, ", ")))
+		if err != nil {
+			return nil, err
+		}
+		var names []string
+		unknown := ""
+		for n := range strings.SplitSeq(answer, ",") {
+			n = strings.ToLower(strings.TrimSpace(n))
+			switch {
+			case n == "" || slices.Contains(names, n):
+			case slices.Contains(known, n):
+				names = append(names, n)
+			default:
+				unknown = n
+			}
+		}
+		if unknown == "" {
+			return names, nil
+		}
+		fmt.Fprintf(r.out, "%q is not a provider elmo knows; try again.\n", unknown)
+	}
+}
+
+// providerSettings returns the API key and base URL to write for the
+// provider called name: from the environment, else asked for when
+// questions may be asked. A value the .env already holds is kept and
+// returned as "". Local models (ollama) need no key; providers without a
+// well-known address need a base URL.
+func (r *initRun) providerSettings(ctx context.Context, name string) (key, baseURL string, err error) {
+	keyVar, urlVar := provider.EnvAPIKey(name), provider.EnvBaseURL(name)
+	key, baseURL = r.a.getenv(keyVar), r.a.getenv(urlVar)
+	if old, ok := r.env.Get(keyVar); key == "" && (name == "ollama" || ok && old != "") {
+		key = ""
+	} else if key == "" {
+		if !r.prompt {
+			return "", "", fmt.Errorf("--provider %s needs its API key in %s, since there is no terminal to ask on", name, keyVar)
+		}
+		for key == "" {
+			if key, err = r.ask.Secret(ctx, keyVar+": "); err != nil {
+				return "", "", err
+			}
+		}
+	}
+	if old, ok := r.env.Get(urlVar); baseURL == "" && (provider.DefaultBaseURL(name) != "" || ok && old != "") {
+		baseURL = ""
+	} else if baseURL == "" {
+		if !r.prompt {
+			return "", "", fmt.Errorf("--provider %s needs its address in %s, since there is no terminal to ask on", name, urlVar)
+		}
+		for baseURL == "" {
+			if baseURL, err = r.ask.Line(ctx, urlVar+": "); err != nil {
+				return "", "", err
+			}
+		}
+	}
+	return key, baseURL, nil
+}
+
+// database selects external PostgreSQL when --database-url is given; the
+// default is embedded storage in the deployment directory.
+func (r *initRun) database(context.Context) error {
+	if r.o.databaseURL != "" {
+		if err := r.env.Set(varDatabaseURL, r.o.databaseURL); err != nil {
+			return err
+		}
+		if err := r.writeEnv(); err != nil {
+			return err
+		}
+	}
+	r.summary()
+	return nil
+}
+
+// signUp sends the newsletter signup when an email was given. It goes out
+// even with telemetry off; otelsetup keys it as the choice requires.
+func (r *initRun) signUp(ctx context.Context) error {
+	if r.email == "" {
+		return nil
+	}
+	tel := r.a.telemetry(ctx)
+	if tel == nil {
+		return errors.New("the deployment is set up, but the product-updates signup could not be sent: telemetry failed to start; run 'elmo init --email ...' again to retry")
+	}
+	ctx, cancel := context.WithTimeout(ctx, signupTimeout)
+	defer cancel()
+	if err := tel.SignUpForNewsletter(ctx, r.email, true); err != nil {
+		return fmt.Errorf("the deployment is set up, but the product-updates signup could not be sent: %w; run 'elmo init --email ...' again to retry", err)
+	}
+	fmt.Fprintf(r.out, "Signed up %s for product updates.\n", r.email)
+	return nil
+}
+
+// writeEnv writes .env with mode 0600: it holds keys.
+func (r *initRun) writeEnv() error {
+	if err := dotenv.WriteFile(r.envPath, r.env); err != nil {
+		return err
+	}
+	if err := os.Chmod(r.envPath, 0o600); err != nil {
+		return fmt.Errorf("cannot restrict access to %s: %w", r.envPath, err)
+	}
+	return nil
+}
+
+func (r *initRun) summary() {
+	id, _ := r.env.Get(deployment.VarDeploymentID)
+	fmt.Fprintf(r.out, "\nWrote %s\n", r.envPath)
+	fmt.Fprintf(r.out, "  Deployment ID: %s\n", id)
+	storage := "embedded, in " + r.dir
+	if postgresMode(r.env) == "external" {
+		storage = "external PostgreSQL (DATABASE_URL)"
+	}
+	fmt.Fprintf(r.out, "  Storage:       %s\n", storage)
+	if names := configuredProviders(r.env); len(names) > 0 {
+		fmt.Fprintf(r.out, "  Providers:     %s\n", strings.Join(names, ", "))
+	} else {
+		fmt.Fprintf(r.out, "  Providers:     none yet (run 'elmo init --provider NAME' to add one)\n")
+	}
+	state := "off (config.json and .env record the opt-out)"
+	if r.share {
+		state = "on"
+		if tel := r.a.tel; tel != nil && tel.InstallID() != "" {
+			state += ", install ID " + tel.InstallID()
+		}
+	}
+	fmt.Fprintf(r.out, "  Telemetry:     %s\n", state)
+	if st, err := deployment.ReadState(r.dir); err == nil && r.share && !st.TelemetryEnabled() {
+		fmt.Fprintf(r.out, "  Note: the deployment stays off: %s sets %s.\n", r.envPath, st.OptOutVar)
+	}
+	fmt.Fprintln(r.out, "Start it with 'elmo start'.")
+}
+
+// configuredProviders returns, sorted, the known providers that env sets
+// a key or an address for.
+func configuredProviders(env *dotenv.File) []string {
+	names := provider.Configured(func(k string) string { v, _ := env.Get(k); return v }, processors.Providers())
+	if names == nil {
+		names = []string{}
+	}
+	return names
+}
+
+// postgresMode returns "external" when env points DATABASE_URL at a
+// PostgreSQL server, else "embedded".
+func postgresMode(env *dotenv.File) string {
+	if u, ok := env.Get(varDatabaseURL); ok && isPostgresURL(u) {
+		return "external"
+	}
+	return "embedded"
+}
+
+func isPostgresURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql")
+}
+
+// checkDatabaseURL accepts a PostgreSQL URL with a host. The error never
+// repeats the URL, which may hold a password.
+func checkDatabaseURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil || !isPostgresURL(s) || u.Host == "" {
+		return errors.New("--database-url is not a PostgreSQL URL such as postgres://user:password@host:5432/elmo; leave it out for embedded storage")
+	}
+	return nil
+}
+
+// validEmail reports whether s is a bare email address with a dotted
+// domain, such as name@example.com.
+func validEmail(s string) bool {
+	if len(s) > 254 || strings.ContainsAny(s, " \t\r\n<>\"(),;") {
+		return false
+	}
+	addr, err := mail.ParseAddress(s)
+	if err != nil || addr.Address != s {
+		return false
+	}
+	at := strings.LastIndexByte(s, '@')
+	domain := s[at+1:]
+	return at > 0 && strings.Contains(domain, ".") &&
+		!strings.HasPrefix(domain, ".") && !strings.HasSuffix(domain, ".")
+}

@@ -1,0 +1,215 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"github.com/elmohq/telemetry/internal/dotenv"
+)
+
+func TestInitYesWithEmail(t *testing.T) {
+	s := newSandbox(t)
+	s.mustRun("init", "--yes", "--email", "a@b.example")
+
+	env, err := dotenv.Parse([]byte(s.envFile()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, _ := env.Get("DEPLOYMENT_ID")
+	if u, err := uuid.Parse(id); err != nil || u.Version() != 4 {
+		t.Errorf("DEPLOYMENT_ID = %q, want a random UUID", id)
+	}
+	if _, ok := env.Get("DISABLE_TELEMETRY"); ok {
+		t.Errorf(".env sets DISABLE_TELEMETRY after --yes:\n%s", s.envFile())
+	}
+	if fi, err := os.Stat(s.envPath()); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf(".env mode = %v (%v), want 0600", fi.Mode().Perm(), err)
+	}
+
+	cfg := s.config()
+	installID, _ := cfg["telemetryId"].(string)
+	if _, err := uuid.Parse(installID); err != nil {
+		t.Fatalf("config.json telemetryId = %q, want the install ID", installID)
+	}
+	if cfg["telemetryDisabled"] != false {
+		t.Errorf("config.json telemetryDisabled = %v, want false", cfg["telemetryDisabled"])
+	}
+
+	evs := s.events(2)
+	inits := find(evs, "cli_init")
+	if len(inits) != 1 {
+		t.Fatalf("got %d cli_init events, want 1; events %s", len(inits), eventNames(evs))
+	}
+	init := inits[0]
+	if init.DistinctID != installID {
+		t.Errorf("cli_init distinct_id = %q, want the install ID %q", init.DistinctID, installID)
+	}
+	for k, want := range map[string]any{
+		"completed": true, "postgres_mode": "embedded", "exit_code": float64(0), "has_direct_api": false,
+	} {
+		if got := init.Properties[k]; got != want {
+			t.Errorf("cli_init %s = %#v, want %#v", k, got, want)
+		}
+	}
+	if _, ok := init.Properties["failed_step"]; ok {
+		t.Errorf("cli_init has failed_step %v after a complete run", init.Properties["failed_step"])
+	}
+
+	signups := find(evs, "newsletter_signup")
+	if len(signups) != 1 {
+		t.Fatalf("got %d newsletter_signup events, want exactly 1; events %s", len(signups), eventNames(evs))
+	}
+	su := signups[0]
+	if su.DistinctID != installID {
+		t.Errorf("newsletter_signup distinct_id = %q, want the install ID %q", su.DistinctID, installID)
+	}
+	set, _ := su.Properties["$set"].(map[string]any)
+	if set["email"] != "a@b.example" {
+		t.Errorf("newsletter_signup $set = %v, want email a@b.example", su.Properties["$set"])
+	}
+	// The email leaves only in the signup's $set.
+	if bytes.Contains(init.Raw, []byte("a@b.example")) {
+		t.Errorf("cli_init carries the email: %s", init.Raw)
+	}
+}
+
+func TestInitTelemetryFalseWithEmail(t *testing.T) {
+	s := newSandbox(t)
+	s.mustRun("init", "--yes", "--telemetry=false", "--email", "a@b.example")
+
+	if got := s.config()["telemetryDisabled"]; got != true {
+		t.Errorf("config.json telemetryDisabled = %v, want true", got)
+	}
+	env, err := dotenv.Parse([]byte(s.envFile()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := env.Get("DISABLE_TELEMETRY"); v != "1" {
+		t.Errorf(".env DISABLE_TELEMETRY = %q, want 1:\n%s", v, s.envFile())
+	}
+
+	s.events(1)
+	reqs := s.srv.Requests()
+	if len(reqs) != 1 {
+		t.Fatalf("server got %d requests, want exactly 1 (the signup); events %s", len(reqs), eventNames(s.srv.Events()))
+	}
+	evs := s.srv.Events()
+	if len(evs) != 1 || evs[0].Event != "newsletter_signup" {
+		t.Fatalf("events = %s, want only newsletter_signup", eventNames(evs))
+	}
+	if evs[0].DistinctID != "a@b.example" {
+		t.Errorf("newsletter_signup distinct_id = %q, want the email", evs[0].DistinctID)
+	}
+	installID, _ := s.config()["telemetryId"].(string)
+	for _, r := range reqs {
+		if installID != "" && bytes.Contains(r.Body, []byte(installID)) {
+			t.Errorf("a request carries the install ID %s: %s", installID, r.Body)
+		}
+		if bytes.Contains(r.Body, []byte("elmo.install.id")) {
+			t.Errorf("a request carries an install ID attribute: %s", r.Body)
+		}
+	}
+}
+
+func TestInitKeepsDeploymentIDAndUserLines(t *testing.T) {
+	s := newSandbox(t)
+	const id = "0b0e8f3c-8a4e-4a53-9d84-7b1c1d9e2f10"
+	s.writeEnvFile("# my deployment\nDEPLOYMENT_ID=" + id + "\nMY_SETTING=kept # a comment\n")
+	s.mustRun("init", "--yes", "--telemetry=false", "--port", "4000")
+	got := s.envFile()
+	for _, want := range []string{"# my deployment\n", "DEPLOYMENT_ID=" + id + "\n", "MY_SETTING=kept # a comment\n", "WEB_PORT=4000\n", "DISABLE_TELEMETRY=1\n", "DEPLOYMENT_MODE=local\n"} {
+		if !strings.Contains(got, want) {
+			t.Errorf(".env lacks %q:\n%s", want, got)
+		}
+	}
+	// Saying yes later removes the opt-out again.
+	s.mustRun("init", "--yes")
+	if strings.Contains(s.envFile(), "DISABLE_TELEMETRY") {
+		t.Errorf(".env still sets DISABLE_TELEMETRY after init --yes:\n%s", s.envFile())
+	}
+}
+
+func TestInitWithoutTerminalFailsClosed(t *testing.T) {
+	s := newSandbox(t)
+	res := s.mustRun("init")
+	if !strings.Contains(res.stdout, "telemetry stays off") {
+		t.Errorf("init without a terminal does not say telemetry stays off:\n%s", res.stdout)
+	}
+	if got := s.config()["telemetryDisabled"]; got != true {
+		t.Errorf("config.json telemetryDisabled = %v, want true", got)
+	}
+	if !strings.Contains(s.envFile(), "DISABLE_TELEMETRY=1") {
+		t.Errorf(".env lacks DISABLE_TELEMETRY=1:\n%s", s.envFile())
+	}
+	s.mustRun("version")
+	s.assertNoRequests()
+
+	// Positive control: the same run with --yes sends.
+	s.mustRun("init", "--yes")
+	if evs := s.events(1); len(find(evs, "cli_init")) != 1 {
+		t.Errorf("events = %s, want cli_init", eventNames(evs))
+	}
+}
+
+func TestInitProviders(t *testing.T) {
+	s := newSandbox(t)
+	s.extra["OPENAI_API_KEY"] = "sk-test-not-a-real-key"
+	s.extra["OPENROUTER_API_KEY"] = "sk-or-test"
+	s.writeConfig(consentGiven)
+	s.mustRun("init", "--yes", "--provider", "openai", "--provider", "openrouter",
+		"--database-url", "postgres://elmo:secret@db.internal:5432/elmo")
+	env := s.envFile()
+	for _, want := range []string{"OPENAI_API_KEY=sk-test-not-a-real-key\n", "OPENROUTER_API_KEY=sk-or-test\n", "DATABASE_URL=postgres://elmo:secret@db.internal:5432/elmo\n"} {
+		if !strings.Contains(env, want) {
+			t.Errorf(".env lacks %q:\n%s", want, env)
+		}
+	}
+	evs := s.events(1)
+	init := find(evs, "cli_init")
+	if len(init) != 1 {
+		t.Fatalf("events = %s, want one cli_init", eventNames(evs))
+	}
+	p := init[0].Properties
+	if p["postgres_mode"] != "external" || p["has_direct_api"] != true {
+		t.Errorf("cli_init postgres_mode = %v, has_direct_api = %v; want external, true", p["postgres_mode"], p["has_direct_api"])
+	}
+	if got, _ := p["providers"].([]any); len(got) != 2 || got[0] != "openai" || got[1] != "openrouter" {
+		t.Errorf("cli_init providers = %v, want [openai openrouter]", p["providers"])
+	}
+	for _, r := range s.srv.Requests() {
+		for _, secret := range []string{"sk-test-not-a-real-key", "sk-or-test", "secret@db.internal", "db.internal"} {
+			if bytes.Contains(r.Body, []byte(secret)) {
+				t.Errorf("a request carries %q: %s", secret, r.Body)
+			}
+		}
+	}
+}
+
+func TestInitReportsTheStepThatFailed(t *testing.T) {
+	s := newSandbox(t)
+	s.writeConfig(consentGiven)
+	res := s.run("init", "--yes", "--provider", "anthropic")
+	if res.code != 2 {
+		t.Fatalf("exit code = %d, want 2 (no key and nothing to ask on)\n%s", res.code, res.stderr)
+	}
+	if !strings.Contains(res.stderr, "ANTHROPIC_API_KEY") {
+		t.Errorf("the error does not name the variable to set:\n%s", res.stderr)
+	}
+	if _, err := os.Stat(s.envPath()); err == nil {
+		t.Errorf("a failed init wrote .env:\n%s", s.envFile())
+	}
+	evs := s.events(1)
+	init := find(evs, "cli_init")
+	if len(init) != 1 {
+		t.Fatalf("events = %s, want one cli_init", eventNames(evs))
+	}
+	p := init[0].Properties
+	if p["completed"] != false || p["failed_step"] != "providers" || p["exit_code"] != float64(2) || p["success"] != false {
+		t.Errorf("cli_init completed=%v failed_step=%v exit_code=%v success=%v; want false, providers, 2, false",
+			p["completed"], p["failed_step"], p["exit_code"], p["success"])
+	}
+}

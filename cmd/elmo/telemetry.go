@@ -1,0 +1,436 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/elmohq/telemetry/internal/cli/deployment"
+	"github.com/elmohq/telemetry/internal/cli/runner"
+	"github.com/elmohq/telemetry/internal/configfile"
+	"github.com/elmohq/telemetry/internal/consent"
+	"github.com/elmohq/telemetry/otelsetup"
+	"github.com/elmohq/telemetry/processors"
+)
+
+func (a *app) telemetryCommand() *cobra.Command {
+	cmd := groupCommand("telemetry", "Show or change what elmo shares")
+	cmd.Long = `Show or change whether elmo and your local deployment share anonymous
+usage data. One choice covers both: 'elmo telemetry disable' records it
+in config.json for the CLI and in the deployment's .env for the web app
+and worker. Setting DISABLE_TELEMETRY=1 or DO_NOT_TRACK=1 in an
+environment turns telemetry off there, whatever was chosen.`
+	cmd.AddCommand(
+		a.telemetryStatusCommand(),
+		a.telemetrySetCommand(false),
+		a.telemetrySetCommand(true),
+		a.telemetryEventsCommand(),
+	)
+	return cmd
+}
+
+// statusReport is the output of `elmo telemetry status --json`. Its field
+// names are stable for scripts.
+type statusReport struct {
+	Enabled     bool   `json:"enabled"`
+	Source      string `json:"source"`
+	Reason      string `json:"reason"`
+	NoticeShown bool   `json:"noticeShown"`
+	ConfigPath  string `json:"configPath"`
+	InstallID   string `json:"installId"`
+	Exporter    string `json:"exporter"`
+	PostHogKey  bool   `json:"posthogKeyConfigured"`
+
+	Deployment deploymentReport `json:"deployment"`
+	Spool      spoolReport      `json:"spool"`
+	Warnings   []string         `json:"warnings"`
+}
+
+type deploymentReport struct {
+	Dir              string `json:"dir"`
+	EnvPath          string `json:"envPath"`
+	Exists           bool   `json:"exists"`
+	DeploymentID     string `json:"deploymentId"`
+	TelemetryEnabled bool   `json:"telemetryEnabled"`
+	DisabledBy       string `json:"disabledBy"`
+	DisableTelemetry bool   `json:"disableTelemetry"`
+}
+
+type spoolReport struct {
+	Path   string `json:"path"`
+	Events int    `json:"events"`
+	Bytes  int64  `json:"bytes"`
+}
+
+func (a *app) telemetryStatusCommand() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Show whether telemetry is on, why, and where it is configured",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			rep, err := a.status(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				return enc.Encode(rep)
+			}
+			return writeStatus(cmd.OutOrStdout(), rep)
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the status as JSON")
+	return cmd
+}
+
+// status gathers the telemetry state without changing anything: it never
+// creates an install ID, a config file or a .env.
+func (a *app) status(ctx context.Context) (statusReport, error) {
+	store, err := a.configStore()
+	if err != nil {
+		return statusReport{}, err
+	}
+	var rep statusReport
+	rep.ConfigPath = store.Path()
+	rep.Warnings = []string{}
+
+	tel := a.telemetry(ctx)
+	d := consent.ForCLI(a.getenv, store)
+	rep.Exporter = "off"
+	if tel != nil {
+		d = tel.Decision()
+		rep.NoticeShown = tel.NoticeShown()
+		rep.Exporter = tel.Exporter()
+	}
+	rep.Enabled, rep.Source, rep.Reason = d.Enabled, string(d.Source), d.Reason
+	if rep.NoticeShown {
+		rep.Reason += "; the notice was shown now, so telemetry is on from the next run unless you disable it"
+	}
+
+	if settings, _, err := store.Load(); err == nil {
+		rep.InstallID = settings.TelemetryID
+	}
+	rep.PostHogKey = otelsetup.PostHogKey(a.getenv) != ""
+
+	dir, err := a.deploymentDir()
+	if err != nil {
+		return statusReport{}, err
+	}
+	st, err := deployment.ReadState(dir)
+	if err != nil {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("cannot read the deployment's .env: %v", err))
+	}
+	rep.Deployment = deploymentReport{
+		Dir:              dir,
+		EnvPath:          st.EnvPath,
+		Exists:           st.Exists,
+		DeploymentID:     st.DeploymentID,
+		TelemetryEnabled: st.TelemetryEnabled(),
+		DisabledBy:       st.OptOutVar,
+		DisableTelemetry: st.OptOutVar == deployment.VarDisableTelemetry,
+	}
+	if st.Exists {
+		switch {
+		case !d.Enabled && explicitOptOut(d.Source) && st.TelemetryEnabled():
+			rep.Warnings = append(rep.Warnings, fmt.Sprintf(
+				"telemetry is off for the CLI but on for the deployment: %s does not set DISABLE_TELEMETRY=1; run 'elmo telemetry disable' to turn it off there too",
+				st.EnvPath))
+		case d.Enabled && !st.TelemetryEnabled():
+			rep.Warnings = append(rep.Warnings, fmt.Sprintf(
+				"telemetry is on for the CLI but off for the deployment: %s sets %s; run 'elmo telemetry enable' to turn it on there too, or 'elmo telemetry disable' to turn it off for the CLI",
+				st.EnvPath, st.OptOutVar))
+		}
+	}
+
+	rep.Spool.Path = otelsetup.SpoolPath(store.Path())
+	events, size, err := otelsetup.SpoolStats(store.Path())
+	if err != nil {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("cannot read the spool of unsent events: %v", err))
+	}
+	rep.Spool.Events, rep.Spool.Bytes = events, size
+	return rep, nil
+}
+
+// explicitOptOut reports whether a decision's source is an opt-out the
+// person set, rather than a missing answer or an error.
+func explicitOptOut(s consent.Source) bool {
+	switch s {
+	case consent.SourceConfig, consent.SourceEnvDisableTelemetry, consent.SourceEnvDoNotTrack:
+		return true
+	}
+	return false
+}
+
+func writeStatus(w io.Writer, rep statusReport) error {
+	state := "off"
+	if rep.Enabled {
+		state = "on"
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	row := func(k, v string) { fmt.Fprintf(tw, "%s\t%s\n", k, v) }
+	row("Telemetry:", state)
+	row("Decided by:", rep.Source)
+	row("Why:", rep.Reason)
+	row("Config file:", rep.ConfigPath)
+	row("Install ID:", orNone(rep.InstallID))
+	row("Exporter:", rep.Exporter)
+	row("PostHog key:", map[bool]string{true: "configured", false: "not configured (nothing can be sent)"}[rep.PostHogKey])
+	row("Unsent events:", fmt.Sprintf("%d (%d bytes in %s)", rep.Spool.Events, rep.Spool.Bytes, rep.Spool.Path))
+	row("Deployment:", rep.Deployment.Dir)
+	if rep.Deployment.Exists {
+		row("  .env:", rep.Deployment.EnvPath)
+		row("  Deployment ID:", orNone(rep.Deployment.DeploymentID))
+		dep := "on"
+		if !rep.Deployment.TelemetryEnabled {
+			dep = "off (" + rep.Deployment.DisabledBy + " is set in .env)"
+		}
+		row("  Telemetry:", dep)
+	} else {
+		row("  .env:", "none (no deployment; 'elmo init' creates one)")
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, warn := range rep.Warnings {
+		if _, err := fmt.Fprintf(w, "Warning: %s\n", warn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+// deploymentDir returns the deployment directory from --dir, $ELMO_DIR or
+// the default.
+func (a *app) deploymentDir() (string, error) {
+	return deployment.Dir(a.dirFlag, a.getenv)
+}
+
+// telemetrySetCommand returns `elmo telemetry enable` or `disable`. The
+// choice is recorded before telemetry starts, so that it applies to the
+// command's own span: disabling sends nothing.
+func (a *app) telemetrySetCommand(enable bool) *cobra.Command {
+	use, short := "disable", "Turn telemetry off for the CLI and the local deployment"
+	if enable {
+		use, short = "enable", "Turn telemetry on for the CLI and the local deployment"
+	}
+	cmd := &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			err := a.setTelemetry(cmd.Context(), cmd.OutOrStdout(), enable)
+			runner.Begin(cmd)
+			return err
+		},
+	}
+	return runner.Defer(cmd)
+}
+
+// setTelemetry records the choice in config.json and the deployment .env,
+// deletes the spool when disabling, and says what changed. It goes on
+// after a failure, so that as much as possible of an opt-out is applied,
+// and returns every failure.
+func (a *app) setTelemetry(ctx context.Context, out io.Writer, enable bool) error {
+	var errs []error
+	var changes []string
+	word := map[bool]string{true: "on", false: "off"}[enable]
+
+	store, err := a.configStore()
+	if err != nil {
+		return err
+	}
+	var before *bool
+	_, err = store.Update(ctx, func(s *configfile.Settings) error {
+		before = s.TelemetryDisabled
+		disabled := !enable
+		s.TelemetryDisabled = &disabled
+		return nil
+	})
+	switch {
+	case err != nil:
+		errs = append(errs, fmt.Errorf("cannot record the choice in config.json: %w", err))
+	case before == nil || *before == enable:
+		changes = append(changes, fmt.Sprintf("CLI: set telemetryDisabled to %t in %s", !enable, store.Path()))
+	}
+
+	dir, err := a.deploymentDir()
+	if err != nil {
+		return errors.Join(append(errs, err)...)
+	}
+	envPath := deployment.EnvPath(dir)
+	change, err := deployment.SetTelemetry(dir, enable)
+	deploymentChanged := false
+	switch {
+	case err != nil:
+		errs = append(errs, fmt.Errorf("cannot change the deployment's .env: %w", err))
+	case change == deployment.Changed && enable:
+		changes = append(changes, "deployment: removed DISABLE_TELEMETRY from "+envPath)
+		deploymentChanged = true
+	case change == deployment.Changed:
+		changes = append(changes, "deployment: set DISABLE_TELEMETRY=1 in "+envPath)
+		deploymentChanged = true
+	}
+
+	if !enable {
+		events, _, _ := otelsetup.SpoolStats(store.Path())
+		if err := otelsetup.RemoveSpool(store.Path()); err != nil {
+			errs = append(errs, fmt.Errorf("cannot delete the unsent events: %w", err))
+		} else if events > 0 {
+			changes = append(changes, fmt.Sprintf("deleted %d unsent events", events))
+		}
+	}
+
+	if len(changes) == 0 && len(errs) == 0 {
+		fmt.Fprintf(out, "Telemetry was already %s; nothing changed.\n", word)
+	} else if len(changes) > 0 {
+		fmt.Fprintf(out, "Telemetry is now %s.\n", word)
+		for _, c := range changes {
+			fmt.Fprintf(out, "  %s\n", c)
+		}
+	}
+	if change == deployment.NoDeployment {
+		fmt.Fprintf(out, "No deployment in %s: its .env was not created.\n", dir)
+	}
+	if deploymentChanged {
+		fmt.Fprintln(out, "Run 'elmo start' again so the running deployment picks up the change.")
+	}
+	if enable {
+		if d, ok := consent.FromEnv(a.getenv); ok {
+			fmt.Fprintf(out, "Note: telemetry stays off in this shell: %s.\n", d.Reason)
+		}
+		if st, err := deployment.ReadState(dir); err == nil && st.Exists && !st.TelemetryEnabled() {
+			fmt.Fprintf(out, "Note: the deployment stays off: %s sets %s.\n", st.EnvPath, st.OptOutVar)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// catalogEntry is one event of `elmo telemetry events --json`.
+type catalogEntry struct {
+	Name             string            `json:"name"`
+	Kind             string            `json:"kind"`
+	Source           string            `json:"source"`
+	Description      string            `json:"description"`
+	Properties       []catalogProperty `json:"properties"`
+	PersonProperties []catalogProperty `json:"personProperties,omitempty"`
+}
+
+type catalogProperty struct {
+	Key         string   `json:"key"`
+	Type        string   `json:"type"`
+	Description string   `json:"description"`
+	Values      []string `json:"values,omitempty"`
+}
+
+func (a *app) telemetryEventsCommand() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "events",
+		Short: "List every event elmo and the deployment can send",
+		Long: `List every event elmo and the local deployment can send, with its
+properties and what it is for. This is the list the telemetry filter
+applies: anything not in it never leaves your machine.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			entries := catalogEntries(processors.Catalog())
+			if asJSON {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				return enc.Encode(entries)
+			}
+			return writeCatalog(cmd.OutOrStdout(), entries)
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the catalog as JSON")
+	return cmd
+}
+
+func catalogEntries(cat []processors.Event) []catalogEntry {
+	props := func(ps []processors.Property) []catalogProperty {
+		out := make([]catalogProperty, 0, len(ps))
+		for _, p := range ps {
+			out = append(out, catalogProperty{
+				Key: string(p.Key), Type: p.Type.String(), Description: p.Description, Values: p.Values,
+			})
+		}
+		return out
+	}
+	entries := make([]catalogEntry, 0, len(cat))
+	for _, e := range cat {
+		ce := catalogEntry{
+			Name:        e.DisplayName(),
+			Kind:        e.Kind.String(),
+			Source:      string(e.Source),
+			Description: e.Description,
+			Properties:  props(e.Properties),
+		}
+		if len(e.PersonProperties) > 0 {
+			ce.PersonProperties = props(e.PersonProperties)
+		}
+		entries = append(entries, ce)
+	}
+	return entries
+}
+
+func writeCatalog(w io.Writer, entries []catalogEntry) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "EVENT\tKIND\tSOURCE\tPROPERTIES\tWHAT IT IS FOR")
+	for _, e := range entries {
+		keys := make([]string, 0, len(e.Properties)+len(e.PersonProperties))
+		for _, p := range e.Properties {
+			keys = append(keys, p.Key)
+		}
+		for _, p := range e.PersonProperties {
+			keys = append(keys, "$set."+p.Key)
+		}
+		list := strings.Join(keys, ", ")
+		if list == "" {
+			list = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.Name, e.Kind, e.Source, list, e.Description)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+
+	fmt.Fprintln(w, "\nProperties:")
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, e := range entries {
+		for _, p := range e.Properties {
+			writeProperty(tw, e.Name+"."+p.Key, p)
+		}
+		for _, p := range e.PersonProperties {
+			writeProperty(tw, e.Name+".$set."+p.Key, p)
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintln(w, `
+Every event also carries the program, its version, the OS and architecture,
+the runtime version and the deployment mode. CLI events are keyed by the
+random install ID, deployment events by the random deployment ID.`)
+	return err
+}
+
+func writeProperty(tw io.Writer, name string, p catalogProperty) {
+	fmt.Fprintf(tw, "  %s\t%s\t%s\n", name, p.Type, p.Description)
+	if len(p.Values) > 0 {
+		fmt.Fprintf(tw, "  \t\tone of: %s\n", strings.Join(p.Values, ", "))
+	}
+}

@@ -1,0 +1,237 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/creack/pty"
+)
+
+// terminal is a pseudo-terminal the binary runs on.
+type terminal struct {
+	t      *testing.T
+	pty    *os.File // the side the test reads and types on
+	tty    *os.File // the side the child gets
+	mu     sync.Mutex
+	out    bytes.Buffer
+	change chan struct{}
+	done   chan struct{}
+}
+
+func newTerminal(t *testing.T) *terminal {
+	t.Helper()
+	p, tty, err := pty.Open()
+	if err != nil {
+		t.Skipf("no pseudo-terminal on this system: %v", err)
+	}
+	term := &terminal{t: t, pty: p, tty: tty, change: make(chan struct{}), done: make(chan struct{})}
+	go term.read()
+	t.Cleanup(func() {
+		_ = tty.Close()
+		_ = p.Close()
+		<-term.done
+	})
+	return term
+}
+
+func (term *terminal) read() {
+	defer close(term.done)
+	buf := make([]byte, 4096)
+	for {
+		n, err := term.pty.Read(buf)
+		term.mu.Lock()
+		term.out.Write(buf[:n])
+		close(term.change)
+		term.change = make(chan struct{})
+		term.mu.Unlock()
+		if err != nil {
+			return
+		}
+	}
+}
+
+// output returns everything the child wrote to the terminal so far.
+func (term *terminal) output() string {
+	term.mu.Lock()
+	defer term.mu.Unlock()
+	return term.out.String()
+}
+
+// waitFor waits until the terminal shows s.
+func (term *terminal) waitFor(s string) {
+	term.t.Helper()
+	timeout := time.NewTimer(30 * time.Second)
+	defer timeout.Stop()
+	for {
+		term.mu.Lock()
+		found, change := strings.Contains(term.out.String(), s), term.change
+		term.mu.Unlock()
+		if found {
+			return
+		}
+		select {
+		case <-change:
+		case <-timeout.C:
+			term.t.Fatalf("the terminal never showed %q; it shows:\n%s", s, term.output())
+		}
+	}
+}
+
+func (term *terminal) typeLine(s string) {
+	term.t.Helper()
+	if _, err := io.WriteString(term.pty, s+"\r"); err != nil {
+		term.t.Fatal(err)
+	}
+}
+
+// start starts elmo with its stdin and stderr (and, with all, stdout) on
+// the terminal, as its own session with the terminal as controlling
+// terminal.
+func (term *terminal) start(s *sandbox, stdinToo bool, args ...string) *exec.Cmd {
+	term.t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = s.environ(nil)
+	cmd.Stderr = term.tty
+	if stdinToo {
+		cmd.Stdin, cmd.Stdout = term.tty, term.tty
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true}
+	}
+	if err := cmd.Start(); err != nil {
+		term.t.Fatal(err)
+	}
+	return cmd
+}
+
+func exitCode(t *testing.T, cmd *exec.Cmd) int {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			return exit.ExitCode()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return 0
+	case <-ctx.Done():
+		_ = cmd.Process.Kill()
+		<-done
+		t.Fatal("elmo did not exit")
+		return -1
+	}
+}
+
+func TestFirstRunNotice(t *testing.T) {
+	s := newSandbox(t)
+	term := newTerminal(t)
+
+	cmd := term.start(s, false, "version")
+	if code := exitCode(t, cmd); code != 0 {
+		t.Fatalf("exit code %d\n%s", code, term.output())
+	}
+	term.waitFor("elmo telemetry disable")
+	s.assertNoRequests()
+	if _, ok := s.config()["telemetryNoticeVersion"]; !ok {
+		t.Errorf("config.json does not record the notice: %v", s.config())
+	}
+
+	// The notice is shown once; the next run sends.
+	res := s.mustRun("version")
+	if strings.Contains(res.stderr, "elmo telemetry disable") {
+		t.Errorf("the notice was shown again:\n%s", res.stderr)
+	}
+	if evs := s.events(1); len(find(evs, "cli_version")) != 1 {
+		t.Errorf("events = %s, want cli_version", eventNames(evs))
+	}
+}
+
+func TestFirstRunNoticeNotInCI(t *testing.T) {
+	s := newSandbox(t)
+	s.extra["CI"] = "true"
+	term := newTerminal(t)
+	cmd := term.start(s, false, "version")
+	if code := exitCode(t, cmd); code != 0 {
+		t.Fatalf("exit code %d", code)
+	}
+	s.mustRun("version")
+	s.assertNoRequests()
+	if strings.Contains(term.output(), "elmo telemetry disable") {
+		t.Errorf("the notice was shown with CI set:\n%s", term.output())
+	}
+	// Positive control: the same runs after consent send.
+	s.writeConfig(consentGiven)
+	s.mustRun("version")
+	s.events(1)
+}
+
+func TestInitInteractive(t *testing.T) {
+	s := newSandbox(t)
+	term := newTerminal(t)
+	cmd := term.start(s, true, "init")
+
+	term.waitFor("Share anonymous usage data? [Y/n]")
+	term.typeLine("n")
+	term.waitFor("Email for product updates (optional):")
+	term.typeLine("not-an-email")
+	term.waitFor("is not an email address")
+	term.typeLine("a@b.example")
+	term.waitFor("Model providers to set up")
+	term.typeLine("")
+	if code := exitCode(t, cmd); code != 0 {
+		t.Fatalf("exit code %d\n%s", code, term.output())
+	}
+	if got := s.config()["telemetryDisabled"]; got != true {
+		t.Errorf("config.json telemetryDisabled = %v, want true after answering n", got)
+	}
+	if !strings.Contains(s.envFile(), "DISABLE_TELEMETRY=1") {
+		t.Errorf(".env lacks DISABLE_TELEMETRY=1:\n%s", s.envFile())
+	}
+	// Telemetry is off: only the signup, keyed by the email.
+	evs := s.events(1)
+	if len(evs) != 1 || evs[0].Event != "newsletter_signup" || evs[0].DistinctID != "a@b.example" {
+		t.Errorf("events = %s, want one newsletter_signup keyed by the email", eventNames(evs))
+	}
+	if n := len(s.srv.Requests()); n != 1 {
+		t.Errorf("server got %d requests, want 1", n)
+	}
+}
+
+func TestInterruptedInitExitsAndSends(t *testing.T) {
+	s := newSandbox(t)
+	s.writeConfig(consentGiven)
+	term := newTerminal(t)
+	cmd := term.start(s, true, "init")
+	term.waitFor("Share anonymous usage data? [Y/n]")
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	if code := exitCode(t, cmd); code != 1 {
+		t.Errorf("exit code after Ctrl-C = %d, want 1", code)
+	}
+	// The span of the interrupted command is delivered on the way out.
+	evs := s.events(1)
+	init := find(evs, "cli_init")
+	if len(init) != 1 {
+		t.Fatalf("events = %s, want cli_init", eventNames(evs))
+	}
+	if p := init[0].Properties; p["failed_step"] != "consent" || p["completed"] != false {
+		t.Errorf("cli_init failed_step = %v, completed = %v; want consent, false", p["failed_step"], p["completed"])
+	}
+	if _, err := os.Stat(s.envPath()); err == nil {
+		t.Errorf("an init interrupted at the first question wrote .env")
+	}
+}

@@ -1,0 +1,160 @@
+// Package deployment finds the local Elmo deployment and reads and changes
+// the telemetry setting of its .env file.
+//
+// The deployment lives in a directory, ELMO_DIR, whose .env file holds
+// DEPLOYMENT_ID, the provider keys and the deployment's own telemetry
+// opt-out, DISABLE_TELEMETRY. The web app and the worker get that file as
+// their environment, so a change takes effect when they are started
+// again. Edits keep every other line of the file byte for byte.
+package deployment
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/elmohq/telemetry/internal/consent"
+	"github.com/elmohq/telemetry/internal/dotenv"
+)
+
+// Variables of the deployment .env that this package reads or writes.
+const (
+	// VarDisableTelemetry turns the deployment's telemetry off when set to
+	// a true value; Disable writes it as "1".
+	VarDisableTelemetry = "DISABLE_TELEMETRY"
+	// VarDoNotTrack turns the deployment's telemetry off when set to a
+	// true value.
+	VarDoNotTrack = "DO_NOT_TRACK"
+	// VarDeploymentID is the deployment's random ID.
+	VarDeploymentID = "DEPLOYMENT_ID"
+	// VarElmoDir names the deployment directory in the environment.
+	VarElmoDir = "ELMO_DIR"
+)
+
+// EnvFileName is the name of the deployment's environment file.
+const EnvFileName = ".env"
+
+// Dir returns the deployment directory: flagValue when not empty, else
+// $ELMO_DIR, else ~/.elmo. The result is absolute. getenv nil means
+// os.Getenv.
+func Dir(flagValue string, getenv func(string) string) (string, error) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	dir := flagValue
+	if dir == "" {
+		dir = getenv(VarElmoDir)
+	}
+	if dir == "" {
+		home := getenv("HOME")
+		if home == "" {
+			h, err := os.UserHomeDir()
+			if err != nil {
+				return "", fmt.Errorf("cannot find the deployment directory: set ELMO_DIR or --dir: %w", err)
+			}
+			home = h
+		}
+		dir = filepath.Join(home, ".elmo")
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", fmt.Errorf("cannot resolve the deployment directory %s: %w", dir, err)
+	}
+	return abs, nil
+}
+
+// EnvPath returns the path of the .env file of the deployment in dir.
+func EnvPath(dir string) string { return filepath.Join(dir, EnvFileName) }
+
+// State is what the .env file of a deployment says about telemetry.
+type State struct {
+	// EnvPath is the path of the .env file.
+	EnvPath string
+	// Exists reports whether the .env file exists: whether there is a
+	// deployment.
+	Exists bool
+	// DeploymentID is the value of DEPLOYMENT_ID, "" when unset.
+	DeploymentID string
+	// OptOutVar names the variable of the file that turns the
+	// deployment's telemetry off, DISABLE_TELEMETRY or DO_NOT_TRACK set to
+	// a true value; "" when the file sets neither.
+	OptOutVar string
+}
+
+// TelemetryEnabled reports whether the deployment, started with this
+// .env as its environment, would send telemetry: it exists and its file
+// sets no opt-out.
+func (s State) TelemetryEnabled() bool { return s.Exists && s.OptOutVar == "" }
+
+// ReadState reads the telemetry state of the deployment in dir. A missing
+// .env is not an error: it yields a State with Exists false.
+func ReadState(dir string) (State, error) {
+	st := State{EnvPath: EnvPath(dir)}
+	f, err := dotenv.ReadFile(st.EnvPath)
+	if errors.Is(err, fs.ErrNotExist) {
+		return st, nil
+	}
+	if err != nil {
+		return st, err
+	}
+	st.Exists = true
+	st.DeploymentID, _ = f.Get(VarDeploymentID)
+	for _, key := range []string{VarDisableTelemetry, VarDoNotTrack} {
+		if v, ok := f.Get(key); ok && consent.OptOut(v) {
+			st.OptOutVar = key
+			break
+		}
+	}
+	return st, nil
+}
+
+// Change says what SetTelemetry did to a .env file.
+type Change int
+
+const (
+	// NoDeployment means there is no .env file; nothing was created.
+	NoDeployment Change = iota
+	// Unchanged means the file already said what was asked.
+	Unchanged
+	// Changed means the file was rewritten.
+	Changed
+)
+
+// SetTelemetry turns the deployment's telemetry on or off in its .env
+// file: off writes DISABLE_TELEMETRY=1, on removes every DISABLE_TELEMETRY
+// line. Every other byte of the file is kept. When the file does not
+// exist, SetTelemetry creates nothing and returns NoDeployment.
+func SetTelemetry(dir string, enabled bool) (Change, error) {
+	path := EnvPath(dir)
+	f, err := dotenv.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return NoDeployment, nil
+	}
+	if err != nil {
+		return Unchanged, err
+	}
+	if enabled {
+		removed, err := f.Remove(VarDisableTelemetry)
+		if err != nil {
+			return Unchanged, fmt.Errorf("cannot edit %s: %w", path, err)
+		}
+		if !removed {
+			return Unchanged, nil
+		}
+	} else {
+		// When the key is assigned more than once, the last assignment
+		// is the one the deployment sees.
+		if v, ok := f.Get(VarDisableTelemetry); ok && v == "1" {
+			return Unchanged, nil
+		}
+		if err := f.Set(VarDisableTelemetry, "1"); err != nil {
+			return Unchanged, fmt.Errorf("cannot edit %s: %w", path, err)
+		}
+	}
+	if err := dotenv.WriteFile(path, f); err != nil {
+		return Unchanged, err
+	}
+	return Changed, nil
+}
