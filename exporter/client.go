@@ -237,7 +237,7 @@ func (c *Client) enqueue(ev Event, done chan error, noSpool bool) error {
 		c.mu.Unlock()
 		return nil
 	}
-	if len(c.pending)+len(c.undelivered) >= c.cfg.queueSize {
+	if len(c.pending) >= c.cfg.queueSize {
 		c.mu.Unlock()
 		c.dropped.Add(1)
 		return errors.New("posthog exporter: queue is full")
@@ -330,10 +330,23 @@ func (cb callback) Failure(m posthog.APIMessage, err error) {
 		c.undeliveredN.Add(1)
 	default:
 		c.undeliveredN.Add(1)
-		c.undelivered = append(c.undelivered, e.ev)
+		c.keepUndeliveredLocked(e.ev)
 		c.lastErr = err
 	}
 	c.resolveLocked(e, err)
+}
+
+// keepUndeliveredLocked holds a failed event until the next flush reports
+// it. At most queueSize are held, the oldest dropped first, so that a long
+// outage in a process that never flushes (a deployment service between
+// start and shutdown) neither grows memory nor stops new events once the
+// server is back. c.mu must be held.
+func (c *Client) keepUndeliveredLocked(ev Event) {
+	if len(c.undelivered) >= c.cfg.queueSize {
+		c.undelivered = c.undelivered[1:]
+		c.dropped.Add(1)
+	}
+	c.undelivered = append(c.undelivered, ev)
 }
 
 // pendingFor finds the entry posthog-go reports on. An event that is no
