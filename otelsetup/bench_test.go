@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
@@ -138,5 +139,73 @@ func BenchmarkCounter(b *testing.B) {
 		stop := startBench(b, true, "")
 		defer stop()
 		loop(b, otel.Meter("bench"))
+	})
+}
+
+// interleave runs each of ops in turns, a chunk of calls at a time, until
+// b.N calls of each have run, and returns the time each took in all. Run
+// in turns, the pipelines share whatever load the machine is under, so
+// their ratio holds still where back-to-back benchmarks drift.
+func interleave(b *testing.B, ops ...func()) []time.Duration {
+	const chunk = 64
+	total := make([]time.Duration, len(ops))
+	b.ResetTimer()
+	for done := 0; done < b.N; done += chunk {
+		n := min(chunk, b.N-done)
+		for i, op := range ops {
+			start := time.Now()
+			for range n {
+				op()
+			}
+			total[i] += time.Since(start)
+		}
+	}
+	return total
+}
+
+// BenchmarkRatios runs each pipeline and its baseline in turns and reports
+// the ratios the targets are set on: span off/noop (1.1), span on/sdk
+// (1.3), counter on/sdk (1.3).
+func BenchmarkRatios(b *testing.B) {
+	ctx := context.Background()
+	spanOp := func(tr trace.Tracer) func() {
+		return func() {
+			_, span := tr.Start(ctx, "cli_init", spanAttrs)
+			span.End()
+		}
+	}
+	attrs := metric.WithAttributes(attribute.String("provider", "openai"), attribute.String("outcome", "ok"))
+	counterOp := func(m metric.Meter) func() {
+		ctr, err := m.Int64Counter("prompt_runs")
+		if err != nil {
+			b.Fatal(err)
+		}
+		return func() { ctr.Add(ctx, 1, attrs) }
+	}
+	report := func(b *testing.B, total []time.Duration, name string) {
+		b.ReportMetric(0, "ns/op")
+		b.ReportMetric(float64(total[0].Nanoseconds())/float64(b.N), "base-ns/op")
+		b.ReportMetric(float64(total[1].Nanoseconds())/float64(b.N), "ours-ns/op")
+		b.ReportMetric(float64(total[1])/float64(total[0]), name)
+	}
+
+	b.Run("span-off", func(b *testing.B) {
+		stop := startBench(b, false, "")
+		defer stop()
+		report(b, interleave(b, spanOp(tracenoop.NewTracerProvider().Tracer("bench")), spanOp(otel.Tracer("bench"))), "off/noop")
+	})
+	b.Run("span-on", func(b *testing.B) {
+		tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(discard{}))
+		defer func() { _ = tp.Shutdown(ctx) }()
+		stop := startBench(b, true, "none")
+		defer stop()
+		report(b, interleave(b, spanOp(tp.Tracer("bench")), spanOp(otel.Tracer("bench"))), "on/sdk")
+	})
+	b.Run("counter-on", func(b *testing.B) {
+		mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
+		defer func() { _ = mp.Shutdown(ctx) }()
+		stop := startBench(b, true, "")
+		defer stop()
+		report(b, interleave(b, counterOp(mp.Meter("bench")), counterOp(otel.Meter("bench"))), "on/sdk")
 	})
 }

@@ -360,8 +360,18 @@ func (t *Telemetry) build(ctx context.Context, res *sdkresource.Resource) error 
 	if err != nil {
 		return t.fail(ctx, fmt.Errorf("otelsetup: cannot create the span exporter (check OTEL_TRACES_EXPORTER): %w", err))
 	}
+	metricFilter, err := processors.NewMetricFilter(processors.WithPolicy(cfg.policy))
+	if err != nil {
+		return t.fail(ctx, fmt.Errorf("otelsetup: %w", err))
+	}
+	// Metrics going to PostHog are filtered once per export, by a wrapper
+	// around the exporter, which keeps Add as fast as a bare SDK's; the
+	// exporters autoexport builds cannot be wrapped, so for them the filter
+	// runs on every measurement.
+	metricOpts := metricFilter.Options()
 	reader, err := autoexport.NewMetricReader(ctx, autoexport.WithFallbackMetricReader(
 		func(context.Context) (sdkmetric.Reader, error) {
+			metricOpts = metricFilter.ExportOptions()
 			if t.client == nil {
 				// Nothing to send: a reader that is never read.
 				return sdkmetric.NewManualReader(), nil
@@ -370,7 +380,7 @@ func (t *Telemetry) build(ctx context.Context, res *sdkresource.Resource) error 
 			if err != nil {
 				return nil, err
 			}
-			return sdkmetric.NewPeriodicReader(metricHandOff{exp}), nil
+			return sdkmetric.NewPeriodicReader(metricFilter.Exporter(metricHandOff{exp})), nil
 		}))
 	if err != nil {
 		_ = spanExp.Shutdown(ctx)
@@ -381,12 +391,8 @@ func (t *Telemetry) build(ctx context.Context, res *sdkresource.Resource) error 
 	if err != nil {
 		return t.fail(ctx, fmt.Errorf("otelsetup: %w", err))
 	}
-	metricFilter, err := processors.NewMetricFilter(processors.WithPolicy(cfg.policy))
-	if err != nil {
-		return t.fail(ctx, fmt.Errorf("otelsetup: %w", err))
-	}
 	t.tp = sdktrace.NewTracerProvider(sdktrace.WithResource(res), sdktrace.WithSpanProcessor(filter))
-	t.mp = sdkmetric.NewMeterProvider(append(metricFilter.Options(),
+	t.mp = sdkmetric.NewMeterProvider(append(metricOpts,
 		sdkmetric.WithResource(res), sdkmetric.WithReader(reader))...)
 	otel.SetTracerProvider(t.tp)
 	otel.SetMeterProvider(t.mp)

@@ -521,6 +521,11 @@ func TestDeploymentRole(t *testing.T) {
 	emit("prompt_processed")
 	ctr, _ := otel.Meter("test").Int64Counter("prompt_runs")
 	ctr.Add(context.Background(), 3, metricAttrs("openai", "ok")...)
+	// A developer's mistake: prompt text and a path on a counter.
+	ctr.Add(context.Background(), 2, metricWithAttributes(attribute.String("provider", "openai"), attribute.String("outcome", "ok"),
+		attribute.String("model", "gpt-4o-mini"), attribute.String("prompt", "canary prompt text"), attribute.String("path", canaryValue)))
+	ctr.Add(context.Background(), 1, metricWithAttributes(attribute.String("provider", "canary-provider"), attribute.String("outcome", "ok"),
+		attribute.String("model", "gpt-4o-mini")))
 	if err := tel.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -534,9 +539,22 @@ func TestDeploymentRole(t *testing.T) {
 	if _, ok := byName["prompt_processed"]; !ok {
 		t.Error("prompt_processed did not arrive")
 	}
-	if runs := byName["prompt_runs"]; runs.Properties["value"] != float64(3) || runs.Properties["provider"] != "openai" {
-		t.Errorf("prompt_runs = %+v, want value 3 for openai", runs.Properties)
+	var openai, unnamed float64
+	for _, ev := range e.server.Events() {
+		if ev.Event != "prompt_runs" {
+			continue
+		}
+		switch ev.Properties["provider"] {
+		case "openai":
+			openai += ev.Properties["value"].(float64)
+		case nil:
+			unnamed += ev.Properties["value"].(float64)
+		}
 	}
+	if openai != 5 || unnamed != 1 {
+		t.Errorf("prompt_runs: openai %v, without provider %v; want 5 and 1", openai, unnamed)
+	}
+	assertNoCanary(t, e.server)
 }
 
 func TestDeploymentWithoutIDSendsNothing(t *testing.T) {

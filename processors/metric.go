@@ -1,9 +1,12 @@
 package processors
 
 import (
+	"context"
+
 	"go.opentelemetry.io/otel/attribute"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/exemplar"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 )
 
 // MetricFilter applies a policy to the instruments of a MeterProvider:
@@ -100,4 +103,154 @@ func (p *Policy) instrument(name string, kind sdkmetric.InstrumentKind) *compile
 		}
 	}
 	return nil
+}
+
+// ExportOptions returns the MeterProvider options for filtering at export
+// time rather than at measurement time: a view that drops every
+// instrument not in the policy (and nothing else), and exemplars off.
+// Use them only when every reader's exporter is wrapped with
+// [MetricFilter.Exporter], which then removes what the policy does not
+// allow before anything leaves the process.
+//
+// Measurement-time filtering ([MetricFilter.Options]) costs the SDK a
+// hash of the attributes on every Add; filtering once per export keeps
+// the caller's path as fast as a bare SDK. Disallowed attribute values are
+// then held in memory until the next export, within the SDK's cardinality
+// limit, and never exported.
+func (m *MetricFilter) ExportOptions() []sdkmetric.Option {
+	return []sdkmetric.Option{
+		sdkmetric.WithView(func(inst sdkmetric.Instrument) (sdkmetric.Stream, bool) {
+			if m.policy.instrument(inst.Name, inst.Kind) == nil {
+				m.drops.add(ReasonInstrumentNotInCatalog, 1)
+				return sdkmetric.Stream{Name: inst.Name, Aggregation: sdkmetric.AggregationDrop{}}, true
+			}
+			return sdkmetric.Stream{Name: inst.Name, Description: inst.Description, Unit: inst.Unit}, true
+		}),
+		sdkmetric.WithExemplarFilter(exemplar.AlwaysOffFilter),
+	}
+}
+
+// Exporter returns next wrapped so that every export first passes through
+// [MetricFilter.Filter].
+func (m *MetricFilter) Exporter(next sdkmetric.Exporter) sdkmetric.Exporter {
+	return filteringExporter{Exporter: next, filter: m}
+}
+
+type filteringExporter struct {
+	sdkmetric.Exporter
+	filter *MetricFilter
+}
+
+var _ sdkmetric.Exporter = filteringExporter{}
+
+// Export filters rm, then exports what is left.
+func (e filteringExporter) Export(ctx context.Context, rm *metricdata.ResourceMetrics) error {
+	e.filter.Filter(rm)
+	return e.Exporter.Export(ctx, rm)
+}
+
+// Filter applies the policy to rm in place: metrics not in the policy (by
+// name, and by kind: a monotonic sum is a counter, a gauge a gauge) are
+// removed; the data points of the others keep only the allowed attributes
+// whose values pass the policy's checks, and points left with the same
+// attributes are merged (sums added, the latest gauge value kept);
+// exemplars are removed; the resource keeps only the policy's resource
+// attributes.
+func (m *MetricFilter) Filter(rm *metricdata.ResourceMetrics) {
+	if rm == nil {
+		return
+	}
+	rm.Resource = m.policy.FilterResource(rm.Resource)
+	for i := range rm.ScopeMetrics {
+		sm := &rm.ScopeMetrics[i]
+		kept := sm.Metrics[:0]
+		for _, mt := range sm.Metrics {
+			if data, ok := m.filterData(mt.Name, mt.Data); ok {
+				mt.Data = data
+				kept = append(kept, mt)
+			}
+		}
+		clear(sm.Metrics[len(kept):])
+		sm.Metrics = kept
+	}
+}
+
+// filterData filters the data of the metric called name, or reports false
+// when the metric may not be exported at all.
+func (m *MetricFilter) filterData(name string, data metricdata.Aggregation) (metricdata.Aggregation, bool) {
+	kind := sdkmetric.InstrumentKindGauge
+	switch d := data.(type) {
+	case metricdata.Sum[int64]:
+		kind = sdkmetric.InstrumentKindCounter
+		if !d.IsMonotonic {
+			kind = sdkmetric.InstrumentKindUpDownCounter
+		}
+	case metricdata.Sum[float64]:
+		kind = sdkmetric.InstrumentKindCounter
+		if !d.IsMonotonic {
+			kind = sdkmetric.InstrumentKindUpDownCounter
+		}
+	case metricdata.Gauge[int64], metricdata.Gauge[float64]:
+	default:
+		m.drops.add(ReasonInstrumentNotInCatalog, 1)
+		return nil, false
+	}
+	ce := m.policy.instrument(name, kind)
+	if ce == nil {
+		m.drops.add(ReasonInstrumentNotInCatalog, 1)
+		return nil, false
+	}
+	keep := m.attributeFilter(ce)
+	switch d := data.(type) {
+	case metricdata.Sum[int64]:
+		d.DataPoints = filterPoints(d.DataPoints, keep, true)
+		return d, true
+	case metricdata.Sum[float64]:
+		d.DataPoints = filterPoints(d.DataPoints, keep, true)
+		return d, true
+	case metricdata.Gauge[int64]:
+		d.DataPoints = filterPoints(d.DataPoints, keep, false)
+		return d, true
+	case metricdata.Gauge[float64]:
+		d.DataPoints = filterPoints(d.DataPoints, keep, false)
+		return d, true
+	}
+	return nil, false
+}
+
+// filterPoints filters the attributes of pts in place and merges the
+// points whose filtered attributes are the same: for a sum the values add
+// up over the widest interval, for a gauge the latest value wins.
+func filterPoints[N int64 | float64](pts []metricdata.DataPoint[N], keep attribute.Filter, sum bool) []metricdata.DataPoint[N] {
+	out := pts[:0]
+	var index map[attribute.Distinct]int
+	for _, p := range pts {
+		p.Attributes, _ = p.Attributes.Filter(keep)
+		p.Exemplars = nil
+		if index == nil {
+			index = make(map[attribute.Distinct]int, len(pts))
+		}
+		key := p.Attributes.Equivalent()
+		i, seen := index[key]
+		if !seen {
+			index[key] = len(out)
+			out = append(out, p)
+			continue
+		}
+		q := &out[i]
+		switch {
+		case sum:
+			q.Value += p.Value
+			if p.StartTime.Before(q.StartTime) {
+				q.StartTime = p.StartTime
+			}
+			if p.Time.After(q.Time) {
+				q.Time = p.Time
+			}
+		case p.Time.After(q.Time):
+			q.Value, q.Time = p.Value, p.Time
+		}
+	}
+	clear(pts[len(out):])
+	return out
 }

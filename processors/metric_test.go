@@ -74,7 +74,16 @@ func record(t *testing.T, mp *sdkmetric.MeterProvider) {
 	ud.Add(ctx, -1)
 }
 
+// TestMetricFilter checks both ways of applying the filter: at
+// measurement time (Options: a view with an attribute filter) and at
+// export time (ExportOptions and Filter, which Exporter applies).
 func TestMetricFilter(t *testing.T) {
+	for _, mode := range []string{"measurement", "export"} {
+		t.Run(mode, func(t *testing.T) { testMetricFilter(t, mode) })
+	}
+}
+
+func testMetricFilter(t *testing.T, mode string) {
 	// The filter wins over the environment.
 	t.Setenv("OTEL_METRICS_EXEMPLAR_FILTER", "always_on")
 
@@ -82,8 +91,12 @@ func TestMetricFilter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	opts := mf.Options()
+	if mode == "export" {
+		opts = mf.ExportOptions()
+	}
 	reader := sdkmetric.NewManualReader()
-	mp := sdkmetric.NewMeterProvider(append([]sdkmetric.Option{sdkmetric.WithReader(reader)}, mf.Options()...)...)
+	mp := sdkmetric.NewMeterProvider(append([]sdkmetric.Option{sdkmetric.WithReader(reader)}, opts...)...)
 	t.Cleanup(func() {
 		if err := mp.Shutdown(context.Background()); err != nil {
 			t.Error(err)
@@ -94,6 +107,9 @@ func TestMetricFilter(t *testing.T) {
 	var rm metricdata.ResourceMetrics
 	if err := reader.Collect(context.Background(), &rm); err != nil {
 		t.Fatal(err)
+	}
+	if mode == "export" {
+		mf.Filter(&rm)
 	}
 	if d := fmt.Sprintf("%+v", rm.ScopeMetrics); strings.Contains(strings.ToLower(d), "canary") {
 		t.Errorf("a canary was exported:\n%s", d)
@@ -209,3 +225,54 @@ func TestMetricFilterDropsLongValues(t *testing.T) {
 		t.Error("long value not counted")
 	}
 }
+
+// TestMetricFilterExporter checks that Exporter filters what a periodic
+// reader exports, and merges points that end up with the same attributes.
+func TestMetricFilterExporter(t *testing.T) {
+	mf, err := NewMetricFilter()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &recordingExporter{}
+	reader := sdkmetric.NewPeriodicReader(mf.Exporter(rec))
+	mp := sdkmetric.NewMeterProvider(append([]sdkmetric.Option{sdkmetric.WithReader(reader)}, mf.ExportOptions()...)...)
+	t.Cleanup(func() { _ = mp.Shutdown(context.Background()) })
+
+	runs, err := mp.Meter("t").Int64Counter("prompt_runs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	runs.Add(ctx, 1, metric.WithAttributes(attribute.String("outcome", "ok"), attribute.String("prompt", "canary one")))
+	runs.Add(ctx, 2, metric.WithAttributes(attribute.String("outcome", "ok"), attribute.String("prompt", "canary two")))
+	if err := mp.ForceFlush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if d := fmt.Sprintf("%+v", rec.got); strings.Contains(d, "canary") {
+		t.Fatalf("a canary was exported: %s", d)
+	}
+	pts := rec.got[0].ScopeMetrics[0].Metrics[0].Data.(metricdata.Sum[int64]).DataPoints
+	if len(pts) != 1 || pts[0].Value != 3 {
+		t.Errorf("points %+v, want one point of value 3", pts)
+	}
+}
+
+type recordingExporter struct {
+	got []metricdata.ResourceMetrics
+}
+
+func (r *recordingExporter) Temporality(k sdkmetric.InstrumentKind) metricdata.Temporality {
+	return sdkmetric.DefaultTemporalitySelector(k)
+}
+
+func (r *recordingExporter) Aggregation(k sdkmetric.InstrumentKind) sdkmetric.Aggregation {
+	return sdkmetric.DefaultAggregationSelector(k)
+}
+
+func (r *recordingExporter) Export(_ context.Context, rm *metricdata.ResourceMetrics) error {
+	r.got = append(r.got, *rm)
+	return nil
+}
+
+func (r *recordingExporter) ForceFlush(context.Context) error { return nil }
+func (r *recordingExporter) Shutdown(context.Context) error   { return nil }
