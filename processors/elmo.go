@@ -208,7 +208,7 @@ var catalog = []Event{
 	},
 	{
 		Name: EventPromptsEdited, Kind: KindCounter, Source: SourceWeb,
-		Description: "Prompts added or edited in the web app; a count only, never the text.",
+		Description: "Existing prompts edited in the web app (new prompts show in prompts_tracked); a count only, never the text.",
 	},
 	{
 		Name: EventBrandsCreated, Kind: KindCounter, Source: SourceWeb,

@@ -1,0 +1,383 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.uber.org/goleak"
+
+	"github.com/elmohq/telemetry/exporter/posthogtest"
+	"github.com/elmohq/telemetry/internal/deploytest"
+	"github.com/elmohq/telemetry/internal/store"
+)
+
+// binary is the path of the elmo-web program built for the tests.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "elmo-web-test")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	bins, err := deploytest.Build(dir, "github.com/elmohq/telemetry/cmd/elmo-web")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = bins["elmo-web"]
+	code := 0
+	func() {
+		defer func() { _ = os.RemoveAll(dir) }()
+		goleak.VerifyTestMain(runner{&code, m})
+	}()
+	os.Exit(code)
+}
+
+// runner lets TestMain clean up after goleak.VerifyTestMain, which exits.
+type runner struct {
+	code *int
+	m    *testing.M
+}
+
+func (r runner) Run() int {
+	*r.code = r.m.Run()
+	return *r.code
+}
+
+const (
+	canaryBrand1 = "CanaryBrandOne-61f0"
+	canaryBrand2 = "CanaryBrandTwo-0e7d"
+	canaryPrompt = "canary-prompt-a3c9"
+	canaryKey    = "sk-canary-key-52be19"
+)
+
+// webEnv is the environment of elmo-web under test, sending telemetry to
+// host.
+func webEnv(t *testing.T, host string) map[string]string {
+	env := deploytest.BaseEnv(t.TempDir())
+	for k, v := range map[string]string{
+		"DEPLOYMENT_ID":               "0b6d3f7e-2c1a-4e8b-9f5d-6a4c2e1b0d93",
+		"ELMO_POSTHOG_HOST":           host,
+		"ELMO_POSTHOG_KEY":            "phc_test",
+		"OPENAI_API_KEY":              canaryKey,
+		"WEB_ADDR":                    "127.0.0.1:0",
+		"OTEL_METRIC_EXPORT_INTERVAL": "300",
+		"OTEL_BSP_SCHEDULE_DELAY":     "100",
+	} {
+		env[k] = v
+	}
+	return env
+}
+
+// startWeb starts elmo-web and returns it with its base URL.
+func startWeb(t *testing.T, env map[string]string) (*deploytest.Process, string) {
+	t.Helper()
+	p, err := deploytest.Start(binary, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := deploytest.Context()
+		defer cancel()
+		_ = p.Stop(ctx)
+	})
+	ctx, cancel := deploytest.Context()
+	defer cancel()
+	line, err := p.Output.WaitFor(ctx, "elmo-web listening on http://")
+	if err != nil {
+		t.Fatalf("%v\noutput:\n%s", err, p.Output)
+	}
+	return p, strings.TrimSpace(line[strings.Index(line, "http://"):])
+}
+
+// client talks to a running elmo-web.
+type client struct {
+	t    *testing.T
+	base string
+	hc   *http.Client
+}
+
+func newClient(t *testing.T, base string) *client {
+	hc := &http.Client{Transport: &http.Transport{}}
+	t.Cleanup(hc.CloseIdleConnections)
+	return &client{t: t, base: base, hc: hc}
+}
+
+// do sends a JSON request and decodes the answer into out, failing the
+// test unless the status is want.
+func (c *client) do(method, path string, in, out any, want int) {
+	c.t.Helper()
+	var body io.Reader
+	if in != nil {
+		b, _ := json.Marshal(in)
+		body = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, c.base+path, body)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != want {
+		c.t.Fatalf("%s %s: status %d, want %d: %s", method, path, resp.StatusCode, want, data)
+	}
+	if out != nil {
+		if err := json.Unmarshal(data, out); err != nil {
+			c.t.Fatalf("%s %s: %v: %s", method, path, err, data)
+		}
+	}
+}
+
+// get fetches a page and returns its body.
+func (c *client) get(path string, want int) string {
+	c.t.Helper()
+	resp, err := c.hc.Get(c.base + path)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != want {
+		c.t.Fatalf("GET %s: status %d, want %d: %s", path, resp.StatusCode, want, data)
+	}
+	return string(data)
+}
+
+// exercise creates two brands, adds a prompt, edits it and runs a report
+// through the API, and visits the pages.
+func exercise(c *client) {
+	var b1, b2 store.Brand
+	c.do("POST", "/api/brands", map[string]string{"name": canaryBrand1}, &b1, http.StatusCreated)
+	c.do("POST", "/api/brands", map[string]string{"name": canaryBrand2}, &b2, http.StatusCreated)
+	var p store.Prompt
+	c.do("POST", "/api/prompts", map[string]any{
+		"brand_id": b1.ID, "text": canaryPrompt,
+		"targets": []map[string]string{{"provider": "openai", "model": "gpt-4o-mini"}},
+	}, &p, http.StatusCreated)
+	c.do("PUT", fmt.Sprintf("/api/prompts/%d", p.ID), map[string]any{
+		"text":    canaryPrompt + " (edited)",
+		"targets": []map[string]string{{"provider": "openai", "model": "gpt-4o"}},
+	}, &p, http.StatusOK)
+	if p.Text != canaryPrompt+" (edited)" || p.Targets[0].Model != "gpt-4o" {
+		c.t.Errorf("edited prompt = %+v", p)
+	}
+	var rep store.Report
+	c.do("POST", "/api/reports", map[string]int64{"brand_id": b1.ID}, &rep, http.StatusOK)
+	if rep.Brand.Name != canaryBrand1 || len(rep.Prompts) != 1 {
+		c.t.Errorf("report = %+v", rep)
+	}
+	var brands []store.Brand
+	c.do("GET", "/api/brands", nil, &brands, http.StatusOK)
+	if !slices.ContainsFunc(brands, func(b store.Brand) bool { return b.ID == b2.ID && b.Name == canaryBrand2 }) {
+		c.t.Errorf("GET /api/brands = %+v, want it to hold brand %d", brands, b2.ID)
+	}
+	if home := c.get("/", http.StatusOK); !strings.Contains(home, canaryBrand2) {
+		c.t.Errorf("the home page does not list the brands:\n%s", home)
+	}
+	if page := c.get(fmt.Sprintf("/brands/%d", b1.ID), http.StatusOK); !strings.Contains(page, canaryPrompt) {
+		c.t.Errorf("the brand page does not list the prompt:\n%s", page)
+	}
+	c.get("/healthz", http.StatusOK)
+}
+
+// webEvents are the events elmo-web may send.
+var webEvents = []string{"brands_created", "prompts_edited", "reports_run", "prompts_tracked", "brands", "deployment_heartbeat"}
+
+// TestFeatureCounters is the acceptance test of the web app's events:
+// two brands created and one prompt edited through the API yield
+// brands_created 2 and prompts_edited 1, summed over export intervals.
+func TestFeatureCounters(t *testing.T) {
+	capture := posthogtest.NewServer()
+	defer capture.Close()
+	env := webEnv(t, capture.URL)
+	p, base := startWeb(t, env)
+	exercise(newClient(t, base))
+
+	ctx, cancel := deploytest.Context()
+	defer cancel()
+	if err := p.Stop(ctx); err != nil {
+		t.Fatalf("elmo-web did not stop cleanly: %v\noutput:\n%s", err, p.Output)
+	}
+	events := capture.Events()
+	for name, want := range map[string]float64{"brands_created": 2, "prompts_edited": 1, "reports_run": 1} {
+		if got := deploytest.Sum(events, name, nil); got != want {
+			t.Errorf("%s summed over %d events = %v, want %v", name, len(deploytest.Named(events, name)), got, want)
+		}
+	}
+	// The gauges' last values are the counts held.
+	for name, want := range map[string]float64{"brands": 2, "prompts_tracked": 1} {
+		gs := deploytest.Named(events, name)
+		if len(gs) == 0 {
+			t.Errorf("no %s gauge event", name)
+			continue
+		}
+		if got := gs[len(gs)-1].Properties["value"]; got != want {
+			t.Errorf("last %s = %v, want %v", name, got, want)
+		}
+	}
+	hb := deploytest.Named(events, "deployment_heartbeat")
+	if len(hb) != 1 {
+		t.Fatalf("%d deployment_heartbeat events, want 1 (at start)", len(hb))
+	}
+	if got := hb[0].Properties["postgres_mode"]; got != "embedded" {
+		t.Errorf("postgres_mode = %v, want embedded", got)
+	}
+	if got := fmt.Sprint(hb[0].Properties["providers"]); got != "[openai]" {
+		t.Errorf("providers = %v, want [openai]", got)
+	}
+	for _, e := range events {
+		if !slices.Contains(webEvents, e.Event) {
+			t.Errorf("elmo-web sent %q, which is not one of its catalog events", e.Event)
+		}
+	}
+	for _, leak := range deploytest.Leaks(capture.Requests(), canaryBrand1, canaryBrand2, canaryPrompt, canaryKey, env["ELMO_DIR"]) {
+		t.Error(leak)
+	}
+}
+
+// TestHTTPSpansStayInside shows that the spans otelhttp makes for each
+// request never reach the capture server. It first records, in process,
+// the spans the same handler makes, so the check below could fail.
+func TestHTTPSpansStayInside(t *testing.T) {
+	// In process: the instrumented handler does make spans.
+	rec := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+	defer func() { _ = tp.Shutdown(context.Background()) }()
+	st, err := store.Open(context.Background(), store.WithDir(t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	inst, err := newInstruments(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inst.close()
+	a := &app{store: st, inst: inst}
+	h := otelhttp.NewHandler(a.routes(), serviceName, otelhttp.WithTracerProvider(tp))
+	for _, path := range []string{"/healthz", "/api/brands", "/"} {
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", path, nil))
+	}
+	var httpSpans []string
+	for _, s := range rec.Ended() {
+		httpSpans = append(httpSpans, s.Name())
+	}
+	if len(httpSpans) != 3 {
+		t.Fatalf("otelhttp made %d spans in process, want 3: %v", len(httpSpans), httpSpans)
+	}
+
+	// The program: the same requests, and none of those spans arrive.
+	capture := posthogtest.NewServer()
+	defer capture.Close()
+	p, base := startWeb(t, webEnv(t, capture.URL))
+	c := newClient(t, base)
+	for _, path := range []string{"/healthz", "/api/brands", "/"} {
+		c.get(path, http.StatusOK)
+	}
+	ctx, cancel := deploytest.Context()
+	defer cancel()
+	if err := p.Stop(ctx); err != nil {
+		t.Fatalf("elmo-web did not stop cleanly: %v", err)
+	}
+	events := capture.Events()
+	if len(deploytest.Named(events, "deployment_heartbeat")) != 1 {
+		t.Fatalf("the heartbeat did not arrive, so the absence of HTTP spans proves nothing: %v", names(events))
+	}
+	for _, e := range events {
+		if slices.Contains(httpSpans, e.Event) || strings.HasPrefix(e.Event, "http.") || !slices.Contains(webEvents, e.Event) {
+			t.Errorf("event %q reached the capture server; HTTP spans and metrics must stay inside", e.Event)
+		}
+	}
+}
+
+// TestCaptureServerDown shows that with the capture server down for the
+// whole run, every request is answered and the program stops cleanly.
+func TestCaptureServerDown(t *testing.T) {
+	down, err := deploytest.ClosedURL()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, base := startWeb(t, webEnv(t, down))
+	c := newClient(t, base)
+	for range 20 {
+		exercise(c)
+	}
+	ctx, cancel := deploytest.Context()
+	defer cancel()
+	if err := p.Stop(ctx); err != nil {
+		t.Fatalf("elmo-web did not stop cleanly: %v\noutput:\n%s", err, p.Output)
+	}
+}
+
+// TestAPIErrors checks the answers to malformed and unknown requests.
+func TestAPIErrors(t *testing.T) {
+	_, base := startWeb(t, webEnv(t, "http://127.0.0.1:1"))
+	c := newClient(t, base)
+	var b store.Brand
+	c.do("POST", "/api/brands", map[string]string{"name": "Acme"}, &b, http.StatusCreated)
+	tests := []struct {
+		name, method, path string
+		body               any
+		want               int
+	}{
+		{"blank brand", "POST", "/api/brands", map[string]string{"name": " "}, 400},
+		{"unknown field", "POST", "/api/brands", map[string]string{"nom": "x"}, 400},
+		{"unknown provider", "POST", "/api/prompts", map[string]any{"brand_id": b.ID, "text": "q",
+			"targets": []map[string]string{{"provider": "acme-ai", "model": "m"}}}, 400},
+		{"no targets", "POST", "/api/prompts", map[string]any{"brand_id": b.ID, "text": "q"}, 400},
+		{"missing brand", "POST", "/api/prompts", map[string]any{"brand_id": 99, "text": "q",
+			"targets": []map[string]string{{"provider": "openai", "model": "m"}}}, 404},
+		{"missing prompt", "PUT", "/api/prompts/99", map[string]any{"text": "q",
+			"targets": []map[string]string{{"provider": "openai", "model": "m"}}}, 404},
+		{"bad id", "GET", "/api/prompts/x", nil, 400},
+		{"report for missing brand", "POST", "/api/reports", map[string]int{"brand_id": 99}, 404},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newClient(t, base)
+			var e map[string]string
+			c.do(tt.method, tt.path, tt.body, &e, tt.want)
+			if e["error"] == "" {
+				t.Errorf("no error message in the answer")
+			}
+		})
+	}
+
+	// A cross-origin form post from another site is refused.
+	req, _ := http.NewRequest("POST", base+"/brands", strings.NewReader(url.Values{"name": {"x"}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	req.Header.Set("Origin", "https://evil.example")
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("cross-origin form post: status %d, want 403", resp.StatusCode)
+	}
+}
+
+func names(events []posthogtest.Event) []string {
+	var out []string
+	for _, e := range events {
+		out = append(out, e.Event)
+	}
+	return out
+}

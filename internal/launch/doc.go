@@ -1,0 +1,18 @@
+// Package launch runs the services of Elmo's local deployment, elmo-web
+// and elmo-worker, for elmo start and elmo stop.
+//
+// The services get the deployment .env as their environment: the parent
+// environment overlaid with the assignments of $ELMO_DIR/.env, plus
+// ELMO_DIR itself. So DISABLE_TELEMETRY=1, written to .env by
+// elmo telemetry disable, reaches both services; and an opt-out set in the
+// parent environment (DISABLE_TELEMETRY or DO_NOT_TRACK) is kept even when
+// .env says otherwise, since no setting can turn telemetry on over an
+// opt-out.
+//
+// Run runs both in the foreground, prefixing each line of their output
+// with the service's name, until its context ends or one of them exits;
+// then it stops the other with SIGTERM, and kills what has not stopped
+// after a grace period. StartBackground starts them detached, with their
+// output in log files and their process IDs in a pid file in the
+// deployment directory, and Stop stops them.
+package launch
