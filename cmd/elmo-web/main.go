@@ -71,6 +71,11 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Getenv, os.Stdout, os.Stderr)
 	stop()
+	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		// Asked to stop while still starting (waiting for the database,
+		// say): that is a clean stop, not a failure.
+		err = nil
+	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", serviceName, err)
 		os.Exit(1)

@@ -179,6 +179,8 @@ collected with 'elmo telemetry events' and turn it off with
 	root.AddCommand(
 		a.versionCommand(),
 		a.initCommand(),
+		a.startCommand(),
+		a.stopCommand(),
 		a.telemetryCommand(),
 	)
 	return root

@@ -44,6 +44,14 @@ func runTests(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "building elmo: %v\n", err)
 		return 1
 	}
+	// The deployment's programs, beside elmo as a release ships them, for
+	// the tests of elmo start. They are not under test here: no -race.
+	services := exec.Command("go", "build", "-o", dir+string(filepath.Separator), "../elmo-web", "../elmo-worker")
+	services.Stdout, services.Stderr = os.Stderr, os.Stderr
+	if err := services.Run(); err != nil {
+		fmt.Fprintf(os.Stderr, "building the deployment's programs: %v\n", err)
+		return 1
+	}
 	code := m.Run()
 	if code == 0 {
 		if err := goleak.Find(); err != nil {

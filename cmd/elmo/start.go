@@ -1,0 +1,101 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/elmohq/telemetry/internal/launch"
+)
+
+// stopTimeout bounds how long `elmo stop` waits for the services before
+// it kills them.
+const stopTimeout = 30 * time.Second
+
+func (a *app) startCommand() *cobra.Command {
+	var detach bool
+	cmd := &cobra.Command{
+		Use:   "start",
+		Short: "Run the local deployment: the web app and the worker",
+		Long: `start runs elmo-web and elmo-worker with the deployment's .env as their
+environment, until you press Ctrl-C. With --detach they run in the
+background and 'elmo stop' stops them.
+
+The services read DISABLE_TELEMETRY from .env when they start: after
+'elmo telemetry disable' or 'enable', run 'elmo start' again.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			opts, err := a.launchOptions(cmd)
+			if err != nil {
+				return err
+			}
+			if detach {
+				services, err := launch.StartBackground(opts)
+				if err != nil {
+					return err
+				}
+				out := cmd.OutOrStdout()
+				for _, s := range services {
+					fmt.Fprintf(out, "Started %s (pid %d), logging to %s\n", s.Name, s.PID, s.Log)
+				}
+				fmt.Fprintln(out, "Stop it with 'elmo stop'.")
+				return nil
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "Running the deployment in %s; press Ctrl-C to stop.\n", opts.Dir)
+			err = launch.Run(cmd.Context(), opts)
+			if err == nil && cmd.Context().Err() != nil {
+				fmt.Fprintln(cmd.ErrOrStderr(), "Stopped.")
+			}
+			return err
+		},
+	}
+	cmd.Flags().BoolVarP(&detach, "detach", "d", false, "run the services in the background")
+	return cmd
+}
+
+func (a *app) stopCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "stop",
+		Short: "Stop a deployment started with 'elmo start --detach'",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			dir, err := a.deploymentDir()
+			if err != nil {
+				return err
+			}
+			ctx, cancel := context.WithTimeout(cmd.Context(), stopTimeout)
+			defer cancel()
+			switch err := launch.Stop(ctx, dir); {
+			case errors.Is(err, launch.ErrNotRunning):
+				fmt.Fprintf(cmd.OutOrStdout(), "The deployment in %s is not running in the background.\n", dir)
+				return nil
+			case err != nil:
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), "Stopped the deployment.")
+			return nil
+		},
+	}
+}
+
+// launchOptions says where the deployment is and where its programs are:
+// beside the running elmo first, else on PATH.
+func (a *app) launchOptions(cmd *cobra.Command) (launch.Options, error) {
+	dir, err := a.deploymentDir()
+	if err != nil {
+		return launch.Options{}, err
+	}
+	opts := launch.Options{Dir: dir, Stdout: cmd.OutOrStdout(), Stderr: cmd.ErrOrStderr()}
+	if exe, err := os.Executable(); err == nil {
+		if resolved, err := filepath.EvalSymlinks(exe); err == nil {
+			exe = resolved
+		}
+		opts.BinDir = filepath.Dir(exe)
+	}
+	return opts, nil
+}
