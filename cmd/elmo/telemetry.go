@@ -6,11 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
+	"github.com/elmohq/telemetry/internal/catalogdoc"
 	"github.com/elmohq/telemetry/internal/cli/deployment"
 	"github.com/elmohq/telemetry/internal/cli/runner"
 	"github.com/elmohq/telemetry/internal/configfile"
@@ -320,23 +320,6 @@ func (a *app) setTelemetry(ctx context.Context, out io.Writer, enable bool) erro
 	return errors.Join(errs...)
 }
 
-// catalogEntry is one event of `elmo telemetry events --json`.
-type catalogEntry struct {
-	Name             string            `json:"name"`
-	Kind             string            `json:"kind"`
-	Source           string            `json:"source"`
-	Description      string            `json:"description"`
-	Properties       []catalogProperty `json:"properties"`
-	PersonProperties []catalogProperty `json:"personProperties,omitempty"`
-}
-
-type catalogProperty struct {
-	Key         string   `json:"key"`
-	Type        string   `json:"type"`
-	Description string   `json:"description"`
-	Values      []string `json:"values,omitempty"`
-}
-
 func (a *app) telemetryEventsCommand() *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
@@ -347,90 +330,12 @@ properties and what it is for. This is the list the telemetry filter
 applies: anything not in it never leaves your machine.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			entries := catalogEntries(processors.Catalog())
 			if asJSON {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				return enc.Encode(entries)
+				return catalogdoc.WriteJSON(cmd.OutOrStdout(), processors.Catalog())
 			}
-			return writeCatalog(cmd.OutOrStdout(), entries)
+			return catalogdoc.WriteTable(cmd.OutOrStdout(), processors.Catalog())
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the catalog as JSON")
 	return cmd
-}
-
-func catalogEntries(cat []processors.Event) []catalogEntry {
-	props := func(ps []processors.Property) []catalogProperty {
-		out := make([]catalogProperty, 0, len(ps))
-		for _, p := range ps {
-			out = append(out, catalogProperty{
-				Key: string(p.Key), Type: p.Type.String(), Description: p.Description, Values: p.Values,
-			})
-		}
-		return out
-	}
-	entries := make([]catalogEntry, 0, len(cat))
-	for _, e := range cat {
-		ce := catalogEntry{
-			Name:        e.DisplayName(),
-			Kind:        e.Kind.String(),
-			Source:      string(e.Source),
-			Description: e.Description,
-			Properties:  props(e.Properties),
-		}
-		if len(e.PersonProperties) > 0 {
-			ce.PersonProperties = props(e.PersonProperties)
-		}
-		entries = append(entries, ce)
-	}
-	return entries
-}
-
-func writeCatalog(w io.Writer, entries []catalogEntry) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "EVENT\tKIND\tSOURCE\tPROPERTIES\tWHAT IT IS FOR")
-	for _, e := range entries {
-		keys := make([]string, 0, len(e.Properties)+len(e.PersonProperties))
-		for _, p := range e.Properties {
-			keys = append(keys, p.Key)
-		}
-		for _, p := range e.PersonProperties {
-			keys = append(keys, "$set."+p.Key)
-		}
-		list := strings.Join(keys, ", ")
-		if list == "" {
-			list = "-"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.Name, e.Kind, e.Source, list, e.Description)
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-
-	fmt.Fprintln(w, "\nProperties:")
-	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	for _, e := range entries {
-		for _, p := range e.Properties {
-			writeProperty(tw, e.Name+"."+p.Key, p)
-		}
-		for _, p := range e.PersonProperties {
-			writeProperty(tw, e.Name+".$set."+p.Key, p)
-		}
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	_, err := fmt.Fprintln(w, `
-Every event also carries the program, its version, the OS and architecture,
-the runtime version and the deployment mode. CLI events are keyed by the
-random install ID, deployment events by the random deployment ID.`)
-	return err
-}
-
-func writeProperty(tw io.Writer, name string, p catalogProperty) {
-	fmt.Fprintf(tw, "  %s\t%s\t%s\n", name, p.Type, p.Description)
-	if len(p.Values) > 0 {
-		fmt.Fprintf(tw, "  \t\tone of: %s\n", strings.Join(p.Values, ", "))
-	}
 }
