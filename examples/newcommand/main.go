@@ -1,0 +1,262 @@
+// Command newcommand shows how a new elmo command gets its telemetry.
+//
+// Every command that runs under internal/cli/runner gets a span named
+// cli_<command> with its exit_code, without a line of tracing code: the
+// runner starts it before the command runs and ends it after. A command
+// that wants to report more adds attributes to that span with
+// trace.SpanFromContext(cmd.Context()).SetAttributes, and declares them
+// in the event catalog; an attribute that is not declared there, such as
+// a file path, never leaves the process.
+//
+// This program has two commands: "hello", which only gets the automatic
+// span, and "export", which declares a cli_export entry with a format
+// property and sets both format (declared: sent) and output_path (not
+// declared: dropped). Run it with
+//
+//	go run ./examples/newcommand                 # export --format csv
+//	go run ./examples/newcommand hello
+//	go run ./examples/newcommand export --format json --out /tmp/report.json
+//
+// With ELMO_POSTHOG_HOST unset it prints each event on stderr, as
+// ELMO_TELEMETRY_DEBUG=1 does, and sends nothing. With ELMO_POSTHOG_HOST
+// and ELMO_POSTHOG_KEY set it sends the events there. It keeps its
+// config.json (the consent choice and install ID) in a temporary
+// directory, so it never touches yours.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/elmohq/telemetry/internal/cli/runner"
+	"github.com/elmohq/telemetry/otelsetup"
+	"github.com/elmohq/telemetry/processors"
+)
+
+// tracerName is the instrumentation scope of this program's spans.
+const tracerName = "github.com/elmohq/telemetry/examples/newcommand"
+
+// Attributes the export command sets on its span.
+const (
+	// formatKey is declared in exportEvent: it is sent.
+	formatKey = attribute.Key("format")
+	// outputPathKey is not declared anywhere: it is dropped.
+	outputPathKey = attribute.Key("output_path")
+)
+
+// formats are the values format may take.
+var formats = []string{"csv", "json"}
+
+// exportEvent is the catalog entry of the export command. In Elmo it
+// goes in the catalog in processors/elmo.go, next to cli_init; here it is
+// added to a copy of the catalog, so that the example runs unchanged. An
+// entry with the full name cli_export takes precedence over the cli_
+// prefix entry that covers every other command.
+var exportEvent = processors.Event{
+	Name:        "cli_export",
+	Kind:        processors.KindSpan,
+	Source:      processors.SourceCLI,
+	Description: "One elmo export run: which file format was chosen.",
+	Properties: []processors.Property{
+		{Key: runner.ExitCodeKey, Type: processors.TypeInt, Description: "Exit code of the command: 0 on success."},
+		{Key: formatKey, Type: processors.TypeString, Values: formats, Description: "Format of the exported file."},
+	},
+}
+
+// exitBudget is how long the example waits for delivery at exit. The CLI
+// waits at most otelsetup.DefaultExitBudget; an example can afford to
+// wait until the events are acknowledged.
+const exitBudget = 10 * time.Second
+
+func main() {
+	os.Exit(run(context.Background(), os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+}
+
+// run runs the command line args and returns the exit code.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		args = []string{"export", "--format", "csv"}
+	}
+	getenv, debug := exampleEnv(getenv)
+	if debug {
+		fmt.Fprintln(stdout, "ELMO_POSTHOG_HOST is not set: each event is printed on stderr (ELMO_TELEMETRY_DEBUG=1), nothing is sent.")
+	}
+
+	// A config.json that records consent, in a directory of its own.
+	dir, err := os.MkdirTemp("", "elmo-example-")
+	if err != nil {
+		fmt.Fprintf(stderr, "newcommand: %v\n", err)
+		return runner.ExitFailure
+	}
+	defer os.RemoveAll(dir)
+	configPath := filepath.Join(dir, "config.json")
+	if err := os.WriteFile(configPath, []byte(`{"telemetryDisabled": false}`+"\n"), 0o600); err != nil {
+		fmt.Fprintf(stderr, "newcommand: %v\n", err)
+		return runner.ExitFailure
+	}
+
+	policy, err := processors.NewPolicy(append(processors.Catalog(), exportEvent),
+		// Without the resource attributes no event could be keyed.
+		processors.WithResourceAttributes(processors.ResourceCatalog()...))
+	if err != nil {
+		fmt.Fprintf(stderr, "newcommand: %v\n", err)
+		return runner.ExitFailure
+	}
+
+	// The runner starts telemetry just before the first command span, as
+	// cmd/elmo does.
+	var tel *otelsetup.Telemetry
+	r := runner.New(runner.WithTracerName(tracerName), runner.WithSetup(func(ctx context.Context) {
+		tel, err = otelsetup.Start(ctx,
+			otelsetup.WithRole(otelsetup.RoleCLI),
+			otelsetup.WithServiceName("elmo-cli"),
+			otelsetup.WithConfigPath(configPath),
+			otelsetup.WithGetenv(getenv),
+			otelsetup.WithPolicy(policy),
+			otelsetup.WithStderr(stderr),
+			otelsetup.WithExitBudget(exitBudget))
+		if err != nil {
+			fmt.Fprintf(stderr, "newcommand: telemetry is off: %v\n", err)
+			return
+		}
+		fmt.Fprintf(stdout, "Telemetry: %s (%s); events go to %s.\n",
+			map[bool]string{true: "on", false: "off"}[tel.Enabled()], tel.Decision().Reason, tel.Exporter())
+	}))
+
+	root := rootCommand(stdout, stderr)
+	root.SetArgs(args)
+	res := r.Execute(ctx, root)
+	if res.Err != nil {
+		fmt.Fprintf(stderr, "newcommand: %v\n", res.Err)
+	}
+	if res.Command != nil && res.Command.HasParent() {
+		fmt.Fprintf(stdout, "The command ran in the span %s, which ended with exit_code=%d.\n",
+			runner.SpanName(res.Command), res.ExitCode)
+	}
+	if tel != nil {
+		if debug && tel.Enabled() {
+			fmt.Fprintln(stdout, "Shutting telemetry down; the event it sends follows on stderr.")
+		}
+		if err := tel.Shutdown(context.WithoutCancel(ctx)); err != nil {
+			fmt.Fprintf(stderr, "newcommand: delivering telemetry: %v\n", err)
+		}
+	}
+	return res.ExitCode
+}
+
+// exampleEnv returns the variables the pipeline reads: getenv, plus
+// ELMO_TELEMETRY_DEBUG=1 when no PostHog host is set, so that running
+// the example never sends anything anywhere unless asked to.
+func exampleEnv(getenv func(string) string) (func(string) string, bool) {
+	if getenv("ELMO_POSTHOG_HOST") != "" {
+		return getenv, false
+	}
+	return func(key string) string {
+		if key == "ELMO_TELEMETRY_DEBUG" {
+			return "1"
+		}
+		return getenv(key)
+	}, true
+}
+
+// rootCommand builds the command tree: a root, as in cmd/elmo, and the
+// two example commands.
+func rootCommand(stdout, stderr io.Writer) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "newcommand",
+		Short:         "Shows how a new command gets its telemetry",
+		SilenceErrors: true,
+		SilenceUsage:  true,
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return runner.Usage(err) })
+	root.AddCommand(helloCommand(), exportCommand())
+	return root
+}
+
+// helloCommand has no telemetry code at all: the runner gives it the span
+// cli_hello with exit_code, which the cli_ prefix entry of the catalog
+// allows.
+func helloCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "hello",
+		Short: "Say hello (telemetry: the automatic cli_hello span)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			fmt.Fprintln(cmd.OutOrStdout(), "Hello. This command has no telemetry code; its span is cli_hello.")
+			return nil
+		},
+	}
+}
+
+// exportCommand writes a small report and adds two attributes to its
+// span: format, declared in exportEvent, and output_path, which is not.
+func exportCommand() *cobra.Command {
+	var format, out string
+	cmd := &cobra.Command{
+		Use:   "export",
+		Short: "Export a report (telemetry: cli_export with its format)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !validFormat(format) {
+				return runner.Usage(fmt.Errorf("--format must be csv or json, not %q", format))
+			}
+			if out == "" {
+				dir, err := os.MkdirTemp("", "elmo-export-")
+				if err != nil {
+					return err
+				}
+				defer os.RemoveAll(dir)
+				out = filepath.Join(dir, "report."+format)
+			}
+			if err := writeReport(out, format); err != nil {
+				return err
+			}
+
+			// The span the runner started for this command.
+			span := trace.SpanFromContext(cmd.Context())
+			span.SetAttributes(
+				formatKey.String(format),  // in the catalog: sent
+				outputPathKey.String(out), // not in the catalog: dropped
+			)
+			w := cmd.OutOrStdout()
+			fmt.Fprintf(w, "Wrote %s.\n", out)
+			fmt.Fprintf(w, "Span attributes set: %s=%s (in the catalog: sent) and %s=%s (not in the catalog: dropped).\n",
+				formatKey, format, outputPathKey, out)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "csv", "file format: csv or json")
+	cmd.Flags().StringVar(&out, "out", "", "file to write (default: a temporary file)")
+	return cmd
+}
+
+func validFormat(f string) bool {
+	for _, v := range formats {
+		if f == v {
+			return true
+		}
+	}
+	return false
+}
+
+// writeReport writes an empty report in format to path.
+func writeReport(path, format string) error {
+	content := "brand,mentions\n"
+	if format == "json" {
+		content = "[]\n"
+	}
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		return fmt.Errorf("writing the report: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,151 @@
+// Command newevent shows how to add an event to Elmo's catalog and see it
+// in `elmo telemetry events`.
+//
+// The catalog (processors/elmo.go) is the allowlist: a span or counter
+// whose name is not in it never leaves the process, and neither does an
+// attribute it does not declare. Adding an event is adding one entry,
+// with a description of what it is for and its properties with their
+// types and allowed values. This program adds a reports_exported counter
+// with a format property to a copy of the catalog, passes the resulting
+// policy to otelsetup.WithPolicy, counts a few exports, and prints the
+// catalog table that `elmo telemetry events` shows once the entry is in
+// processors/elmo.go. Run it with
+//
+//	go run ./examples/newevent
+//
+// With ELMO_POSTHOG_HOST unset it prints each event on stderr, as
+// ELMO_TELEMETRY_DEBUG=1 does, and sends nothing. With ELMO_POSTHOG_HOST
+// and ELMO_POSTHOG_KEY set it sends the events there. Without
+// DEPLOYMENT_ID it uses a random one.
+//
+// In Elmo itself, after adding the entry to processors/elmo.go, run
+// `go run ./internal/catalogdoc/cmd/gencatalog` to update the "What is
+// collected" section of README.md; a test fails until you do.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/google/uuid"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+
+	"github.com/elmohq/telemetry/internal/catalogdoc"
+	"github.com/elmohq/telemetry/otelsetup"
+	"github.com/elmohq/telemetry/processors"
+)
+
+// meterName is the instrumentation scope of this program's counter.
+const meterName = "github.com/elmohq/telemetry/examples/newevent"
+
+// shutdownTimeout bounds the delivery of the counter at exit.
+const shutdownTimeout = 10 * time.Second
+
+// formatKey is the property of the new event.
+const formatKey = attribute.Key("format")
+
+// reportsExported is the new catalog entry. Every field is required:
+// NewPolicy rejects an entry without a source or a description, and a
+// property without a type or a description.
+var reportsExported = processors.Event{
+	Name:        "reports_exported",
+	Kind:        processors.KindCounter,
+	Source:      processors.SourceWeb,
+	Description: "Reports exported from the web app, by file format; a count only, never the report.",
+	Properties: []processors.Property{{
+		Key:         formatKey,
+		Type:        processors.TypeString,
+		Values:      []string{"csv", "pdf"},
+		Description: "Format of the exported file.",
+	}},
+}
+
+// exports are the exports this program counts, by format.
+var exports = []string{"csv", "csv", "pdf", "csv"}
+
+func main() {
+	if err := run(context.Background(), os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintf(os.Stderr, "newevent: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+// run builds the extended policy, prints its catalog table, starts
+// telemetry as elmo-web with it, counts the exports and shuts telemetry
+// down, which sends the counts.
+func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) error {
+	events := append(processors.Catalog(), reportsExported)
+	policy, err := processors.NewPolicy(events,
+		// A custom policy must list the resource attributes too: without
+		// them no event could be keyed.
+		processors.WithResourceAttributes(processors.ResourceCatalog()...))
+	if err != nil {
+		return fmt.Errorf("the new entry is not valid: %w", err)
+	}
+	fmt.Fprintln(stdout, "With the entry in processors/elmo.go, `elmo telemetry events` shows:")
+	fmt.Fprintln(stdout)
+	if err := catalogdoc.WriteTable(stdout, policy.Events()); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout)
+
+	getenv, debug := exampleEnv(getenv)
+	if debug {
+		fmt.Fprintln(stdout, "ELMO_POSTHOG_HOST is not set: each event is printed on stderr (ELMO_TELEMETRY_DEBUG=1), nothing is sent.")
+	}
+	if getenv("DEPLOYMENT_ID") == "" {
+		id := uuid.NewString()
+		fmt.Fprintf(stdout, "DEPLOYMENT_ID is not set: using %s for this run.\n", id)
+		getenv = withVar(getenv, "DEPLOYMENT_ID", id)
+	}
+	tel, err := otelsetup.Start(ctx,
+		otelsetup.WithRole(otelsetup.RoleDeployment),
+		otelsetup.WithServiceName("elmo-web"),
+		otelsetup.WithGetenv(getenv),
+		otelsetup.WithStderr(stderr),
+		otelsetup.WithPolicy(policy))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Telemetry: %s (%s); events go to %s.\n",
+		map[bool]string{true: "on", false: "off"}[tel.Enabled()], tel.Decision().Reason, tel.Exporter())
+
+	counter, err := otel.Meter(meterName).Int64Counter(reportsExported.Name,
+		metric.WithDescription(reportsExported.Description))
+	if err != nil {
+		return err
+	}
+	for _, format := range exports {
+		counter.Add(ctx, 1, metric.WithAttributes(formatKey.String(format)))
+	}
+	fmt.Fprintf(stdout, "Counted %d exports; shutting telemetry down sends one reports_exported event per format.\n", len(exports))
+
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+	defer cancel()
+	return tel.Shutdown(sctx)
+}
+
+// exampleEnv returns the variables the pipeline reads: getenv, plus
+// ELMO_TELEMETRY_DEBUG=1 when no PostHog host is set, so that running
+// the example never sends anything anywhere unless asked to.
+func exampleEnv(getenv func(string) string) (func(string) string, bool) {
+	if getenv("ELMO_POSTHOG_HOST") != "" {
+		return getenv, false
+	}
+	return withVar(getenv, "ELMO_TELEMETRY_DEBUG", "1"), true
+}
+
+// withVar returns getenv with key set to value.
+func withVar(getenv func(string) string, key, value string) func(string) string {
+	return func(k string) string {
+		if k == key {
+			return value
+		}
+		return getenv(k)
+	}
+}
