@@ -1,0 +1,409 @@
+package e2e
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/elmohq/telemetry/exporter/posthogtest"
+)
+
+// exercise starts the deployment, uses every feature that reports
+// something (a brand, a prompt run by the worker on a provider, an edit, a
+// report), stops it, and returns what the server received meanwhile.
+func (s *sandbox) exercise(model *modelServer) []posthogtest.Request {
+	s.t.Helper()
+	before := s.requestCount()
+	st := s.startStack(map[string]string{
+		"OPENAI_API_KEY":  canaryOpenAIKey,
+		"OPENAI_BASE_URL": model.URL + "/v1",
+	})
+	brand := st.createBrand(canaryBrand)
+	prompt := st.createPrompt(brand, canaryPrompt, okTarget)
+	st.waitProcessed(1)
+	st.editPrompt(prompt, canaryEdited, okTarget)
+	st.runReport(brand)
+	st.stop()
+	return s.srv.Requests()[before:]
+}
+
+// assertDeploymentSends checks that reqs hold events from both services.
+func assertDeploymentSends(t *testing.T, s *sandbox, reqs []posthogtest.Request) {
+	t.Helper()
+	if len(reqs) == 0 {
+		t.Fatalf("control: the deployment sent nothing with telemetry on")
+	}
+	evs := s.srv.Events()
+	for _, service := range []string{"elmo-web", "elmo-worker"} {
+		if len(byService(evs, service)) == 0 {
+			t.Errorf("control: no event from %s with telemetry on; events %s", service, eventNames(evs))
+		}
+	}
+}
+
+// cliSends runs elmo version and checks that its event arrives.
+func (s *sandbox) cliSends() {
+	s.t.Helper()
+	all := s.srv.Events()
+	before := len(find(all, "cli_version"))
+	s.mustRun("version")
+	evs := s.events(len(all) + 1)
+	if len(find(evs, "cli_version")) != before+1 {
+		s.t.Errorf("control: elmo version sent no cli_version; events %s", eventNames(evs))
+	}
+}
+
+// "The CLI asks during elmo init whether to share telemetry. The choice
+// covers both the CLI and your local deployment."
+func TestPromise_InitAsksAndChoiceCoversCLIAndDeployment(t *testing.T) {
+	s := newSandbox(t)
+	out := answerInit(t, s, "n", "")
+	if !strings.Contains(out, "Share anonymous usage data? [Y/n]") {
+		t.Fatalf("init did not ask:\n%s", out)
+	}
+	if s.config()["telemetryDisabled"] != true || envValue(s.envFile(), "DISABLE_TELEMETRY") != "1" {
+		t.Fatalf("after answering no: config.json %v, .env:\n%s\nwant telemetryDisabled true and DISABLE_TELEMETRY=1", s.config(), s.envFile())
+	}
+	s.mustRun("version")
+	s.assertNoRequestsSince(0, "the CLI after answering no")
+	if deploymentErr == nil {
+		model := newModelServer(t)
+		if reqs := s.exercise(model); len(reqs) != 0 {
+			t.Errorf("the deployment after answering no sent %d requests", len(reqs))
+		}
+	}
+
+	// Control: the same machine answering yes shares from both.
+	answerInit(t, s, "y", "")
+	if s.config()["telemetryDisabled"] != false || strings.Contains(s.envFile(), "DISABLE_TELEMETRY") {
+		t.Fatalf("after answering yes: config.json %v, .env:\n%s", s.config(), s.envFile())
+	}
+	if len(find(s.events(1), "cli_init")) != 1 {
+		t.Errorf("control: the init answered yes sent no cli_init")
+	}
+	s.cliSends()
+	requireDeployment(t)
+	assertDeploymentSends(t, s, s.exercise(newModelServer(t)))
+}
+
+// "elmo telemetry status # show current state and install ID"
+func TestPromise_StatusShowsStateAndInstallID(t *testing.T) {
+	s := newSandbox(t)
+	status := func(extra map[string]string) (text string, js map[string]any) {
+		t.Helper()
+		text = s.mustRunEnv(extra, "telemetry", "status").stdout
+		raw := s.mustRunEnv(extra, "telemetry", "status", "--json").stdout
+		if err := json.Unmarshal([]byte(raw), &js); err != nil {
+			t.Fatalf("status --json: %v\n%s", err, raw)
+		}
+		return text, js
+	}
+	expect := func(text string, js map[string]any, on bool, source, id string) {
+		t.Helper()
+		state := map[bool]string{true: "on", false: "off"}[on]
+		if !containsRow(text, "Telemetry:", state) || !containsRow(text, "Decided by:", source) {
+			t.Errorf("status does not show telemetry %s decided by %s:\n%s", state, source, text)
+		}
+		if js["enabled"] != on || js["source"] != source {
+			t.Errorf("status --json enabled %v source %v, want %v %s", js["enabled"], js["source"], on, source)
+		}
+		if id != "" && (!containsRow(text, "Install ID:", id) || js["installId"] != id) {
+			t.Errorf("status does not show the install ID %s:\n%s", id, text)
+		}
+	}
+
+	text, js := status(nil)
+	expect(text, js, false, "not yet asked", "")
+	if !containsRow(text, "Install ID:", "none") {
+		t.Errorf("status on a fresh machine shows an install ID:\n%s", text)
+	}
+
+	s.mustRun("init", "--yes")
+	id := s.installID()
+	if id == "" {
+		t.Fatal("init --yes recorded no install ID")
+	}
+	text, js = status(nil)
+	expect(text, js, true, "config", id)
+
+	s.mustRun("telemetry", "disable")
+	text, js = status(nil)
+	expect(text, js, false, "config", id)
+	if !strings.Contains(text, "DISABLE_TELEMETRY is set in .env") {
+		t.Errorf("status does not show the deployment is off:\n%s", text)
+	}
+
+	s.mustRun("telemetry", "enable")
+	text, js = status(map[string]string{"DISABLE_TELEMETRY": "1"})
+	expect(text, js, false, "env DISABLE_TELEMETRY", id)
+}
+
+// containsRow reports whether text has a line with label followed by
+// value.
+func containsRow(text, label, value string) bool {
+	for _, line := range strings.Split(text, "\n") {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), label); ok && strings.HasPrefix(strings.TrimSpace(rest), value) {
+			return true
+		}
+	}
+	return false
+}
+
+// "elmo telemetry disable # turn off everything"
+func TestPromise_DisableTurnsOffEverything(t *testing.T) {
+	s := newSandbox(t)
+	model := newModelServer(t)
+	s.mustRun("init", "--yes")
+	s.cliSends()
+	if deploymentErr == nil {
+		assertDeploymentSends(t, s, s.exercise(model))
+	}
+
+	s.mustRun("telemetry", "disable")
+	if s.config()["telemetryDisabled"] != true || envValue(s.envFile(), "DISABLE_TELEMETRY") != "1" {
+		t.Fatalf("after disable: config.json %v, .env:\n%s", s.config(), s.envFile())
+	}
+	n := s.requestCount()
+	for _, args := range [][]string{
+		{"version"}, {"telemetry", "status"}, {"telemetry", "events"}, {"telemetry", "disable"}, {"version", "--bogus"},
+	} {
+		s.run(args...)
+	}
+	s.assertNoRequestsSince(n, "the CLI after disable")
+	requireDeployment(t)
+	if reqs := s.exercise(model); len(reqs) != 0 {
+		t.Errorf("the deployment after disable sent %d requests", len(reqs))
+	}
+}
+
+// "elmo telemetry disable writes telemetryDisabled: true to
+// ~/.config/elmo/config.json (used by the CLI) and adds
+// DISABLE_TELEMETRY=1 to your deployment's .env (used by the web app and
+// worker)."
+func TestPromise_DisableWritesConfigForCLIAndEnvForDeployment(t *testing.T) {
+	s := newSandbox(t)
+	s.writeConfig(`{"telemetryDisabled": false, "theme": "dark"}`)
+	const env = "# my deployment\nDEPLOYMENT_ID=0b0e8f3c-8a4e-4a53-9d84-7b1c1d9e2f10\nWEB_PORT=3000\n"
+	writeFile(t, s.envPath(), env)
+
+	res := s.mustRun("telemetry", "disable")
+	if cfg := s.config(); cfg["telemetryDisabled"] != true || cfg["theme"] != "dark" {
+		t.Errorf("config.json = %v, want telemetryDisabled true and the other keys kept", cfg)
+	}
+	if got := s.envFile(); !strings.HasPrefix(got, env) || strings.TrimPrefix(got, env) != "DISABLE_TELEMETRY=1\n" {
+		t.Errorf(".env = %q, want %q plus DISABLE_TELEMETRY=1", got, env)
+	}
+	s.assertNoRequestsSince(0, "disable")
+	if !strings.Contains(res.stdout, "elmo start") {
+		t.Errorf("disable does not say to restart the deployment:\n%s", res.stdout)
+	}
+
+	// config.json is what the CLI reads: with it saying disabled and the
+	// .env line gone, the CLI still sends nothing; with it saying enabled
+	// and the .env line present, the CLI sends.
+	writeFile(t, s.envPath(), env)
+	s.mustRun("version")
+	s.assertNoRequestsSince(0, "the CLI with telemetryDisabled true")
+	s.writeConfig(consentGiven)
+	writeFile(t, s.envPath(), env+"DISABLE_TELEMETRY=1\n")
+	s.cliSends()
+
+	// .env is what the deployment reads: with DISABLE_TELEMETRY=1 it sends
+	// nothing although config.json says enabled; without it, it sends
+	// although config.json says disabled.
+	requireDeployment(t)
+	model := newModelServer(t)
+	if reqs := s.exercise(model); len(reqs) != 0 {
+		t.Errorf("the deployment with DISABLE_TELEMETRY=1 in .env sent %d requests", len(reqs))
+	}
+	s.writeConfig(`{"telemetryDisabled": true}`)
+	writeFile(t, s.envPath(), env)
+	assertDeploymentSends(t, s, s.exercise(model))
+}
+
+// "elmo telemetry enable # turn back on"
+func TestPromise_EnableTurnsBackOn(t *testing.T) {
+	s := newSandbox(t)
+	model := newModelServer(t)
+	s.mustRun("init", "--yes", "--telemetry=false")
+	s.mustRun("version")
+	s.assertNoRequestsSince(0, "the CLI before enable")
+	if deploymentErr == nil {
+		if reqs := s.exercise(model); len(reqs) != 0 {
+			t.Fatalf("control: the deployment sent %d requests before enable", len(reqs))
+		}
+	}
+
+	s.mustRun("telemetry", "enable")
+	if s.config()["telemetryDisabled"] != false || strings.Contains(s.envFile(), "DISABLE_TELEMETRY") {
+		t.Fatalf("after enable: config.json %v, .env:\n%s", s.config(), s.envFile())
+	}
+	if len(find(s.events(1), "cli_telemetry_enable")) != 1 {
+		t.Errorf("enable sent no cli_telemetry_enable")
+	}
+	s.cliSends()
+	requireDeployment(t)
+	assertDeploymentSends(t, s, s.exercise(model))
+}
+
+// "Restart the stack with elmo start to apply the deployment-side change."
+//
+// A deployment started before the change keeps the environment it was
+// started with; started again, it applies the change.
+func TestPromise_RestartAppliesDeploymentChange(t *testing.T) {
+	requireDeployment(t)
+	s := newSandbox(t)
+	s.mustRun("init", "--yes")
+	s.events(1)
+	running := s.startStack(nil) // sends deployment_heartbeat at start
+
+	res := s.mustRun("telemetry", "disable")
+	if !strings.Contains(res.stdout, "Run 'elmo start' again") {
+		t.Errorf("disable does not say to run elmo start again:\n%s", res.stdout)
+	}
+	before := s.requestCount()
+	running.stop()
+	// Control: the deployment started before the change still reported
+	// (its heartbeat) when it stopped.
+	if got := s.srv.Events(); len(find(got, "deployment_heartbeat")) != 1 {
+		t.Fatalf("control: the running deployment sent no heartbeat; events %s (requests before stop: %d)", eventNames(got), before)
+	}
+	n := s.requestCount()
+	if reqs := s.exercise(newModelServer(t)); len(reqs) != 0 {
+		t.Errorf("the restarted deployment sent %d requests after disable", len(reqs))
+	}
+	s.assertNoRequestsSince(n, "the restarted deployment")
+}
+
+// "Setting DISABLE_TELEMETRY=1 in any environment also disables telemetry
+// there unconditionally."
+func TestPromise_DisableTelemetryEnvDisablesUnconditionally(t *testing.T) {
+	tests := []struct {
+		value string
+		off   bool
+	}{
+		{"1", true}, {"true", true}, {"TRUE", true}, {"yes", true}, {"on", true}, {" 1 ", true}, {"anything", true},
+		{"0", false}, {"false", false}, {"No", false}, {"off", false}, {"", false},
+	}
+	for _, tt := range tests {
+		t.Run("CLI DISABLE_TELEMETRY="+tt.value, func(t *testing.T) {
+			s := newSandbox(t)
+			s.writeConfig(consentGiven) // the config says enabled
+			s.extra["DISABLE_TELEMETRY"] = tt.value
+			s.mustRun("version")
+			if !tt.off {
+				s.events(1)
+				return
+			}
+			s.mustRun("telemetry", "enable") // cannot override it
+			s.mustRun("version")
+			s.assertNoRequestsSince(0, "DISABLE_TELEMETRY="+tt.value)
+			if s.config()["telemetryDisabled"] != false {
+				t.Errorf("control: config.json = %v, want telemetry enabled", s.config())
+			}
+		})
+	}
+	t.Run("deployment", func(t *testing.T) {
+		requireDeployment(t)
+		s := newSandbox(t)
+		s.mustRun("init", "--yes")
+		model := newModelServer(t)
+		n := s.requestCount()
+		st := s.startStack(map[string]string{"DISABLE_TELEMETRY": "1"}) // over a .env that enables
+		st.createBrand(canaryBrand)
+		st.stop()
+		s.assertNoRequestsSince(n, "the deployment with DISABLE_TELEMETRY=1 in its environment")
+		assertDeploymentSends(t, s, s.exercise(model)) // control: the same .env without the variable
+	})
+}
+
+// DO_NOT_TRACK, the cross-tool convention, is honoured as well
+// (DESIGN.md, consent rule 2), everywhere DISABLE_TELEMETRY is.
+func TestPromise_DoNotTrackAlsoRespected(t *testing.T) {
+	s := newSandbox(t)
+	s.mustRun("init", "--yes")
+	s.events(1)
+	n := s.requestCount()
+	dnt := map[string]string{"DO_NOT_TRACK": "1"}
+	s.mustRunEnv(dnt, "version")
+	s.mustRunEnv(dnt, "telemetry", "status")
+	s.assertNoRequestsSince(n, "the CLI with DO_NOT_TRACK=1")
+	s.mustRunEnv(map[string]string{"DO_NOT_TRACK": "0"}, "version")
+	if len(find(s.events(n+1), "cli_version")) != 1 {
+		t.Errorf("control: DO_NOT_TRACK=0 turned telemetry off")
+	}
+	requireDeployment(t)
+	n = s.requestCount()
+	st := s.startStack(dnt)
+	st.createBrand(canaryBrand)
+	st.stop()
+	s.assertNoRequestsSince(n, "the deployment with DO_NOT_TRACK=1")
+}
+
+// "When telemetry is disabled, no events are sent."
+//
+// Every command, in every disabled state, sends nothing, not even events
+// that an earlier run could not deliver and kept for later.
+func TestPromise_WhenDisabledNoEventsAreSent(t *testing.T) {
+	commands := [][]string{
+		{"version"}, {"telemetry", "status"}, {"telemetry", "status", "--json"}, {"telemetry", "events"},
+		{"version", "--bogus"}, {"init", "--telemetry=false"}, {"telemetry", "disable"}, {"help"},
+	}
+	states := []struct {
+		name   string
+		config string
+		env    map[string]string
+	}{
+		{"never asked", "", nil},
+		{"disabled in config.json", `{"telemetryDisabled": true}`, nil},
+		{"DISABLE_TELEMETRY=1", consentGiven, map[string]string{"DISABLE_TELEMETRY": "1"}},
+		{"DO_NOT_TRACK=1", consentGiven, map[string]string{"DO_NOT_TRACK": "1"}},
+	}
+	for _, st := range states {
+		t.Run(st.name, func(t *testing.T) {
+			s := newSandbox(t)
+			if st.config != "" {
+				s.writeConfig(st.config)
+			}
+			s.extra = st.env
+			for _, args := range commands {
+				s.run(args...)
+			}
+			s.assertNoRequestsSince(0, st.name)
+		})
+	}
+	t.Run("control: consent given", func(t *testing.T) {
+		s := newSandbox(t)
+		s.writeConfig(consentGiven)
+		for _, args := range commands[:5] {
+			s.run(args...)
+		}
+		s.events(5)
+	})
+	t.Run("undelivered events of an earlier run", func(t *testing.T) {
+		s := newSandbox(t)
+		s.writeConfig(consentGiven)
+		s.srv.SetDefault(posthogtest.Respond(503))
+		s.mustRun("version") // cannot deliver: keeps its event for later
+		s.srv.SetDefault(posthogtest.Accept())
+		n := s.requestCount()
+		s.mustRunEnv(map[string]string{"DISABLE_TELEMETRY": "1"}, "version")
+		s.mustRun("telemetry", "disable")
+		s.mustRun("version")
+		s.assertNoRequestsSince(n, "runs with telemetry disabled after an undelivered event")
+		if len(s.srv.Events()) != 0 {
+			t.Errorf("the undelivered event was sent after all: %s", eventNames(s.srv.Events()))
+		}
+
+		// Control: enabled, a later run sends the event kept for it.
+		c := newSandbox(t)
+		c.writeConfig(consentGiven)
+		c.srv.SetDefault(posthogtest.Respond(503))
+		c.mustRun("version")
+		c.srv.SetDefault(posthogtest.Accept())
+		c.mustRun("telemetry", "status")
+		if evs := c.events(2); len(find(evs, "cli_version")) != 1 {
+			t.Errorf("control: the kept event was never sent; events %s", eventNames(evs))
+		}
+	})
+}
