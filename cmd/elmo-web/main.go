@@ -36,18 +36,15 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"os/signal"
 	"sync"
-	"syscall"
 	"time"
 
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 
 	"github.com/elmohq/telemetry/internal/deployconf"
 	"github.com/elmohq/telemetry/internal/provider"
+	"github.com/elmohq/telemetry/internal/service"
 	"github.com/elmohq/telemetry/internal/store"
-	"github.com/elmohq/telemetry/otelsetup"
 	"github.com/elmohq/telemetry/processors"
 )
 
@@ -61,26 +58,11 @@ var version string
 const (
 	// shutdownTimeout bounds the wait for requests in flight at exit.
 	shutdownTimeout = 10 * time.Second
-	// telemetryShutdownTimeout bounds the delivery of the last telemetry.
-	telemetryShutdownTimeout = 5 * time.Second
 	// heartbeatInterval is the period of deployment_heartbeat.
 	heartbeatInterval = time.Hour
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Getenv, os.Stdout, os.Stderr)
-	stop()
-	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
-		// Asked to stop while still starting (waiting for the database,
-		// say): that is a clean stop, not a failure.
-		err = nil
-	}
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "%s: %v\n", serviceName, err)
-		os.Exit(1)
-	}
-}
+func main() { service.Main(serviceName, run) }
 
 // run serves until ctx ends, then shuts down gracefully.
 func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) (err error) {
@@ -90,26 +72,11 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		return err
 	}
 
-	opts := []otelsetup.Option{
-		otelsetup.WithRole(otelsetup.RoleDeployment),
-		otelsetup.WithServiceName(serviceName),
-		otelsetup.WithLogger(logger),
-		otelsetup.WithGetenv(getenv),
-	}
-	if version != "" {
-		opts = append(opts, otelsetup.WithVersion(version))
-	}
-	tel, err := otelsetup.Start(ctx, opts...)
+	stopTelemetry, err := service.StartTelemetry(ctx, serviceName, version, getenv, logger)
 	if err != nil {
-		return fmt.Errorf("starting telemetry: %w", err)
+		return err
 	}
-	shutdownTelemetry := sync.OnceFunc(func() {
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), telemetryShutdownTimeout)
-		defer cancel()
-		if serr := tel.Shutdown(sctx); serr != nil {
-			logger.Warn("telemetry did not shut down cleanly", "error", serr)
-		}
-	})
+	shutdownTelemetry := sync.OnceFunc(stopTelemetry)
 	defer shutdownTelemetry()
 
 	st, err := store.Open(ctx, store.WithDir(settings.Dir), store.WithDatabaseURL(settings.DatabaseURL))

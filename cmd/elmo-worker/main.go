@@ -17,15 +17,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"os/signal"
-	"syscall"
-	"time"
 
 	"github.com/elmohq/telemetry/internal/deployconf"
 	"github.com/elmohq/telemetry/internal/provider"
+	"github.com/elmohq/telemetry/internal/service"
 	"github.com/elmohq/telemetry/internal/store"
-	"github.com/elmohq/telemetry/otelsetup"
 	"github.com/elmohq/telemetry/processors"
 )
 
@@ -36,23 +32,7 @@ const serviceName = "elmo-worker"
 // -ldflags "-X main.version=1.2.3"; when empty it comes from the build.
 var version string
 
-// shutdownTimeout bounds the delivery of the last telemetry at exit.
-const shutdownTimeout = 5 * time.Second
-
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Getenv, os.Stdout, os.Stderr)
-	stop()
-	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
-		// Asked to stop while still starting (waiting for the database,
-		// say): that is a clean stop, not a failure.
-		err = nil
-	}
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "%s: %v\n", serviceName, err)
-		os.Exit(1)
-	}
-}
+func main() { service.Main(serviceName, run) }
 
 // run runs the worker until ctx ends.
 func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) (err error) {
@@ -62,26 +42,11 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		return err
 	}
 
-	opts := []otelsetup.Option{
-		otelsetup.WithRole(otelsetup.RoleDeployment),
-		otelsetup.WithServiceName(serviceName),
-		otelsetup.WithLogger(logger),
-		otelsetup.WithGetenv(getenv),
-	}
-	if version != "" {
-		opts = append(opts, otelsetup.WithVersion(version))
-	}
-	tel, err := otelsetup.Start(ctx, opts...)
+	shutdownTelemetry, err := service.StartTelemetry(ctx, serviceName, version, getenv, logger)
 	if err != nil {
-		return fmt.Errorf("starting telemetry: %w", err)
+		return err
 	}
-	defer func() {
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
-		defer cancel()
-		if serr := tel.Shutdown(sctx); serr != nil {
-			logger.Warn("telemetry did not shut down cleanly", "error", serr)
-		}
-	}()
+	defer shutdownTelemetry()
 
 	st, err := store.Open(ctx, store.WithDir(settings.Dir), store.WithDatabaseURL(settings.DatabaseURL))
 	if err != nil {

@@ -1,0 +1,75 @@
+// Package service holds what the local deployment's programs, elmo-web
+// and elmo-worker, share around their own work: running until they are
+// asked to stop, and starting and stopping telemetry.
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/elmohq/telemetry/otelsetup"
+)
+
+// TelemetryShutdownTimeout bounds the delivery of a service's last
+// telemetry at exit.
+const TelemetryShutdownTimeout = 5 * time.Second
+
+// RunFunc is a service's body: it runs until ctx ends.
+type RunFunc func(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) error
+
+// Main runs run with the process's environment and streams until SIGINT
+// or SIGTERM, then exits: with status 1 and the error, prefixed with the
+// service's name, when run failed. A stop requested while the service was
+// still starting (waiting for the database, say) is a clean stop.
+func Main(name string, run RunFunc) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	if err = stopIsClean(ctx, err); err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+		os.Exit(1)
+	}
+}
+
+// stopIsClean returns err, or nil when err only says that ctx ended.
+func stopIsClean(ctx context.Context, err error) error {
+	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+// StartTelemetry starts the telemetry pipeline of the deployment service
+// name, at version ("" for the build's), with its consent and identity
+// from getenv, which is the deployment .env. Pipeline errors go to
+// logger. The returned function shuts the pipeline down, spending at most
+// TelemetryShutdownTimeout; it may be called more than once.
+func StartTelemetry(ctx context.Context, name, version string, getenv func(string) string, logger *slog.Logger) (shutdown func(), err error) {
+	opts := []otelsetup.Option{
+		otelsetup.WithRole(otelsetup.RoleDeployment),
+		otelsetup.WithServiceName(name),
+		otelsetup.WithLogger(logger),
+		otelsetup.WithGetenv(getenv),
+	}
+	if version != "" {
+		opts = append(opts, otelsetup.WithVersion(version))
+	}
+	tel, err := otelsetup.Start(ctx, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("starting telemetry: %w", err)
+	}
+	return func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), TelemetryShutdownTimeout)
+		defer cancel()
+		if err := tel.Shutdown(sctx); err != nil {
+			logger.Warn("telemetry did not shut down cleanly", "error", err)
+		}
+	}, nil
+}

@@ -1,0 +1,53 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"testing"
+)
+
+func TestStopIsClean(t *testing.T) {
+	live := context.Background()
+	ended, cancel := context.WithCancel(context.Background())
+	cancel()
+	boom := errors.New("boom")
+	tests := []struct {
+		name string
+		ctx  context.Context
+		err  error
+		want error
+	}{
+		{"no error", live, nil, nil},
+		{"failure", live, boom, boom},
+		{"cancelled while running", live, context.Canceled, context.Canceled},
+		{"stopped while starting", ended, fmt.Errorf("waiting for the lock: %w", context.Canceled), nil},
+		{"failure after a stop", ended, boom, boom},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := stopIsClean(tt.ctx, tt.err); !errors.Is(got, tt.want) || (got == nil) != (tt.want == nil) {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestStartTelemetryOff(t *testing.T) {
+	env := map[string]string{"DISABLE_TELEMETRY": "1"}
+	shutdown, err := StartTelemetry(context.Background(), "elmo-web", "1.2.3",
+		func(k string) string { return env[k] }, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	shutdown()
+	shutdown()
+}
+
+func TestStartTelemetryRejectsABadName(t *testing.T) {
+	if _, err := StartTelemetry(context.Background(), "", "", func(string) string { return "" }, slog.Default()); err == nil {
+		t.Error("a service without a name was accepted")
+	}
+}
