@@ -218,7 +218,9 @@ type Telemetry struct {
 	mp     *sdkmetric.MeterProvider // nil when off
 	client *exporter.Client         // nil unless events go to PostHog or debug
 
-	mu          sync.Mutex
+	mu      sync.Mutex
+	preview bool // telemetry is off, events are only printed (ELMO_TELEMETRY_DEBUG)
+
 	replayed    []exporter.Event // sent from the spool by this run
 	undelivered []exporter.Event // reported by the client
 	shutdown    bool
@@ -259,8 +261,14 @@ func Start(ctx context.Context, opts ...Option) (*Telemetry, error) {
 		t.decision = consent.ForDeployment(cfg.getenv)
 	}
 	if !t.decision.Enabled {
-		t.installNoop()
-		return t, nil
+		if cfg.debug() {
+			// ELMO_TELEMETRY_DEBUG shows what would be sent even with
+			// telemetry off, and still sends nothing.
+			t.preview = true
+		} else {
+			t.installNoop()
+			return t, nil
+		}
 	}
 
 	detOpts := []resource.Option{
@@ -272,13 +280,17 @@ func Start(ctx context.Context, opts ...Option) (*Telemetry, error) {
 		detOpts = append(detOpts, resource.WithVersion(cfg.version))
 	}
 	if store != nil {
-		detOpts = append(detOpts, resource.WithConfigStore(store), resource.WithCreateInstallID(true))
+		// A preview never writes: it shows the install ID if there is one.
+		detOpts = append(detOpts, resource.WithConfigStore(store), resource.WithCreateInstallID(!t.preview))
 	}
 	det, err := resource.NewDetector(detOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("otelsetup: %w", err)
 	}
 	res, err := resource.Build(ctx, det)
+	if err != nil && t.preview && t.identity(res) == "" {
+		res, err = withPreviewIdentity(res, cfg.role), nil
+	}
 	if err != nil {
 		if !errors.Is(err, sdkresource.ErrPartialResource) || t.identity(res) == "" {
 			// Without an identity no event can be keyed: fail closed.
@@ -292,7 +304,7 @@ func Start(ctx context.Context, opts ...Option) (*Telemetry, error) {
 		}
 		cfg.logger.Warn("telemetry resource is incomplete", "error", err)
 	}
-	if cfg.role == RoleCLI {
+	if cfg.role == RoleCLI && !t.preview {
 		t.installID = t.identity(res)
 	}
 	if err := t.build(ctx, res); err != nil {
@@ -314,6 +326,27 @@ func (t *Telemetry) identity(res *sdkresource.Resource) string {
 	return v.AsString()
 }
 
+// previewInstallID and previewDeploymentID stand in for an identity that
+// does not exist, in events printed while telemetry is off.
+const (
+	previewInstallID    = "00000000-0000-4000-8000-000000000000"
+	previewDeploymentID = "00000000-0000-4000-8000-000000000000"
+)
+
+// withPreviewIdentity returns res with a placeholder for the missing
+// install or deployment ID.
+func withPreviewIdentity(res *sdkresource.Resource, role Role) *sdkresource.Resource {
+	kv := resource.InstallIDKey.String(previewInstallID)
+	if role == RoleDeployment {
+		kv = resource.DeploymentIDKey.String(previewDeploymentID)
+	}
+	merged, err := sdkresource.Merge(res, sdkresource.NewSchemaless(kv))
+	if err != nil {
+		return sdkresource.NewSchemaless(kv)
+	}
+	return merged
+}
+
 // installNoop installs the OpenTelemetry no-op providers.
 func (t *Telemetry) installNoop() {
 	otel.SetTracerProvider(tracenoop.NewTracerProvider())
@@ -331,6 +364,16 @@ func (t *Telemetry) build(ctx context.Context, res *sdkresource.Resource) error 
 	// PostHog is the fallback of both signals: the client exists when
 	// either falls back to it and there is a key (or debug output).
 	tracesVar, metricsVar := os.Getenv("OTEL_TRACES_EXPORTER"), os.Getenv("OTEL_METRICS_EXPORTER")
+	if t.preview {
+		// Telemetry is off: only the debug output, whatever OTEL_* say,
+		// since any other exporter would send.
+		tracesVar, metricsVar = "", ""
+		for _, k := range []string{"OTEL_TRACES_EXPORTER", "OTEL_METRICS_EXPORTER"} {
+			if os.Getenv(k) != "" {
+				fmt.Fprintf(cfg.stderr, "elmo: telemetry is off: %s is ignored, events are only printed\n", k)
+			}
+		}
+	}
 	if tracesVar == "" || metricsVar == "" {
 		c, err := t.newClient(true)
 		if err != nil {
@@ -349,14 +392,22 @@ func (t *Telemetry) build(ctx context.Context, res *sdkresource.Resource) error 
 		t.exporter = ExporterPostHog
 	}
 
-	spanExp, err := autoexport.NewSpanExporter(ctx, autoexport.WithFallbackSpanExporter(
-		func(context.Context) (sdktrace.SpanExporter, error) {
-			if t.client == nil {
-				return exporter.Noop{}, nil
-			}
-			exp, err := exporter.NewSpanExporter(t.client)
-			return spanHandOff{exp}, err
-		}))
+	postHogSpans := func(context.Context) (sdktrace.SpanExporter, error) {
+		if t.client == nil {
+			return exporter.Noop{}, nil
+		}
+		exp, err := exporter.NewSpanExporter(t.client)
+		return spanHandOff{exp}, err
+	}
+	var (
+		spanExp sdktrace.SpanExporter
+		err     error
+	)
+	if t.preview {
+		spanExp, err = postHogSpans(ctx)
+	} else {
+		spanExp, err = autoexport.NewSpanExporter(ctx, autoexport.WithFallbackSpanExporter(postHogSpans))
+	}
 	if err != nil {
 		return t.fail(ctx, fmt.Errorf("otelsetup: cannot create the span exporter (check OTEL_TRACES_EXPORTER): %w", err))
 	}
@@ -369,19 +420,24 @@ func (t *Telemetry) build(ctx context.Context, res *sdkresource.Resource) error 
 	// exporters autoexport builds cannot be wrapped, so for them the filter
 	// runs on every measurement.
 	metricOpts := metricFilter.Options()
-	reader, err := autoexport.NewMetricReader(ctx, autoexport.WithFallbackMetricReader(
-		func(context.Context) (sdkmetric.Reader, error) {
-			metricOpts = metricFilter.ExportOptions()
-			if t.client == nil {
-				// Nothing to send: a reader that is never read.
-				return sdkmetric.NewManualReader(), nil
-			}
-			exp, err := exporter.NewMetricExporter(t.client)
-			if err != nil {
-				return nil, err
-			}
-			return sdkmetric.NewPeriodicReader(metricFilter.Exporter(metricHandOff{exp})), nil
-		}))
+	postHogMetrics := func(context.Context) (sdkmetric.Reader, error) {
+		metricOpts = metricFilter.ExportOptions()
+		if t.client == nil {
+			// Nothing to send: a reader that is never read.
+			return sdkmetric.NewManualReader(), nil
+		}
+		exp, err := exporter.NewMetricExporter(t.client)
+		if err != nil {
+			return nil, err
+		}
+		return sdkmetric.NewPeriodicReader(metricFilter.Exporter(metricHandOff{exp})), nil
+	}
+	var reader sdkmetric.Reader
+	if t.preview {
+		reader, err = postHogMetrics(ctx)
+	} else {
+		reader, err = autoexport.NewMetricReader(ctx, autoexport.WithFallbackMetricReader(postHogMetrics))
+	}
 	if err != nil {
 		_ = spanExp.Shutdown(ctx)
 		return t.fail(ctx, fmt.Errorf("otelsetup: cannot create the metric reader (check OTEL_METRICS_EXPORTER): %w", err))
@@ -397,7 +453,7 @@ func (t *Telemetry) build(ctx context.Context, res *sdkresource.Resource) error 
 	otel.SetTracerProvider(t.tp)
 	otel.SetMeterProvider(t.mp)
 
-	if cfg.role == RoleCLI && t.exporter == ExporterPostHog {
+	if t.spooling() {
 		t.replaySpool()
 	}
 	return nil

@@ -651,3 +651,53 @@ func TestResourceKeysAgreeWithThePolicy(t *testing.T) {
 		t.Errorf("policy resource keys %v differ from the detector's %v", policyKeys, detectorKeys)
 	}
 }
+
+func TestDebugWithTelemetryOffPrintsAndSendsNothing(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup func(e *env)
+	}{
+		{"DISABLE_TELEMETRY", func(e *env) { e.vars["DISABLE_TELEMETRY"] = "1" }},
+		{"not yet asked", func(e *env) {}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			tt.setup(e)
+			e.vars["ELMO_TELEMETRY_DEBUG"] = "1"
+			t.Setenv("OTEL_TRACES_EXPORTER", "otlp") // ignored: it would send
+			before := snapshot(t, e.dir)
+			var stderr bytes.Buffer
+			tel := e.start(otelsetup.WithStderr(&stderr))
+			if tel.Enabled() {
+				t.Fatalf("telemetry is on: %v", tel.Decision())
+			}
+			emit("cli_start")
+			if err := tel.Shutdown(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			var printed bool
+			for line := range strings.Lines(stderr.String()) {
+				var ev map[string]any
+				if json.Unmarshal([]byte(line), &ev) == nil && ev["event"] == "cli_start" {
+					printed = true
+					if ev["distinct_id"] != "00000000-0000-4000-8000-000000000000" {
+						t.Errorf("distinct_id %v, want the placeholder: no install ID exists", ev["distinct_id"])
+					}
+				}
+			}
+			if !printed {
+				t.Errorf("the event was not printed: %q", stderr.String())
+			}
+			if !strings.Contains(stderr.String(), "OTEL_TRACES_EXPORTER is ignored") {
+				t.Errorf("no word that OTEL_TRACES_EXPORTER was ignored: %q", stderr.String())
+			}
+			if n := len(e.server.Requests()); n != 0 {
+				t.Errorf("%d requests with telemetry off", n)
+			}
+			if after := snapshot(t, e.dir); !maps(before, after) {
+				t.Errorf("files changed with telemetry off:\nbefore %v\nafter  %v", before, after)
+			}
+		})
+	}
+}
