@@ -21,7 +21,7 @@
 // swap PostHog for "otlp", "console" or "none" for local debugging; the
 // filters apply to every exporter. ELMO_POSTHOG_HOST and ELMO_POSTHOG_KEY
 // choose the PostHog project, and ELMO_TELEMETRY_DEBUG=1 prints each event
-// as it would be sent, and sends nothing.
+// as it would be sent, and sends nothing, whether telemetry is on or off.
 //
 // In the CLI role, Shutdown spends at most the exit budget delivering;
 // what is not acknowledged by then is kept in a bounded spool file beside

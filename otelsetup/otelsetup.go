@@ -229,7 +229,10 @@ type Telemetry struct {
 // Start decides consent and, when telemetry is on, builds the pipeline
 // and installs the global tracer and meter providers and error handler.
 // When it is off, the global providers are the OpenTelemetry no-op ones,
-// and nothing is recorded, written, started or opened.
+// and nothing is recorded, written, started or opened; the one exception
+// is ELMO_TELEMETRY_DEBUG, which asks to see what would be sent: then
+// events are recorded and printed to stderr, and still nothing is sent or
+// written.
 //
 // In the CLI role, a run that finds no choice recorded sends nothing; on
 // an interactive terminal it shows the first-run notice and records that
