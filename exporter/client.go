@@ -54,6 +54,10 @@ type Stats struct {
 	// Retried counts HTTP requests that were sent again after a network
 	// error, a 5xx, a 408 or a 429.
 	Retried uint64
+	// Held is how many events the Client holds in memory now: those
+	// waiting to be sent or acknowledged, and failed ones waiting to be
+	// reported. It never exceeds twice the queue size.
+	Held int
 }
 
 // ErrClosed is returned by operations on a Client that has been shut down.
@@ -532,6 +536,9 @@ func (c *Client) Stats() Stats {
 	if c.rt != nil {
 		s.Retried = c.rt.retried.Load()
 	}
+	c.mu.Lock()
+	s.Held = len(c.pending) + len(c.undelivered)
+	c.mu.Unlock()
 	return s
 }
 

@@ -28,8 +28,8 @@ func TestEventsFlowAgainAfterAnOutageLongerThanTheQueue(t *testing.T) {
 		export(t, c, span(fmt.Sprint("outage", i), cliResource()))
 		waitFor(t, func() bool { return c.Stats().Undelivered == uint64(i+1) })
 	}
-	if st := c.Stats(); st.Dropped != 2*queue {
-		t.Errorf("Dropped = %d, want %d: the oldest failed events beyond the queue size", st.Dropped, 2*queue)
+	if st := c.Stats(); st.Dropped != 2*queue || st.Held != queue {
+		t.Errorf("Dropped = %d, Held = %d; want %d dropped (the oldest failures beyond the queue size) and %d held", st.Dropped, st.Held, 2*queue, queue)
 	}
 
 	srv.SetDefault(posthogtest.Accept())
