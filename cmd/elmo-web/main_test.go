@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -17,7 +16,6 @@ import (
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
-	"go.uber.org/goleak"
 
 	"github.com/elmohq/telemetry/exporter/posthogtest"
 	"github.com/elmohq/telemetry/internal/deploytest"
@@ -28,34 +26,8 @@ import (
 var binary string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "elmo-web-test")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	bins, err := deploytest.Build(dir, "github.com/elmohq/telemetry/cmd/elmo-web")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binary = bins["elmo-web"]
-	code := 0
-	func() {
-		defer func() { _ = os.RemoveAll(dir) }()
-		goleak.VerifyTestMain(runner{&code, m})
-	}()
-	os.Exit(code)
-}
-
-// runner lets TestMain clean up after goleak.VerifyTestMain, which exits.
-type runner struct {
-	code *int
-	m    *testing.M
-}
-
-func (r runner) Run() int {
-	*r.code = r.m.Run()
-	return *r.code
+	deploytest.Main(m, func(bins map[string]string) { binary = bins["elmo-web"] },
+		"github.com/elmohq/telemetry/cmd/elmo-web")
 }
 
 const (

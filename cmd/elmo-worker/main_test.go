@@ -3,12 +3,9 @@ package main_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"testing"
-
-	"go.uber.org/goleak"
 
 	"github.com/elmohq/telemetry/exporter/posthogtest"
 	"github.com/elmohq/telemetry/internal/deploytest"
@@ -19,35 +16,8 @@ import (
 var binary string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "elmo-worker-test")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	bins, err := deploytest.Build(dir, "github.com/elmohq/telemetry/cmd/elmo-worker")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binary = bins["elmo-worker"]
-	code := 0
-	func() {
-		defer func() { _ = os.RemoveAll(dir) }()
-		goleak.VerifyTestMain(exitCode{&code, m})
-	}()
-	os.Exit(code)
-}
-
-// exitCode lets TestMain clean up after goleak.VerifyTestMain, which
-// would otherwise exit.
-type exitCode struct {
-	code *int
-	m    *testing.M
-}
-
-func (e exitCode) Run() int {
-	*e.code = e.m.Run()
-	return *e.code
+	deploytest.Main(m, func(bins map[string]string) { binary = bins["elmo-worker"] },
+		"github.com/elmohq/telemetry/cmd/elmo-worker")
 }
 
 // Canaries: strings that must never leave the process.

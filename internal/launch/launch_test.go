@@ -15,8 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
-
 	"github.com/elmohq/telemetry/exporter/posthogtest"
 	"github.com/elmohq/telemetry/internal/deploytest"
 	"github.com/elmohq/telemetry/internal/launch"
@@ -26,35 +24,9 @@ import (
 var binDir string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "elmo-launch-test")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	if _, err := deploytest.Build(dir,
+	deploytest.Main(m, func(bins map[string]string) { binDir = filepath.Dir(bins["elmo-web"]) },
 		"github.com/elmohq/telemetry/cmd/elmo-web",
-		"github.com/elmohq/telemetry/cmd/elmo-worker"); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binDir = dir
-	code := 0
-	func() {
-		defer func() { _ = os.RemoveAll(dir) }()
-		goleak.VerifyTestMain(runner{&code, m})
-	}()
-	os.Exit(code)
-}
-
-// runner lets TestMain clean up after goleak.VerifyTestMain, which exits.
-type runner struct {
-	code *int
-	m    *testing.M
-}
-
-func (r runner) Run() int {
-	*r.code = r.m.Run()
-	return *r.code
+		"github.com/elmohq/telemetry/cmd/elmo-worker")
 }
 
 // isolate gives the test process, whose environment Run passes on, a
