@@ -30,7 +30,7 @@ func TestPromise_TelemetryComesFromCLIAndDeployment(t *testing.T) {
 	sc := sharedScenario(t)
 	cli := sc.cliEvents()
 	if len(cli) == 0 {
-		t.Fatalf("no CLI events arrived; events %s", eventNames(sc.events))
+		t.Fatalf("no CLI events arrived; events %s", posthogtest.Names(sc.events))
 	}
 	for _, e := range cli {
 		if e.Properties["service"] != "elmo-cli" || e.DistinctID != sc.installID {
@@ -41,7 +41,7 @@ func TestPromise_TelemetryComesFromCLIAndDeployment(t *testing.T) {
 	for _, service := range []string{"elmo-web", "elmo-worker"} {
 		evs := byService(sc.deploymentEvents(), service)
 		if len(evs) == 0 {
-			t.Errorf("no events from %s; deployment events %s", service, eventNames(sc.deploymentEvents()))
+			t.Errorf("no events from %s; deployment events %s", service, posthogtest.Names(sc.deploymentEvents()))
 		}
 	}
 	for _, e := range sc.events {
@@ -222,7 +222,7 @@ func TestPromise_DeploymentGetsSeparateRandomUUIDInEnv(t *testing.T) {
 	sc.requireDeployment(t)
 	dep := sc.deploymentEvents()
 	if len(dep) == 0 {
-		t.Fatalf("no event is keyed by DEPLOYMENT_ID; events %s", eventNames(sc.events))
+		t.Fatalf("no event is keyed by DEPLOYMENT_ID; events %s", posthogtest.Names(sc.events))
 	}
 	for _, e := range dep {
 		if strings.Contains(string(e.Raw), sc.installID) {
@@ -362,13 +362,13 @@ func TestPromise_CommandNameAndNonSecretOptions(t *testing.T) {
 	}
 	for name, n := range map[string]int{"cli_init": 2, "cli_version": 2, "cli_telemetry_status": 1, "cli_telemetry_events": 1} {
 		if names[name] != n {
-			t.Errorf("got %d %s events, want %d, one per command run; events %s", names[name], name, n, eventNames(cli))
+			t.Errorf("got %d %s events, want %d, one per command run; events %s", names[name], name, n, posthogtest.Names(cli))
 		}
 	}
 	var ok *posthogtest.Event
-	for i, e := range find(cli, "cli_init") {
+	for i, e := range posthogtest.Named(cli, "cli_init") {
 		if e.Properties["completed"] == true {
-			ok = &find(cli, "cli_init")[i]
+			ok = &posthogtest.Named(cli, "cli_init")[i]
 		}
 	}
 	if ok == nil {
@@ -420,7 +420,7 @@ func TestPromise_CommandNameAndNonSecretOptions(t *testing.T) {
 	s := newSandbox(t)
 	s.writeConfig(consentGiven)
 	s.mustRun("init", "--yes", "--database-url", "postgres://elmo:"+canaryDBPass+"@"+canaryHost+":5432/elmo")
-	init := find(s.events(1), "cli_init")
+	init := posthogtest.Named(s.events(1), "cli_init")
 	if len(init) != 1 || init[0].Properties["postgres_mode"] != "external" {
 		t.Errorf("cli_init = %v, want postgres_mode external", init)
 	}
@@ -442,9 +442,9 @@ func TestPromise_FeatureCountsOnlyNeverNamesOrText(t *testing.T) {
 		"brands":          1,
 		"prompts_tracked": 1,
 	} {
-		evs := find(web, name)
+		evs := posthogtest.Named(web, name)
 		if len(evs) == 0 {
-			t.Errorf("no %s event; web events %s", name, eventNames(web))
+			t.Errorf("no %s event; web events %s", name, posthogtest.Names(web))
 			continue
 		}
 		var sum float64
@@ -512,7 +512,7 @@ func TestPromise_IPUsedForGeolocation(t *testing.T) {
 // tests of what is not collected).
 func TestPromise_EventsAnswerTheQuestionsWeCollectFor(t *testing.T) {
 	sc := sharedScenario(t)
-	inits := find(sc.cliEvents(), "cli_init")
+	inits := posthogtest.Named(sc.cliEvents(), "cli_init")
 	var completed, failed bool
 	for _, e := range inits {
 		switch e.Properties["completed"] {
@@ -527,21 +527,21 @@ func TestPromise_EventsAnswerTheQuestionsWeCollectFor(t *testing.T) {
 	}
 	sc.requireDeployment(t)
 	dep := sc.deploymentEvents()
-	hb := find(dep, "deployment_heartbeat")
+	hb := posthogtest.Named(dep, "deployment_heartbeat")
 	if len(hb) == 0 || hb[0].Properties["version"] != testVersion || hb[0].Properties["postgres_mode"] != "embedded" {
 		t.Errorf("deployment_heartbeat = %v, want one with the version and postgres_mode embedded", hb)
 	}
-	if len(find(dep, "prompts_tracked")) == 0 {
+	if len(posthogtest.Named(dep, "prompts_tracked")) == 0 {
 		t.Errorf("no prompts_tracked event")
 	}
 	providers := map[string]bool{}
-	for _, e := range find(dep, "prompt_runs") {
+	for _, e := range posthogtest.Named(dep, "prompt_runs") {
 		providers[e.Properties["provider"].(string)+"/"+e.Properties["outcome"].(string)] = true
 	}
 	if !providers["openai/ok"] || !providers["mistral/error"] {
 		t.Errorf("prompt_runs by provider and outcome = %v, want openai/ok and mistral/error", providers)
 	}
-	errs := find(dep, "provider_errors")
+	errs := posthogtest.Named(dep, "provider_errors")
 	if len(errs) == 0 || errs[0].Properties["provider"] != "mistral" {
 		t.Errorf("provider_errors = %v, want mistral's errors", errs)
 	}

@@ -250,7 +250,7 @@ func (s *sandbox) events(n int) []posthogtest.Event {
 	defer cancel()
 	evs, err := s.srv.WaitForEvents(ctx, n)
 	if err != nil {
-		s.t.Fatalf("%v; got %s", err, eventNames(evs))
+		s.t.Fatalf("%v; got %s", err, posthogtest.Names(evs))
 	}
 	return evs
 }
@@ -266,7 +266,7 @@ func (s *sandbox) assertNoRequestsSince(n int, what string) {
 	reqs := s.srv.Requests()
 	if len(reqs) > n {
 		s.t.Errorf("%s: the server got %d requests, want none; events: %s",
-			what, len(reqs)-n, eventNames(s.srv.Events()[min(len(s.srv.Events()), countEvents(reqs[:n])):]))
+			what, len(reqs)-n, posthogtest.Names(s.srv.Events()[min(len(s.srv.Events()), countEvents(reqs[:n])):]))
 	}
 }
 
@@ -292,25 +292,6 @@ func bodies(reqs []posthogtest.Request) []byte {
 		all = append(all, '\n')
 	}
 	return all
-}
-
-func eventNames(evs []posthogtest.Event) string {
-	names := make([]string, len(evs))
-	for i, e := range evs {
-		names[i] = e.Event
-	}
-	return "[" + strings.Join(names, " ") + "]"
-}
-
-// find returns the events named name.
-func find(evs []posthogtest.Event, name string) []posthogtest.Event {
-	var out []posthogtest.Event
-	for _, e := range evs {
-		if e.Event == name {
-			out = append(out, e)
-		}
-	}
-	return out
 }
 
 // byService returns the events whose service property is service.

@@ -11,9 +11,9 @@ import (
 // unless there is exactly one.
 func signup(t *testing.T, evs []posthogtest.Event) posthogtest.Event {
 	t.Helper()
-	su := find(evs, "newsletter_signup")
+	su := posthogtest.Named(evs, "newsletter_signup")
 	if len(su) != 1 {
-		t.Fatalf("got %d newsletter_signup events, want exactly 1; events %s", len(su), eventNames(evs))
+		t.Fatalf("got %d newsletter_signup events, want exactly 1; events %s", len(su), posthogtest.Names(evs))
 	}
 	return su[0]
 }
@@ -37,7 +37,7 @@ func TestPromise_NewsletterSignupRecordsEmailAsPersonProperty(t *testing.T) {
 	c := newSandbox(t)
 	answerInit(t, c, "y", "")
 	c.mustRun("version")
-	if evs := c.events(2); len(find(evs, "newsletter_signup")) != 0 {
+	if evs := c.events(2); len(posthogtest.Named(evs, "newsletter_signup")) != 0 {
 		t.Errorf("init without an email sent a newsletter_signup")
 	}
 }
@@ -178,7 +178,7 @@ func TestPromise_NewsletterIsTheOneExceptionSingleEvent(t *testing.T) {
 	s.mustRun("telemetry", "status")
 	evs := s.events(1)
 	if len(evs) != 1 || evs[0].Event != "newsletter_signup" {
-		t.Errorf("events = %s, want only the newsletter_signup", eventNames(evs))
+		t.Errorf("events = %s, want only the newsletter_signup", posthogtest.Names(evs))
 	}
 	if n := s.requestCount(); n != 1 {
 		t.Errorf("the server got %d requests, want the signup's one", n)

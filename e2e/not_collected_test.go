@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/elmohq/telemetry/exporter/posthogtest"
 )
 
 // pathLike matches a value that holds an absolute or home-relative path.
@@ -106,7 +108,7 @@ func TestPromise_NeverLogsOrStackTraces(t *testing.T) {
 	}
 	// Errors are reported as classes only.
 	var failed int
-	for _, e := range find(sc.events, "provider_errors") {
+	for _, e := range posthogtest.Named(sc.events, "provider_errors") {
 		failed++
 		if e.Properties["error_type"] != "server_error" {
 			t.Errorf("provider_errors error_type = %v, want the class server_error", e.Properties["error_type"])

@@ -36,7 +36,7 @@ func assertDeploymentSends(t *testing.T, s *sandbox, reqs []posthogtest.Request)
 	evs := s.srv.Events()
 	for _, service := range []string{"elmo-web", "elmo-worker"} {
 		if len(byService(evs, service)) == 0 {
-			t.Errorf("control: no event from %s with telemetry on; events %s", service, eventNames(evs))
+			t.Errorf("control: no event from %s with telemetry on; events %s", service, posthogtest.Names(evs))
 		}
 	}
 }
@@ -45,11 +45,11 @@ func assertDeploymentSends(t *testing.T, s *sandbox, reqs []posthogtest.Request)
 func (s *sandbox) cliSends() {
 	s.t.Helper()
 	all := s.srv.Events()
-	before := len(find(all, "cli_version"))
+	before := len(posthogtest.Named(all, "cli_version"))
 	s.mustRun("version")
 	evs := s.events(len(all) + 1)
-	if len(find(evs, "cli_version")) != before+1 {
-		s.t.Errorf("control: elmo version sent no cli_version; events %s", eventNames(evs))
+	if len(posthogtest.Named(evs, "cli_version")) != before+1 {
+		s.t.Errorf("control: elmo version sent no cli_version; events %s", posthogtest.Names(evs))
 	}
 }
 
@@ -78,7 +78,7 @@ func TestPromise_InitAsksAndChoiceCoversCLIAndDeployment(t *testing.T) {
 	if s.config()["telemetryDisabled"] != false || strings.Contains(s.envFile(), "DISABLE_TELEMETRY") {
 		t.Fatalf("after answering yes: config.json %v, .env:\n%s", s.config(), s.envFile())
 	}
-	if len(find(s.events(1), "cli_init")) != 1 {
+	if len(posthogtest.Named(s.events(1), "cli_init")) != 1 {
 		t.Errorf("control: the init answered yes sent no cli_init")
 	}
 	s.cliSends()
@@ -238,7 +238,7 @@ func TestPromise_EnableTurnsBackOn(t *testing.T) {
 	if s.config()["telemetryDisabled"] != false || strings.Contains(s.envFile(), "DISABLE_TELEMETRY") {
 		t.Fatalf("after enable: config.json %v, .env:\n%s", s.config(), s.envFile())
 	}
-	if len(find(s.events(1), "cli_telemetry_enable")) != 1 {
+	if len(posthogtest.Named(s.events(1), "cli_telemetry_enable")) != 1 {
 		t.Errorf("enable sent no cli_telemetry_enable")
 	}
 	s.cliSends()
@@ -265,8 +265,8 @@ func TestPromise_RestartAppliesDeploymentChange(t *testing.T) {
 	running.stop()
 	// Control: the deployment started before the change still reported
 	// (its heartbeat) when it stopped.
-	if got := s.srv.Events(); len(find(got, "deployment_heartbeat")) != 1 {
-		t.Fatalf("control: the running deployment sent no heartbeat; events %s (requests before stop: %d)", eventNames(got), before)
+	if got := s.srv.Events(); len(posthogtest.Named(got, "deployment_heartbeat")) != 1 {
+		t.Fatalf("control: the running deployment sent no heartbeat; events %s (requests before stop: %d)", posthogtest.Names(got), before)
 	}
 	n := s.requestCount()
 	if reqs := s.exercise(newModelServer(t)); len(reqs) != 0 {
@@ -329,7 +329,7 @@ func TestPromise_DoNotTrackAlsoRespected(t *testing.T) {
 	s.mustRunEnv(dnt, "telemetry", "status")
 	s.assertNoRequestsSince(n, "the CLI with DO_NOT_TRACK=1")
 	s.mustRunEnv(map[string]string{"DO_NOT_TRACK": "0"}, "version")
-	if len(find(s.events(n+1), "cli_version")) != 1 {
+	if len(posthogtest.Named(s.events(n+1), "cli_version")) != 1 {
 		t.Errorf("control: DO_NOT_TRACK=0 turned telemetry off")
 	}
 	requireDeployment(t)
@@ -392,7 +392,7 @@ func TestPromise_WhenDisabledNoEventsAreSent(t *testing.T) {
 		s.mustRun("version")
 		s.assertNoRequestsSince(n, "runs with telemetry disabled after an undelivered event")
 		if len(s.srv.Events()) != 0 {
-			t.Errorf("the undelivered event was sent after all: %s", eventNames(s.srv.Events()))
+			t.Errorf("the undelivered event was sent after all: %s", posthogtest.Names(s.srv.Events()))
 		}
 
 		// Control: enabled, a later run sends the event kept for it.
@@ -402,8 +402,8 @@ func TestPromise_WhenDisabledNoEventsAreSent(t *testing.T) {
 		c.mustRun("version")
 		c.srv.SetDefault(posthogtest.Accept())
 		c.mustRun("telemetry", "status")
-		if evs := c.events(2); len(find(evs, "cli_version")) != 1 {
-			t.Errorf("control: the kept event was never sent; events %s", eventNames(evs))
+		if evs := c.events(2); len(posthogtest.Named(evs, "cli_version")) != 1 {
+			t.Errorf("control: the kept event was never sent; events %s", posthogtest.Names(evs))
 		}
 	})
 }

@@ -189,12 +189,12 @@ func TestFeatureCounters(t *testing.T) {
 	events := capture.Events()
 	for name, want := range map[string]float64{"brands_created": 2, "prompts_edited": 1, "reports_run": 1} {
 		if got := deploytest.Sum(events, name, nil); got != want {
-			t.Errorf("%s summed over %d events = %v, want %v", name, len(deploytest.Named(events, name)), got, want)
+			t.Errorf("%s summed over %d events = %v, want %v", name, len(posthogtest.Named(events, name)), got, want)
 		}
 	}
 	// The gauges' last values are the counts held.
 	for name, want := range map[string]float64{"brands": 2, "prompts_tracked": 1} {
-		gs := deploytest.Named(events, name)
+		gs := posthogtest.Named(events, name)
 		if len(gs) == 0 {
 			t.Errorf("no %s gauge event", name)
 			continue
@@ -203,7 +203,7 @@ func TestFeatureCounters(t *testing.T) {
 			t.Errorf("last %s = %v, want %v", name, got, want)
 		}
 	}
-	hb := deploytest.Named(events, "deployment_heartbeat")
+	hb := posthogtest.Named(events, "deployment_heartbeat")
 	if len(hb) != 1 {
 		t.Fatalf("%d deployment_heartbeat events, want 1 (at start)", len(hb))
 	}
@@ -268,7 +268,7 @@ func TestHTTPSpansStayInside(t *testing.T) {
 		t.Fatalf("elmo-web did not stop cleanly: %v", err)
 	}
 	events := capture.Events()
-	if len(deploytest.Named(events, "deployment_heartbeat")) != 1 {
+	if len(posthogtest.Named(events, "deployment_heartbeat")) != 1 {
 		t.Fatalf("the heartbeat did not arrive, so the absence of HTTP spans proves nothing: %v", names(events))
 	}
 	for _, e := range events {

@@ -135,7 +135,7 @@ func TestPromptWithAFailingProvider(t *testing.T) {
 
 	events := capture.Events()
 	var found bool
-	for _, e := range deploytest.Named(events, "prompt_processed") {
+	for _, e := range posthogtest.Named(events, "prompt_processed") {
 		pr := e.Properties
 		if pr["total_runs"] == 2.0 && pr["successful_runs"] == 1.0 && pr["failed_runs"] == 1.0 {
 			found = true
@@ -148,7 +148,7 @@ func TestPromptWithAFailingProvider(t *testing.T) {
 		}
 	}
 	if !found {
-		t.Errorf("no prompt_processed event with total_runs=2, successful_runs=1, failed_runs=1 among %d events: %v", len(events), eventNames(events))
+		t.Errorf("no prompt_processed event with total_runs=2, successful_runs=1, failed_runs=1 among %d events: %v", len(events), posthogtest.Names(events))
 	}
 	if got := deploytest.Sum(events, "prompt_runs", map[string]any{"provider": "openai", "model": "gpt-4o-mini", "outcome": "ok"}); got != 1 {
 		t.Errorf("prompt_runs{openai, ok} = %v, want 1", got)
@@ -238,14 +238,6 @@ func TestHangingProvider(t *testing.T) {
 	}
 	events := capture.Events()
 	if got := deploytest.Sum(events, "provider_errors", map[string]any{"provider": "anthropic", "error_type": "timeout"}); got < 1 {
-		t.Errorf("provider_errors{anthropic, timeout} = %v, want at least 1; events: %v", got, eventNames(events))
+		t.Errorf("provider_errors{anthropic, timeout} = %v, want at least 1; events: %v", got, posthogtest.Names(events))
 	}
-}
-
-func eventNames(events []posthogtest.Event) []string {
-	var out []string
-	for _, e := range events {
-		out = append(out, e.Event)
-	}
-	return out
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/elmohq/telemetry/exporter/posthogtest"
 	"github.com/elmohq/telemetry/processors"
 )
 
@@ -74,7 +75,7 @@ func TestCommandSpans(t *testing.T) {
 	evs := s.events(3)
 	want := map[string]float64{"cli_telemetry_status": 0, "cli_telemetry_events": 0, "cli_version": 2}
 	if len(evs) != len(want) {
-		t.Errorf("events = %s, want one per command run (help and completion send none)", eventNames(evs))
+		t.Errorf("events = %s, want one per command run (help and completion send none)", posthogtest.Names(evs))
 	}
 	for _, e := range evs {
 		code, ok := want[e.Event]

@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/elmohq/telemetry/exporter/posthogtest"
 	"github.com/elmohq/telemetry/internal/dotenv"
 )
 
@@ -40,9 +41,9 @@ func TestInitYesWithEmail(t *testing.T) {
 	}
 
 	evs := s.events(2)
-	inits := find(evs, "cli_init")
+	inits := posthogtest.Named(evs, "cli_init")
 	if len(inits) != 1 {
-		t.Fatalf("got %d cli_init events, want 1; events %s", len(inits), eventNames(evs))
+		t.Fatalf("got %d cli_init events, want 1; events %s", len(inits), posthogtest.Names(evs))
 	}
 	init := inits[0]
 	if init.DistinctID != installID {
@@ -59,9 +60,9 @@ func TestInitYesWithEmail(t *testing.T) {
 		t.Errorf("cli_init has failed_step %v after a complete run", init.Properties["failed_step"])
 	}
 
-	signups := find(evs, "newsletter_signup")
+	signups := posthogtest.Named(evs, "newsletter_signup")
 	if len(signups) != 1 {
-		t.Fatalf("got %d newsletter_signup events, want exactly 1; events %s", len(signups), eventNames(evs))
+		t.Fatalf("got %d newsletter_signup events, want exactly 1; events %s", len(signups), posthogtest.Names(evs))
 	}
 	su := signups[0]
 	if su.DistinctID != installID {
@@ -95,11 +96,11 @@ func TestInitTelemetryFalseWithEmail(t *testing.T) {
 	s.events(1)
 	reqs := s.srv.Requests()
 	if len(reqs) != 1 {
-		t.Fatalf("server got %d requests, want exactly 1 (the signup); events %s", len(reqs), eventNames(s.srv.Events()))
+		t.Fatalf("server got %d requests, want exactly 1 (the signup); events %s", len(reqs), posthogtest.Names(s.srv.Events()))
 	}
 	evs := s.srv.Events()
 	if len(evs) != 1 || evs[0].Event != "newsletter_signup" {
-		t.Fatalf("events = %s, want only newsletter_signup", eventNames(evs))
+		t.Fatalf("events = %s, want only newsletter_signup", posthogtest.Names(evs))
 	}
 	if evs[0].DistinctID != "a@b.example" {
 		t.Errorf("newsletter_signup distinct_id = %q, want the email", evs[0].DistinctID)
@@ -150,8 +151,8 @@ func TestInitWithoutTerminalFailsClosed(t *testing.T) {
 
 	// Positive control: the same run with --yes sends.
 	s.mustRun("init", "--yes")
-	if evs := s.events(1); len(find(evs, "cli_init")) != 1 {
-		t.Errorf("events = %s, want cli_init", eventNames(evs))
+	if evs := s.events(1); len(posthogtest.Named(evs, "cli_init")) != 1 {
+		t.Errorf("events = %s, want cli_init", posthogtest.Names(evs))
 	}
 }
 
@@ -169,9 +170,9 @@ func TestInitProviders(t *testing.T) {
 		}
 	}
 	evs := s.events(1)
-	init := find(evs, "cli_init")
+	init := posthogtest.Named(evs, "cli_init")
 	if len(init) != 1 {
-		t.Fatalf("events = %s, want one cli_init", eventNames(evs))
+		t.Fatalf("events = %s, want one cli_init", posthogtest.Names(evs))
 	}
 	p := init[0].Properties
 	if p["postgres_mode"] != "external" || p["has_direct_api"] != true {
@@ -203,9 +204,9 @@ func TestInitReportsTheStepThatFailed(t *testing.T) {
 		t.Errorf("a failed init wrote .env:\n%s", s.envFile())
 	}
 	evs := s.events(1)
-	init := find(evs, "cli_init")
+	init := posthogtest.Named(evs, "cli_init")
 	if len(init) != 1 {
-		t.Fatalf("events = %s, want one cli_init", eventNames(evs))
+		t.Fatalf("events = %s, want one cli_init", posthogtest.Names(evs))
 	}
 	p := init[0].Properties
 	if p["completed"] != false || p["failed_step"] != "providers" || p["exit_code"] != float64(2) || p["success"] != false {

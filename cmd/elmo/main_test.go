@@ -224,7 +224,7 @@ func (s *sandbox) events(n int) []posthogtest.Event {
 	defer cancel()
 	evs, err := s.srv.WaitForEvents(ctx, n)
 	if err != nil {
-		s.t.Fatalf("%v; got %s", err, eventNames(evs))
+		s.t.Fatalf("%v; got %s", err, posthogtest.Names(evs))
 	}
 	return evs
 }
@@ -234,27 +234,8 @@ func (s *sandbox) events(n int) []posthogtest.Event {
 func (s *sandbox) assertNoRequests() {
 	s.t.Helper()
 	if reqs := s.srv.Requests(); len(reqs) != 0 {
-		s.t.Errorf("server got %d requests, want none; events: %s", len(reqs), eventNames(s.srv.Events()))
+		s.t.Errorf("server got %d requests, want none; events: %s", len(reqs), posthogtest.Names(s.srv.Events()))
 	}
-}
-
-func eventNames(evs []posthogtest.Event) string {
-	names := make([]string, len(evs))
-	for i, e := range evs {
-		names[i] = e.Event
-	}
-	return "[" + strings.Join(names, " ") + "]"
-}
-
-// find returns the events named name.
-func find(evs []posthogtest.Event, name string) []posthogtest.Event {
-	var out []posthogtest.Event
-	for _, e := range evs {
-		if e.Event == name {
-			out = append(out, e)
-		}
-	}
-	return out
 }
 
 // consentGiven is a config.json of a user who turned telemetry on.

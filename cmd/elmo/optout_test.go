@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/elmohq/telemetry/exporter/posthogtest"
 )
 
 // TestOptOutSendsNothing runs sequences of commands and checks which
@@ -124,8 +126,8 @@ func TestDisableSaysWhatChanged(t *testing.T) {
 		t.Errorf("a second enable should change nothing:\n%s", res.stdout)
 	}
 	// Positive control for the assertion above: the enable runs sent.
-	if evs := s.events(2); len(find(evs, "cli_telemetry_enable")) != 2 {
-		t.Errorf("events = %s, want two cli_telemetry_enable", eventNames(evs))
+	if evs := s.events(2); len(posthogtest.Named(evs, "cli_telemetry_enable")) != 2 {
+		t.Errorf("events = %s, want two cli_telemetry_enable", posthogtest.Names(evs))
 	}
 }
 

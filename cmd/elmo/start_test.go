@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/elmohq/telemetry/exporter/posthogtest"
 	"github.com/elmohq/telemetry/internal/launch"
 )
 
@@ -76,7 +77,7 @@ func TestStartDetachThenStop(t *testing.T) {
 		}
 	}
 	if !heartbeat || !brands {
-		t.Errorf("want deployment_heartbeat and brands_created=1 keyed by %s; got %s", deploymentID, eventNames(s.srv.Events()))
+		t.Errorf("want deployment_heartbeat and brands_created=1 keyed by %s; got %s", deploymentID, posthogtest.Names(s.srv.Events()))
 	}
 	for _, r := range s.srv.Requests() {
 		if bytes.Contains(bytes.ToLower(r.Body), []byte("canary")) {

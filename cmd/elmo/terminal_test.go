@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/creack/pty"
+
+	"github.com/elmohq/telemetry/exporter/posthogtest"
 )
 
 // terminal is a pseudo-terminal the binary runs on.
@@ -154,8 +156,8 @@ func TestFirstRunNotice(t *testing.T) {
 	if strings.Contains(res.stderr, "elmo telemetry disable") {
 		t.Errorf("the notice was shown again:\n%s", res.stderr)
 	}
-	if evs := s.events(1); len(find(evs, "cli_version")) != 1 {
-		t.Errorf("events = %s, want cli_version", eventNames(evs))
+	if evs := s.events(1); len(posthogtest.Named(evs, "cli_version")) != 1 {
+		t.Errorf("events = %s, want cli_version", posthogtest.Names(evs))
 	}
 }
 
@@ -203,7 +205,7 @@ func TestInitInteractive(t *testing.T) {
 	// Telemetry is off: only the signup, keyed by the email.
 	evs := s.events(1)
 	if len(evs) != 1 || evs[0].Event != "newsletter_signup" || evs[0].DistinctID != "a@b.example" {
-		t.Errorf("events = %s, want one newsletter_signup keyed by the email", eventNames(evs))
+		t.Errorf("events = %s, want one newsletter_signup keyed by the email", posthogtest.Names(evs))
 	}
 	if n := len(s.srv.Requests()); n != 1 {
 		t.Errorf("server got %d requests, want 1", n)
@@ -224,9 +226,9 @@ func TestInterruptedInitExitsAndSends(t *testing.T) {
 	}
 	// The span of the interrupted command is delivered on the way out.
 	evs := s.events(1)
-	init := find(evs, "cli_init")
+	init := posthogtest.Named(evs, "cli_init")
 	if len(init) != 1 {
-		t.Fatalf("events = %s, want cli_init", eventNames(evs))
+		t.Fatalf("events = %s, want cli_init", posthogtest.Names(evs))
 	}
 	if p := init[0].Properties; p["failed_step"] != "consent" || p["completed"] != false {
 		t.Errorf("cli_init failed_step = %v, completed = %v; want consent, false", p["failed_step"], p["completed"])

@@ -7,22 +7,11 @@ import (
 	"github.com/elmohq/telemetry/exporter/posthogtest"
 )
 
-// Named returns the events called name.
-func Named(events []posthogtest.Event, name string) []posthogtest.Event {
-	var out []posthogtest.Event
-	for _, e := range events {
-		if e.Event == name {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
 // Sum returns the total of the value property of the events called name
 // whose properties include every one of match.
 func Sum(events []posthogtest.Event, name string, match map[string]any) float64 {
 	var total float64
-	for _, e := range Named(events, name) {
+	for _, e := range posthogtest.Named(events, name) {
 		if !matches(e.Properties, match) {
 			continue
 		}

@@ -169,7 +169,7 @@ func TestDisableTelemetryInEnvFile(t *testing.T) {
 			if got := deploytest.Sum(events, "brands_created", nil); got != 2 {
 				t.Errorf("brands_created = %v, want 2", got)
 			}
-			if len(deploytest.Named(events, "prompt_processed")) == 0 {
+			if len(posthogtest.Named(events, "prompt_processed")) == 0 {
 				t.Error("no prompt_processed event")
 			}
 		})
