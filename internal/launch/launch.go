@@ -231,9 +231,11 @@ type exit struct {
 }
 
 // stopError returns the error of a service that was asked to stop: nil
-// when it stopped with status 0.
+// when it stopped with status 0, or was ended by the stop signal itself,
+// which happens when the signal comes before the service, still starting,
+// has set up its handler: it had not begun any work.
 func stopError(e exit) error {
-	if e.err == nil || errors.Is(e.err, context.Canceled) || errors.Is(e.err, context.DeadlineExceeded) {
+	if e.err == nil || errors.Is(e.err, context.Canceled) || errors.Is(e.err, context.DeadlineExceeded) || endedByStopSignal(e.err) {
 		return nil
 	}
 	return &ExitError{Service: e.service, Err: e.err}

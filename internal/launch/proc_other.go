@@ -10,6 +10,10 @@ import (
 // terminate stops p. Without signals, that is killing it.
 func terminate(p *os.Process) error { return p.Kill() }
 
+// endedByStopSignal reports whether err says the process was ended by
+// terminate: there is no telling it from a crash without signals.
+func endedByStopSignal(error) bool { return false }
+
 // alive reports whether a process with pid exists.
 func alive(pid int) bool {
 	p, err := os.FindProcess(pid)

@@ -5,11 +5,23 @@ package launch
 import (
 	"errors"
 	"os"
+	"os/exec"
 	"syscall"
 )
 
 // terminate asks p to stop.
 func terminate(p *os.Process) error { return p.Signal(syscall.SIGTERM) }
+
+// endedByStopSignal reports whether err says the process was ended by
+// the signal terminate sends.
+func endedByStopSignal(err error) bool {
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) {
+		return false
+	}
+	ws, ok := exit.Sys().(syscall.WaitStatus)
+	return ok && ws.Signaled() && ws.Signal() == syscall.SIGTERM
+}
 
 // alive reports whether a process with pid exists.
 func alive(pid int) bool {
