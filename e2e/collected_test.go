@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/elmohq/telemetry/catalog"
 	"github.com/elmohq/telemetry/exporter"
 	"github.com/elmohq/telemetry/exporter/posthogtest"
 	"github.com/elmohq/telemetry/otelsetup"
@@ -409,7 +410,7 @@ func TestPromise_CommandNameAndNonSecretOptions(t *testing.T) {
 		}
 		if prov, ok := e.Properties["providers"].([]any); ok {
 			for _, v := range prov {
-				if !slices.Contains(processors.Providers(), v.(string)) {
+				if !slices.Contains(catalog.Providers(), v.(string)) {
 					t.Errorf("%s providers holds %q, which is not on the fixed list", e.Event, v)
 				}
 			}

@@ -14,7 +14,7 @@ import (
 
 // testVersion is the release version the binaries are built with, so
 // that the version the events carry can be checked exactly.
-const testVersion = "1.2.3-e2e"
+const testVersion = "1.2.3-rc.7"
 
 // The binaries under test, built once by TestMain.
 var (

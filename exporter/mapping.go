@@ -10,22 +10,26 @@ import (
 	"go.opentelemetry.io/otel/sdk/resource"
 	"go.opentelemetry.io/otel/trace"
 
-	elmoresource "github.com/elmohq/telemetry/resource"
+	"github.com/elmohq/telemetry/catalog"
 )
 
 // commonKeys maps the only resource attributes that become event
-// properties to their property names. No other resource attribute is ever
+// properties to their property names: those the catalog sends under a
+// name other than the distinct ID. No other resource attribute is ever
 // sent.
-var commonKeys = []struct {
+var commonKeys = func() []commonKey {
+	var keys []commonKey
+	for _, p := range catalog.Resource() {
+		if p.SentAs != "" && p.SentAs != catalog.FieldDistinctID {
+			keys = append(keys, commonKey{key: p.Key, prop: p.SentAs})
+		}
+	}
+	return keys
+}()
+
+type commonKey struct {
 	key  attribute.Key
 	prop string
-}{
-	{"service.version", "version"},
-	{"os.type", "os"},
-	{"host.arch", "arch"},
-	{"process.runtime.version", "runtime_version"},
-	{elmoresource.DeploymentModeKey, "deployment_mode"},
-	{"service.name", "service"},
 }
 
 // identity is what an exporter derives once per resource.
@@ -44,11 +48,11 @@ func identityOf(res *resource.Resource) *identity {
 		return id
 	}
 	set := res.Set()
-	if v, ok := set.Value(elmoresource.InstallIDKey); ok && v.Type() == attribute.STRING {
+	if v, ok := set.Value(catalog.ResourceInstallID); ok && v.Type() == attribute.STRING {
 		id.distinctID = v.AsString()
 	}
 	if id.distinctID == "" {
-		if v, ok := set.Value(elmoresource.DeploymentIDKey); ok && v.Type() == attribute.STRING {
+		if v, ok := set.Value(catalog.ResourceDeploymentID); ok && v.Type() == attribute.STRING {
 			id.distinctID = v.AsString()
 		}
 	}

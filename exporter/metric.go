@@ -8,6 +8,8 @@ import (
 
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+
+	"github.com/elmohq/telemetry/catalog"
 )
 
 var _ sdkmetric.Exporter = (*MetricExporter)(nil)
@@ -90,7 +92,7 @@ func exportPoints[N int64 | float64](c *Client, id *identity, name string, point
 			continue
 		}
 		props := id.properties(dp.Attributes, 1)
-		props["value"] = dp.Value
+		props[catalog.PropValue] = dp.Value
 		_ = c.enqueue(Event{
 			UUID:       metricUUID(id.distinctID, name, dp.Attributes, dp.StartTime, dp.Time),
 			Event:      name,

@@ -9,10 +9,9 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-)
 
-// NewsletterEvent is the name of the newsletter signup event.
-const NewsletterEvent = "newsletter_signup"
+	"github.com/elmohq/telemetry/catalog"
+)
 
 // Signup is a request to receive product updates.
 type Signup struct {
@@ -60,7 +59,7 @@ func NewsletterSignup(ctx context.Context, c *Client, s Signup) error {
 	}
 	ev := Event{
 		UUID:       uuid.NewString(),
-		Event:      NewsletterEvent,
+		Event:      catalog.EventNewsletterSignup,
 		DistinctID: distinctID,
 		Timestamp:  time.Now().UTC(),
 		Properties: props,

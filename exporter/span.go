@@ -8,6 +8,8 @@ import (
 
 	"go.opentelemetry.io/otel/codes"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/elmohq/telemetry/catalog"
 )
 
 var _ sdktrace.SpanExporter = (*SpanExporter)(nil)
@@ -57,8 +59,8 @@ func (e *SpanExporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnl
 		}
 		attrs := s.Attributes()
 		props := attrProperties(id, attrs, 2)
-		props["duration_ms"] = s.EndTime().Sub(s.StartTime()).Milliseconds()
-		props["success"] = s.Status().Code != codes.Error
+		props[catalog.PropDurationMS] = s.EndTime().Sub(s.StartTime()).Milliseconds()
+		props[catalog.PropSuccess] = s.Status().Code != codes.Error
 		_ = e.client.enqueue(Event{
 			UUID:       spanUUID(s.SpanContext()),
 			Event:      s.Name(),

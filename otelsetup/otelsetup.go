@@ -11,7 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"go.opentelemetry.io/contrib/exporters/autoexport"
 	"go.opentelemetry.io/otel"
 	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
@@ -20,9 +19,11 @@ import (
 	tracenoop "go.opentelemetry.io/otel/trace/noop"
 	"golang.org/x/term"
 
+	"github.com/elmohq/telemetry/catalog"
 	"github.com/elmohq/telemetry/exporter"
 	"github.com/elmohq/telemetry/internal/configfile"
 	"github.com/elmohq/telemetry/internal/consent"
+	"github.com/elmohq/telemetry/internal/envexport"
 	"github.com/elmohq/telemetry/processors"
 	"github.com/elmohq/telemetry/resource"
 )
@@ -74,6 +75,7 @@ type config struct {
 	exitBudget time.Duration
 	logger     *slog.Logger
 	stderr     io.Writer
+	stdout     io.Writer
 	terminal   *bool
 	getenv     func(string) string
 	configPath string
@@ -103,6 +105,10 @@ func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l }
 // ELMO_TELEMETRY_DEBUG output are written. The default is os.Stderr.
 func WithStderr(w io.Writer) Option { return func(c *config) { c.stderr = w } }
 
+// WithStdout is where the console exporter (OTEL_TRACES_EXPORTER=console
+// or OTEL_METRICS_EXPORTER=console) writes. The default is os.Stdout.
+func WithStdout(w io.Writer) Option { return func(c *config) { c.stdout = w } }
+
 // WithTerminal says whether stderr is an interactive terminal, which is
 // when the first-run notice may be shown. The default detects it, and
 // treats a set CI variable as not interactive.
@@ -126,6 +132,7 @@ func newConfig(opts []Option) (config, error) {
 	c := config{
 		exitBudget: DefaultExitBudget,
 		stderr:     os.Stderr,
+		stdout:     os.Stdout,
 		getenv:     os.Getenv,
 	}
 	for _, opt := range opts {
@@ -136,6 +143,9 @@ func newConfig(opts []Option) (config, error) {
 	}
 	if c.stderr == nil {
 		c.stderr = io.Discard
+	}
+	if c.stdout == nil {
+		c.stdout = io.Discard
 	}
 	if c.logger == nil {
 		c.logger = slog.New(slog.DiscardHandler)
@@ -221,9 +231,10 @@ type Telemetry struct {
 	mu      sync.Mutex
 	preview bool // telemetry is off, events are only printed (ELMO_TELEMETRY_DEBUG)
 
-	replayed    []exporter.Event // sent from the spool by this run
-	undelivered []exporter.Event // reported by the client
-	shutdown    bool
+	replayed     []exporter.Event // sent from the spool by this run
+	spoolDropped int              // spool lines that may not be sent
+	undelivered  []exporter.Event // reported by the client
+	shutdown     bool
 }
 
 // Start decides consent and, when telemetry is on, builds the pipeline
@@ -321,9 +332,9 @@ func (t *Telemetry) identity(res *sdkresource.Resource) string {
 	if res == nil {
 		return ""
 	}
-	key := resource.DeploymentIDKey
+	key := catalog.ResourceDeploymentID
 	if t.cfg.role == RoleCLI {
-		key = resource.InstallIDKey
+		key = catalog.ResourceInstallID
 	}
 	v, _ := res.Set().Value(key)
 	return v.AsString()
@@ -339,9 +350,9 @@ const (
 // withPreviewIdentity returns res with a placeholder for the missing
 // install or deployment ID.
 func withPreviewIdentity(res *sdkresource.Resource, role Role) *sdkresource.Resource {
-	kv := resource.InstallIDKey.String(previewInstallID)
+	kv := catalog.ResourceInstallID.String(previewInstallID)
 	if role == RoleDeployment {
-		kv = resource.DeploymentIDKey.String(previewDeploymentID)
+		kv = catalog.ResourceDeploymentID.String(previewDeploymentID)
 	}
 	merged, err := sdkresource.Merge(res, sdkresource.NewSchemaless(kv))
 	if err != nil {
@@ -364,20 +375,30 @@ func (t *Telemetry) build(ctx context.Context, res *sdkresource.Resource) error 
 		cfg.logger.Warn("telemetry", "error", err)
 	}))
 
-	// PostHog is the fallback of both signals: the client exists when
-	// either falls back to it and there is a key (or debug output).
-	tracesVar, metricsVar := os.Getenv("OTEL_TRACES_EXPORTER"), os.Getenv("OTEL_METRICS_EXPORTER")
+	// PostHog is the default of both signals: the client exists when
+	// either uses it and there is a key (or debug output). The standard
+	// variables choose a debugging exporter instead; whatever the route,
+	// the same gate stands in front of it.
+	tracesVar, metricsVar := os.Getenv(envexport.TracesVar), os.Getenv(envexport.MetricsVar)
 	if t.preview {
 		// Telemetry is off: only the debug output, whatever OTEL_* say,
 		// since any other exporter would send.
 		tracesVar, metricsVar = "", ""
-		for _, k := range []string{"OTEL_TRACES_EXPORTER", "OTEL_METRICS_EXPORTER"} {
+		for _, k := range []string{envexport.TracesVar, envexport.MetricsVar} {
 			if os.Getenv(k) != "" {
 				fmt.Fprintf(cfg.stderr, "elmo: telemetry is off: %s is ignored, events are only printed\n", k)
 			}
 		}
 	}
-	if tracesVar == "" || metricsVar == "" {
+	traces, err := envexport.Parse(envexport.TracesVar, tracesVar)
+	if err != nil {
+		return t.fail(ctx, fmt.Errorf("otelsetup: %w", err))
+	}
+	metrics, err := envexport.Parse(envexport.MetricsVar, metricsVar)
+	if err != nil {
+		return t.fail(ctx, fmt.Errorf("otelsetup: %w", err))
+	}
+	if traces == envexport.Default || metrics == envexport.Default {
 		c, err := t.newClient(true)
 		if err != nil {
 			return err
@@ -385,8 +406,8 @@ func (t *Telemetry) build(ctx context.Context, res *sdkresource.Resource) error 
 		t.client = c
 	}
 	switch {
-	case tracesVar != "":
-		t.exporter = tracesVar
+	case traces != envexport.Default:
+		t.exporter = string(traces)
 	case t.client == nil:
 		t.exporter = ExporterNoKey
 	case cfg.debug():
@@ -395,56 +416,49 @@ func (t *Telemetry) build(ctx context.Context, res *sdkresource.Resource) error 
 		t.exporter = ExporterPostHog
 	}
 
-	postHogSpans := func(context.Context) (sdktrace.SpanExporter, error) {
-		if t.client == nil {
-			return exporter.Noop{}, nil
-		}
-		exp, err := exporter.NewSpanExporter(t.client)
-		return spanHandOff{exp}, err
-	}
-	var (
-		spanExp sdktrace.SpanExporter
-		err     error
-	)
-	if t.preview {
-		spanExp, err = postHogSpans(ctx)
-	} else {
-		spanExp, err = autoexport.NewSpanExporter(ctx, autoexport.WithFallbackSpanExporter(postHogSpans))
-	}
-	if err != nil {
+	spanExp, err := envexport.NewSpanExporter(ctx, traces, os.Getenv, cfg.stdout)
+	switch {
+	case err != nil:
 		return t.fail(ctx, fmt.Errorf("otelsetup: cannot create the span exporter (check OTEL_TRACES_EXPORTER): %w", err))
+	case traces == envexport.Default && t.client != nil:
+		exp, err := exporter.NewSpanExporter(t.client)
+		if err != nil {
+			return t.fail(ctx, fmt.Errorf("otelsetup: %w", err))
+		}
+		spanExp = spanHandOff{exp}
+	case spanExp == nil:
+		spanExp = exporter.Noop{}
 	}
 	metricFilter, err := processors.NewMetricFilter(processors.WithPolicy(cfg.policy))
 	if err != nil {
+		_ = spanExp.Shutdown(ctx)
 		return t.fail(ctx, fmt.Errorf("otelsetup: %w", err))
 	}
-	// Metrics going to PostHog are filtered once per export, by a wrapper
-	// around the exporter, which keeps Add as fast as a bare SDK's; the
-	// exporters autoexport builds cannot be wrapped, so for them the filter
-	// runs on every measurement.
-	metricOpts := metricFilter.Options()
-	postHogMetrics := func(context.Context) (sdkmetric.Reader, error) {
-		metricOpts = metricFilter.ExportOptions()
-		if t.client == nil {
-			// Nothing to send: a reader that is never read.
-			return sdkmetric.NewManualReader(), nil
-		}
-		exp, err := exporter.NewMetricExporter(t.client)
-		if err != nil {
-			return nil, err
-		}
-		return sdkmetric.NewPeriodicReader(metricFilter.Exporter(metricHandOff{exp})), nil
-	}
-	var reader sdkmetric.Reader
-	if t.preview {
-		reader, err = postHogMetrics(ctx)
-	} else {
-		reader, err = autoexport.NewMetricReader(ctx, autoexport.WithFallbackMetricReader(postHogMetrics))
-	}
+	// Metrics are filtered once per export, by a wrapper around the
+	// exporter, which keeps Add as fast as a bare SDK's and lets the gate
+	// rewrite values (a model's public name) and drop the resource
+	// attributes the SDK merges from the environment, on every route.
+	metricExp, err := envexport.NewMetricExporter(ctx, metrics, os.Getenv, cfg.stdout)
 	if err != nil {
 		_ = spanExp.Shutdown(ctx)
-		return t.fail(ctx, fmt.Errorf("otelsetup: cannot create the metric reader (check OTEL_METRICS_EXPORTER): %w", err))
+		return t.fail(ctx, fmt.Errorf("otelsetup: cannot create the metric exporter (check OTEL_METRICS_EXPORTER): %w", err))
 	}
+	if metrics == envexport.Default && t.client != nil {
+		exp, err := exporter.NewMetricExporter(t.client)
+		if err != nil {
+			_ = spanExp.Shutdown(ctx)
+			return t.fail(ctx, fmt.Errorf("otelsetup: %w", err))
+		}
+		metricExp = metricHandOff{exp}
+	}
+	var reader sdkmetric.Reader
+	if metricExp == nil {
+		// Nothing to send: a reader that is never read.
+		reader = sdkmetric.NewManualReader()
+	} else {
+		reader = sdkmetric.NewPeriodicReader(metricFilter.Exporter(metricExp))
+	}
+	metricOpts := metricFilter.ExportOptions()
 
 	filter, err := processors.NewSpanFilter(sdktrace.NewBatchSpanProcessor(spanExp), processors.WithPolicy(cfg.policy))
 	if err != nil {
@@ -503,10 +517,17 @@ func (t *Telemetry) newClient(spool bool) (*exporter.Client, error) {
 // client. Enqueue does not wait; Shutdown takes them out of the spool
 // once delivered.
 func (t *Telemetry) replaySpool() {
-	events, err := readSpool(SpoolPath(t.cfg.configPath))
+	events, dropped, err := readSpool(SpoolPath(t.cfg.configPath), t.cfg.policy)
 	if err != nil {
 		t.cfg.logger.Warn("cannot read the telemetry spool", "error", err)
 		return
+	}
+	if dropped > 0 {
+		// Never sent; Shutdown rewrites the spool without them.
+		t.cfg.logger.Warn("telemetry spool lines dropped: not in the catalog or not of this version", "count", dropped)
+		t.mu.Lock()
+		t.spoolDropped = dropped
+		t.mu.Unlock()
 	}
 	if len(events) == 0 {
 		return
@@ -566,7 +587,7 @@ func (t *Telemetry) Exporter() string { return t.exporter }
 // telemetry on it is keyed by the install ID; off, by the email, and the
 // install ID is not sent. It waits for delivery up to ctx.
 func (t *Telemetry) SignUpForNewsletter(ctx context.Context, email string, wantsUpdates bool) error {
-	signup := exporter.Signup{Email: email, WantsUpdates: wantsUpdates, Source: processors.EventCLIInit}
+	signup := exporter.Signup{Email: email, WantsUpdates: wantsUpdates, Source: catalog.EventCLIInit}
 	if t.decision.Enabled {
 		signup.InstallID = t.installID
 	}
@@ -617,13 +638,13 @@ func (t *Telemetry) Shutdown(ctx context.Context) error {
 	// exits on time, not an error.
 	err = dropSpooled(err)
 	t.mu.Lock()
-	replayed, undelivered := t.replayed, t.undelivered
+	replayed, undelivered, rewrite := t.replayed, t.undelivered, t.spoolDropped > 0
 	t.mu.Unlock()
 	// The spool is a small local file: writing it is not bound by the
 	// delivery budget, only by a short wait for its lock.
 	spoolCtx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	return errors.Join(err, updateSpool(spoolCtx, SpoolPath(t.cfg.configPath), replayed, undelivered))
+	return errors.Join(err, updateSpool(spoolCtx, SpoolPath(t.cfg.configPath), t.cfg.policy, replayed, undelivered, rewrite))
 }
 
 // spanHandOff is the PostHog span exporter with delivery left to the

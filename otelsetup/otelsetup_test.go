@@ -27,6 +27,7 @@ import (
 	"go.uber.org/goleak"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/elmohq/telemetry/catalog"
 	"github.com/elmohq/telemetry/exporter/posthogtest"
 	"github.com/elmohq/telemetry/internal/consent"
 	"github.com/elmohq/telemetry/otelsetup"
@@ -539,7 +540,7 @@ func TestDeploymentRole(t *testing.T) {
 	if _, ok := byName["prompt_processed"]; !ok {
 		t.Error("prompt_processed did not arrive")
 	}
-	var openai, unnamed float64
+	var openai, other float64
 	for _, ev := range e.server.Events() {
 		if ev.Event != "prompt_runs" {
 			continue
@@ -547,12 +548,12 @@ func TestDeploymentRole(t *testing.T) {
 		switch ev.Properties["provider"] {
 		case "openai":
 			openai += ev.Properties["value"].(float64)
-		case nil:
-			unnamed += ev.Properties["value"].(float64)
+		case "other":
+			other += ev.Properties["value"].(float64)
 		}
 	}
-	if openai != 5 || unnamed != 1 {
-		t.Errorf("prompt_runs: openai %v, without provider %v; want 5 and 1", openai, unnamed)
+	if openai != 5 || other != 1 {
+		t.Errorf("prompt_runs: openai %v, other %v; want 5 and 1", openai, other)
 	}
 	assertNoCanary(t, e.server)
 }
@@ -601,13 +602,13 @@ func TestOffInstallsTheNoopProviders(t *testing.T) {
 }
 
 func TestWithPolicyAddsAnEvent(t *testing.T) {
-	events := append(processors.Catalog(), processors.Event{
-		Name: "feature_used", Kind: processors.KindSpan, Source: processors.SourceCLI,
+	events := append(catalog.Events(), catalog.Event{
+		Name: "feature_used", Kind: catalog.KindSpan, Source: catalog.SourceCLI,
 		Description: "A feature was used.",
-		Properties: []processors.Property{{Key: "feature", Type: processors.TypeString,
+		Properties: []catalog.Property{{Key: "feature", Type: catalog.TypeString,
 			Values: []string{"export"}, Description: "Which feature."}},
 	})
-	policy, err := processors.NewPolicy(events, processors.WithResourceAttributes(processors.ResourceCatalog()...))
+	policy, err := processors.NewPolicy(events, processors.WithResourceAttributes(catalog.Resource()...))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -638,7 +639,7 @@ func TestResourceKeysAgreeWithThePolicy(t *testing.T) {
 	// The processors package spells the resource keys itself, so that it
 	// does not depend on the resource package; they must stay the same.
 	var policyKeys []string
-	for _, p := range processors.ResourceCatalog() {
+	for _, p := range catalog.Resource() {
 		policyKeys = append(policyKeys, string(p.Key))
 	}
 	var detectorKeys []string

@@ -15,8 +15,10 @@ import (
 
 	"github.com/gofrs/flock"
 
+	"github.com/elmohq/telemetry/catalog"
 	"github.com/elmohq/telemetry/exporter"
 	"github.com/elmohq/telemetry/internal/atomicfile"
+	"github.com/elmohq/telemetry/processors"
 )
 
 // The spool holds events a CLI run could not deliver within its exit
@@ -26,7 +28,17 @@ const (
 	spoolName      = "telemetry-spool.jsonl"
 	spoolMaxEvents = 1000
 	spoolMaxBytes  = 1 << 20
+	// spoolVersion is the format of a spool line. A line of another
+	// format (from an older Elmo, or planted) is never sent.
+	spoolVersion = 1
 )
+
+// spoolLine is one line of the spool: an event as the exporter made it,
+// with the format version.
+type spoolLine struct {
+	V int `json:"v"`
+	exporter.Event
+}
 
 // SpoolPath returns the path of the spool of undelivered events that
 // belongs to the config file at configPath: a file beside it.
@@ -45,7 +57,7 @@ func SpoolStats(configPath string) (events int, size int64, err error) {
 	if err != nil {
 		return 0, 0, fmt.Errorf("cannot read the telemetry spool: %w", err)
 	}
-	evs, err := readSpool(path)
+	evs, _, err := readSpool(path, processors.DefaultPolicy())
 	if err != nil {
 		return 0, 0, err
 	}
@@ -63,34 +75,79 @@ func RemoveSpool(configPath string) error {
 	return nil
 }
 
-// readSpool reads the events of the spool at path. A line that does not
-// decode is skipped: one damaged line must not cost the others.
-func readSpool(path string) ([]exporter.Event, error) {
+// readSpool reads the events of the spool at path that may still be
+// sent: lines of the current format whose event passes policy's check on
+// the wire form ([processors.Policy.CheckEvent]) and carries a random
+// install ID. Every other line is skipped and counted in dropped: one
+// damaged or planted line must not cost the others, and must never be
+// sent.
+func readSpool(path string, policy *processors.Policy) (events []exporter.Event, dropped int, err error) {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+		return nil, 0, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("cannot read the telemetry spool: %w", err)
+		return nil, 0, fmt.Errorf("cannot read the telemetry spool: %w", err)
 	}
-	var events []exporter.Event
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 0, 64<<10), spoolMaxBytes)
 	for sc.Scan() {
-		var ev exporter.Event
-		if json.Unmarshal(sc.Bytes(), &ev) == nil && ev.UUID != "" && ev.Event != "" {
-			events = append(events, ev)
+		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
+			continue
+		}
+		var line spoolLine
+		if json.Unmarshal(sc.Bytes(), &line) != nil || !spoolable(line, policy) {
+			dropped++
+			continue
+		}
+		events = append(events, line.Event)
+	}
+	if sc.Err() != nil {
+		// A line longer than the cap: what follows it is not read.
+		dropped++
+	}
+	return events, dropped, nil
+}
+
+// spoolable reports whether a decoded spool line may be sent.
+func spoolable(line spoolLine, policy *processors.Policy) bool {
+	ev := line.Event
+	return line.V == spoolVersion &&
+		uuidShape(ev.UUID) &&
+		catalog.IsRandomUUID(ev.DistinctID) &&
+		!ev.Timestamp.IsZero() &&
+		policy.CheckEvent(ev.Event, ev.Properties) == nil
+}
+
+// uuidShape reports whether s is a UUID in canonical lower-case form, of
+// any version: event UUIDs are derived (version 5).
+func uuidShape(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case i == 8 || i == 13 || i == 18 || i == 23:
+			if c != '-' {
+				return false
+			}
+		case '0' <= c && c <= '9', 'a' <= c && c <= 'f':
+		default:
+			return false
 		}
 	}
-	return events, nil
+	return true
 }
 
 // updateSpool rewrites the spool at path under its lock: the events sent
 // from it by this run (replayed) leave it, the events this run could not
-// deliver join it, and the caps apply, dropping the oldest first. An empty
-// spool is removed.
-func updateSpool(ctx context.Context, path string, replayed, undelivered []exporter.Event) error {
-	if len(replayed) == 0 && len(undelivered) == 0 {
+// deliver join it, lines that may not be sent leave it, and the caps
+// apply, dropping the oldest first. An empty spool is removed. rewrite
+// asks for the rewrite even when no event moved, to remove lines that
+// may not be sent.
+func updateSpool(ctx context.Context, path string, policy *processors.Policy, replayed, undelivered []exporter.Event, rewrite bool) error {
+	if len(replayed) == 0 && len(undelivered) == 0 && !rewrite {
 		return nil
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
@@ -103,7 +160,7 @@ func updateSpool(ctx context.Context, path string, replayed, undelivered []expor
 	}
 	defer func() { _ = lock.Unlock() }()
 
-	current, err := readSpool(path)
+	current, _, err := readSpool(path, policy)
 	if err != nil {
 		return err
 	}
@@ -127,7 +184,7 @@ func updateSpool(ctx context.Context, path string, replayed, undelivered []expor
 
 	lines := make([][]byte, 0, len(kept))
 	for _, ev := range kept {
-		line, err := json.Marshal(ev)
+		line, err := json.Marshal(spoolLine{V: spoolVersion, Event: ev})
 		if err != nil {
 			continue
 		}

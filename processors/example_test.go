@@ -69,25 +69,3 @@ func ExampleScrub() {
 	// "" false "credential"
 	// "" false "hostname"
 }
-
-// The catalog is data: the CLI and the documentation print it.
-func ExampleCatalog() {
-	for _, e := range processors.Catalog()[:3] {
-		fmt.Printf("%s (%v, %s): %s\n", e.DisplayName(), e.Kind, e.Source, e.Description)
-		for _, p := range e.Properties {
-			fmt.Printf("  %s %v %v\n", p.Key, p.Type, p.Values)
-		}
-	}
-	// Output:
-	// cli_<command> (span, cli): One elmo command run, named after the command, such as cli_start or cli_telemetry_status.
-	//   exit_code int []
-	// cli_init (span, cli): One elmo init run: how far set-up got and what it configured.
-	//   exit_code int []
-	//   postgres_mode string [embedded external]
-	//   providers string[] [openai anthropic google mistral groq deepseek xai perplexity openrouter together azure bedrock ollama other]
-	//   has_direct_api bool []
-	//   completed bool []
-	//   failed_step string [config consent env_file providers database newsletter]
-	// newsletter_signup (direct, cli): A product-updates signup during elmo init; sent even with telemetry off, because typing an email is explicit intent.
-	//   source string [cli_init]
-}

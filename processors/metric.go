@@ -3,6 +3,7 @@ package processors
 import (
 	"context"
 
+	"github.com/elmohq/telemetry/catalog"
 	"go.opentelemetry.io/otel/attribute"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/exemplar"
@@ -94,11 +95,11 @@ func (p *Policy) instrument(name string, kind sdkmetric.InstrumentKind) *compile
 	}
 	switch kind {
 	case sdkmetric.InstrumentKindCounter, sdkmetric.InstrumentKindObservableCounter:
-		if ce.event.Kind == KindCounter {
+		if ce.event.Kind == catalog.KindCounter {
 			return ce
 		}
 	case sdkmetric.InstrumentKindGauge, sdkmetric.InstrumentKindObservableGauge:
-		if ce.event.Kind == KindGauge {
+		if ce.event.Kind == catalog.KindGauge {
 			return ce
 		}
 	}
@@ -153,7 +154,9 @@ func (e filteringExporter) Export(ctx context.Context, rm *metricdata.ResourceMe
 // name, and by kind: a monotonic sum is a counter, a gauge a gauge) are
 // removed; the data points of the others keep only the allowed attributes
 // whose values pass the policy's checks, and points left with the same
-// attributes are merged (sums added, the latest gauge value kept);
+// attributes are merged (sums added, the latest gauge value kept); a
+// value the catalog sends in place of another (a model's public name,
+// "other") replaces it, so points can merge;
 // exemplars are removed; the resource keeps only the policy's resource
 // attributes.
 func (m *MetricFilter) Filter(rm *metricdata.ResourceMetrics) {
@@ -200,7 +203,7 @@ func (m *MetricFilter) filterData(name string, data metricdata.Aggregation) (met
 		m.drops.add(ReasonInstrumentNotInCatalog, 1)
 		return nil, false
 	}
-	keep := m.attributeFilter(ce)
+	keep := func(set attribute.Set) attribute.Set { return m.filterSet(ce, set) }
 	switch d := data.(type) {
 	case metricdata.Sum[int64]:
 		d.DataPoints = filterPoints(d.DataPoints, keep, true)
@@ -218,14 +221,34 @@ func (m *MetricFilter) filterData(name string, data metricdata.Aggregation) (met
 	return nil, false
 }
 
+// filterSet returns the attributes of set that ce allows, each as it is
+// sent (a value the catalog sends in place of another, such as a model's
+// public name or "other", replaces it), and counts what it drops.
+func (m *MetricFilter) filterSet(ce *compiledEvent, set attribute.Set) attribute.Set {
+	if set.Len() == 0 {
+		return set
+	}
+	kvs := make([]attribute.KeyValue, 0, set.Len())
+	for it := set.Iter(); it.Next(); {
+		kv := it.Attribute()
+		out := kv
+		if why, _ := ce.check(&kv, &out); why != ReasonNone {
+			m.drops.add(why, 1)
+			continue
+		}
+		kvs = append(kvs, out)
+	}
+	return attribute.NewSet(kvs...)
+}
+
 // filterPoints filters the attributes of pts in place and merges the
 // points whose filtered attributes are the same: for a sum the values add
 // up over the widest interval, for a gauge the latest value wins.
-func filterPoints[N int64 | float64](pts []metricdata.DataPoint[N], keep attribute.Filter, sum bool) []metricdata.DataPoint[N] {
+func filterPoints[N int64 | float64](pts []metricdata.DataPoint[N], filter func(attribute.Set) attribute.Set, sum bool) []metricdata.DataPoint[N] {
 	out := pts[:0]
 	var index map[attribute.Distinct]int
 	for _, p := range pts {
-		p.Attributes, _ = p.Attributes.Filter(keep)
+		p.Attributes = filter(p.Attributes)
 		p.Exemplars = nil
 		if index == nil {
 			index = make(map[attribute.Distinct]int, len(pts))

@@ -3,10 +3,13 @@ package processors
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/resource"
+
+	"github.com/elmohq/telemetry/catalog"
 )
 
 // MaxEventNameLen is the longest event name a policy accepts, in bytes,
@@ -21,25 +24,24 @@ var ErrInvalidPolicy = errors.New("invalid telemetry policy")
 // resource attributes may leave the process. Anything not in the policy is
 // dropped. A Policy is immutable and safe for concurrent use.
 type Policy struct {
-	events      []Event
+	events      []catalog.Event
 	spans       map[string]*compiledEvent
 	prefixes    []*compiledEvent
 	instruments map[string]*compiledEvent
 	all         map[string]*compiledEvent
-	resource    []Property
+	resource    []catalog.Property
 	resProps    []compiledProp
 }
 
 type compiledEvent struct {
-	event Event
+	event catalog.Event
 	props []compiledProp
 }
 
 type compiledProp struct {
-	key    attribute.Key
-	typ    attribute.Type
-	values []string
-	format Format
+	key  attribute.Key
+	typ  attribute.Type
+	prop catalog.Property
 }
 
 // PolicyOption configures [NewPolicy].
@@ -48,7 +50,7 @@ type PolicyOption interface {
 }
 
 type policyConfig struct {
-	resource []Property
+	resource []catalog.Property
 }
 
 type policyOptionFunc func(*policyConfig)
@@ -59,8 +61,8 @@ func (f policyOptionFunc) apply(c *policyConfig) { f(c) }
 // process, such as service.version. Values must be strings and pass
 // [Scrub]. Without this option no resource attribute is allowed. Repeated
 // uses add to the list.
-func WithResourceAttributes(props ...Property) PolicyOption {
-	props = cloneProperties(props)
+func WithResourceAttributes(props ...catalog.Property) PolicyOption {
+	props = catalog.CloneProperties(props)
 	return policyOptionFunc(func(c *policyConfig) {
 		c.resource = append(c.resource, props...)
 	})
@@ -71,9 +73,11 @@ func WithResourceAttributes(props ...Property) PolicyOption {
 // [ErrInvalidPolicy]: an empty or malformed name, a duplicate name, a
 // prefix entry that is not a span or overlaps another prefix, a missing
 // kind, source or description, a property with an empty or duplicate key,
-// an unknown type, enumerated values on a non-string type, or an
-// enumerated value that is empty, repeated or would not pass [Scrub].
-func NewPolicy(events []Event, opts ...PolicyOption) (*Policy, error) {
+// an unknown type, enumerated values or a rule on a non-string type, a
+// free-form string (neither enumerated values nor a rule), a fallback
+// that is not one of the values, or an enumerated value that is empty,
+// repeated or would not pass [Scrub].
+func NewPolicy(events []catalog.Event, opts ...PolicyOption) (*Policy, error) {
 	var cfg policyConfig
 	for _, o := range opts {
 		o.apply(&cfg)
@@ -87,7 +91,7 @@ func NewPolicy(events []Event, opts ...PolicyOption) (*Policy, error) {
 	fail := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 
 	for i, e := range events {
-		e = e.clone()
+		e = e.Clone()
 		what := fmt.Sprintf("event %q", e.Name)
 		if e.Name == "" {
 			what = fmt.Sprintf("event #%d", i)
@@ -96,11 +100,11 @@ func NewPolicy(events []Event, opts ...PolicyOption) (*Policy, error) {
 			fail("%s: %w", what, err)
 		}
 		switch e.Kind {
-		case KindSpan, KindCounter, KindGauge, KindDirect:
+		case catalog.KindSpan, catalog.KindCounter, catalog.KindGauge, catalog.KindDirect:
 		default:
 			fail("%s: unknown kind %v", what, e.Kind)
 		}
-		if e.Prefix && e.Kind != KindSpan {
+		if e.Prefix && e.Kind != catalog.KindSpan {
 			fail("%s: only span entries can be prefixes, this one is a %v", what, e.Kind)
 		}
 		if e.Source == "" {
@@ -112,7 +116,7 @@ func NewPolicy(events []Event, opts ...PolicyOption) (*Policy, error) {
 		if _, dup := p.all[e.Name]; dup {
 			fail("%s: defined twice", what)
 		}
-		if len(e.PersonProperties) > 0 && e.Kind != KindDirect {
+		if len(e.PersonProperties) > 0 && e.Kind != catalog.KindDirect {
 			fail("%s: only direct events can set person properties", what)
 		}
 		ce := &compiledEvent{event: e}
@@ -130,7 +134,7 @@ func NewPolicy(events []Event, opts ...PolicyOption) (*Policy, error) {
 		}
 		seen = make(map[attribute.Key]bool)
 		for _, prop := range e.PersonProperties {
-			if _, perrs := compileProperty(prop); len(perrs) > 0 {
+			if perrs := checkPersonProperty(prop); len(perrs) > 0 {
 				for _, err := range perrs {
 					fail("%s: person property %q: %w", what, prop.Key, err)
 				}
@@ -155,9 +159,9 @@ func NewPolicy(events []Event, opts ...PolicyOption) (*Policy, error) {
 				}
 			}
 			p.prefixes = append(p.prefixes, ce)
-		case e.Kind == KindSpan:
+		case e.Kind == catalog.KindSpan:
 			p.spans[e.Name] = ce
-		case e.Kind == KindCounter || e.Kind == KindGauge:
+		case e.Kind == catalog.KindCounter || e.Kind == catalog.KindGauge:
 			p.instruments[e.Name] = ce
 		}
 	}
@@ -168,7 +172,7 @@ func NewPolicy(events []Event, opts ...PolicyOption) (*Policy, error) {
 		for _, err := range perrs {
 			fail("resource attribute %q: %w", prop.Key, err)
 		}
-		if prop.Type != TypeString {
+		if prop.Type != catalog.TypeString {
 			fail("resource attribute %q: type %v, only strings are supported", prop.Key, prop.Type)
 		}
 		if seen[prop.Key] {
@@ -213,7 +217,7 @@ func nameChars(s string) bool {
 	return true
 }
 
-func compileProperty(prop Property) (compiledProp, []error) {
+func compileProperty(prop catalog.Property) (compiledProp, []error) {
 	var errs []error
 	if prop.Key == "" {
 		errs = append(errs, errors.New("empty key"))
@@ -221,25 +225,26 @@ func compileProperty(prop Property) (compiledProp, []error) {
 	if prop.Description == "" {
 		errs = append(errs, errors.New("no description (what the property is for)"))
 	}
-	typ := prop.Type.attrType()
+	typ := prop.Type.AttributeType()
 	if typ == attribute.INVALID {
 		errs = append(errs, fmt.Errorf("unknown type %v", prop.Type))
 	}
-	isString := prop.Type == TypeString || prop.Type == TypeStringSlice
-	if len(prop.Values) > 0 && !isString {
+	isString := prop.Type == catalog.TypeString || prop.Type == catalog.TypeStringSlice
+	switch {
+	case !isString && len(prop.Values) > 0:
 		errs = append(errs, fmt.Errorf("enumerated values on a %v property", prop.Type))
+	case !isString && prop.Rule != catalog.RuleNone:
+		errs = append(errs, fmt.Errorf("rule %v on a %v property", prop.Rule, prop.Type))
+	case isString && len(prop.Values) > 0 && prop.Rule != catalog.RuleNone:
+		errs = append(errs, fmt.Errorf("rule %v together with enumerated values", prop.Rule))
+	case isString && len(prop.Values) == 0 && prop.Rule == catalog.RuleNone:
+		errs = append(errs, errors.New("free-form string: list its values or give it a rule"))
 	}
-	switch prop.Format {
-	case FormatAny:
-	case FormatName:
-		if !isString {
-			errs = append(errs, fmt.Errorf("format %v on a %v property", prop.Format, prop.Type))
-		}
-		if len(prop.Values) > 0 {
-			errs = append(errs, fmt.Errorf("format %v together with enumerated values", prop.Format))
-		}
-	default:
-		errs = append(errs, fmt.Errorf("unknown format %v", prop.Format))
+	if prop.Rule != catalog.RuleNone && !slices.Contains(catalog.Rules(), prop.Rule) {
+		errs = append(errs, fmt.Errorf("unknown rule %v", prop.Rule))
+	}
+	if prop.Other != "" && !slices.Contains(prop.Values, prop.Other) {
+		errs = append(errs, fmt.Errorf("fallback %q is not one of the values", prop.Other))
 	}
 	seen := make(map[string]bool, len(prop.Values))
 	for _, v := range prop.Values {
@@ -255,11 +260,28 @@ func compileProperty(prop Property) (compiledProp, []error) {
 		}
 		seen[v] = true
 	}
-	return compiledProp{key: prop.Key, typ: typ, values: cloneStrings(prop.Values), format: prop.Format}, errs
+	prop.Values = slices.Clone(prop.Values)
+	return compiledProp{key: prop.Key, typ: typ, prop: prop}, errs
+}
+
+// checkPersonProperty checks a person property of a direct event, which
+// documents what the event sets and is never read from a span.
+func checkPersonProperty(prop catalog.Property) []error {
+	var errs []error
+	if prop.Key == "" {
+		errs = append(errs, errors.New("empty key"))
+	}
+	if prop.Description == "" {
+		errs = append(errs, errors.New("no description (what the property is for)"))
+	}
+	if prop.Type.AttributeType() == attribute.INVALID {
+		errs = append(errs, fmt.Errorf("unknown type %v", prop.Type))
+	}
+	return errs
 }
 
 var defaultPolicy = sync.OnceValue(func() *Policy {
-	p, err := NewPolicy(catalog, WithResourceAttributes(resourceCatalog...))
+	p, err := NewPolicy(catalog.Events(), WithResourceAttributes(catalog.Resource()...))
 	if err != nil {
 		// The catalog is static data checked by the package tests.
 		panic(err)
@@ -267,33 +289,35 @@ var defaultPolicy = sync.OnceValue(func() *Policy {
 	return p
 })
 
-// DefaultPolicy returns the policy of the Elmo catalog ([Catalog]) and of
-// the resource attributes of [ResourceCatalog]. It is built once and
-// shared.
+// DefaultPolicy returns the policy of the Elmo catalog ([catalog.Events])
+// and of the resource attributes of [catalog.Resource]. It is built once
+// and shared.
 func DefaultPolicy() *Policy { return defaultPolicy() }
 
 // Events returns a copy of the events of p, in the order they were given.
-func (p *Policy) Events() []Event {
-	out := make([]Event, len(p.events))
+func (p *Policy) Events() []catalog.Event {
+	out := make([]catalog.Event, len(p.events))
 	for i, e := range p.events {
-		out[i] = e.clone()
+		out[i] = e.Clone()
 	}
 	return out
 }
 
 // ResourceAttributes returns a copy of the resource attributes p allows.
-func (p *Policy) ResourceAttributes() []Property { return cloneProperties(p.resource) }
+func (p *Policy) ResourceAttributes() []catalog.Property {
+	return catalog.CloneProperties(p.resource)
+}
 
 // Event returns the entry of p that name falls under: the entry with that
 // exact name, else the prefix entry whose family the span name belongs to.
-func (p *Policy) Event(name string) (Event, bool) {
+func (p *Policy) Event(name string) (catalog.Event, bool) {
 	if ce, ok := p.all[name]; ok && !ce.event.Prefix {
-		return ce.event.clone(), true
+		return ce.event.Clone(), true
 	}
 	if ce := p.prefixSpan(name); ce != nil {
-		return ce.event.clone(), true
+		return ce.event.Clone(), true
 	}
-	return Event{}, false
+	return catalog.Event{}, false
 }
 
 // span returns the entry of an ended span named name, or nil.
@@ -358,7 +382,7 @@ func (cp *compiledProp) check(kv, out *attribute.KeyValue) (why Reason, changed 
 		if why != ReasonNone {
 			return why, false
 		}
-		if len(t) != len(s) {
+		if t != s {
 			*out = attribute.String(string(kv.Key), t)
 			return ReasonNone, true
 		}
@@ -370,12 +394,22 @@ func (cp *compiledProp) check(kv, out *attribute.KeyValue) (why Reason, changed 
 			if why != ReasonNone {
 				return why, false
 			}
-			if len(t) != len(s) {
+			if t != s {
 				ss[i], changed = t, true
 			}
 		}
 		if changed {
-			*out = attribute.StringSlice(string(kv.Key), ss)
+			// Values sent in place of others ("other", a model's public
+			// name) are listed once.
+			seen := make(map[string]bool, len(ss))
+			kept := ss[:0]
+			for _, s := range ss {
+				if !seen[s] {
+					seen[s] = true
+					kept = append(kept, s)
+				}
+			}
+			*out = attribute.StringSlice(string(kv.Key), kept)
 			return ReasonNone, true
 		}
 	}
@@ -383,36 +417,15 @@ func (cp *compiledProp) check(kv, out *attribute.KeyValue) (why Reason, changed 
 }
 
 func (cp *compiledProp) checkString(s string) (string, Reason) {
-	if len(cp.values) > 0 {
-		for _, v := range cp.values {
-			if v == s {
-				return s, ReasonNone
-			}
+	t, ok := cp.prop.Normalize(s)
+	if !ok {
+		if len(cp.prop.Values) > 0 {
+			return "", ReasonNotInEnum
 		}
-		return "", ReasonNotInEnum
-	}
-	if cp.format == FormatName && !nameShape(s) {
 		return "", ReasonInvalid
 	}
-	out, why, _ := Scrub(s)
+	out, why, _ := Scrub(t)
 	return out, why
-}
-
-// nameShape reports whether s has the shape of FormatName.
-func nameShape(s string) bool {
-	if len(s) == 0 || len(s) > MaxNameLen {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case 'a' <= c && c <= 'z', '0' <= c && c <= '9':
-		case i > 0 && (c == '.' || c == '-' || c == '_' || c == ':'):
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 // FilterResource returns a resource with only the attributes of res that

@@ -6,13 +6,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/elmohq/telemetry/catalog"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/resource"
 )
 
 func TestDefaultPolicyIsTheCatalog(t *testing.T) {
 	p := DefaultPolicy()
-	got, want := p.Events(), Catalog()
+	got, want := p.Events(), catalog.Events()
 	if len(got) != len(want) {
 		t.Fatalf("DefaultPolicy has %d events, Catalog %d", len(got), len(want))
 	}
@@ -37,25 +38,25 @@ func TestDefaultPolicyIsTheCatalog(t *testing.T) {
 
 func TestCatalogV1(t *testing.T) {
 	type shape struct {
-		kind  Kind
-		src   Source
-		props map[attribute.Key]ValueType
+		kind  catalog.Kind
+		src   catalog.Source
+		props map[attribute.Key]catalog.ValueType
 	}
 	want := map[string]shape{
-		"cli_":                 {KindSpan, SourceCLI, map[attribute.Key]ValueType{"exit_code": TypeInt}},
-		"cli_init":             {KindSpan, SourceCLI, map[attribute.Key]ValueType{"exit_code": TypeInt, "postgres_mode": TypeString, "providers": TypeStringSlice, "has_direct_api": TypeBool, "completed": TypeBool, "failed_step": TypeString}},
-		"newsletter_signup":    {KindDirect, SourceCLI, map[attribute.Key]ValueType{"source": TypeString}},
-		"prompt_processed":     {KindSpan, SourceWorker, map[attribute.Key]ValueType{"providers": TypeStringSlice, "models": TypeStringSlice, "total_runs": TypeInt, "successful_runs": TypeInt, "failed_runs": TypeInt}},
-		"prompt_runs":          {KindCounter, SourceWorker, map[attribute.Key]ValueType{"provider": TypeString, "model": TypeString, "outcome": TypeString}},
-		"provider_errors":      {KindCounter, SourceWorker, map[attribute.Key]ValueType{"provider": TypeString, "error_type": TypeString}},
-		"prompts_edited":       {KindCounter, SourceWeb, nil},
-		"brands_created":       {KindCounter, SourceWeb, nil},
-		"reports_run":          {KindCounter, SourceWeb, nil},
-		"prompts_tracked":      {KindGauge, SourceWeb, nil},
-		"brands":               {KindGauge, SourceWeb, nil},
-		"deployment_heartbeat": {KindSpan, SourceWeb, map[attribute.Key]ValueType{"postgres_mode": TypeString, "providers": TypeStringSlice}},
+		"cli_":                 {catalog.KindSpan, catalog.SourceCLI, map[attribute.Key]catalog.ValueType{"exit_code": catalog.TypeInt}},
+		"cli_init":             {catalog.KindSpan, catalog.SourceCLI, map[attribute.Key]catalog.ValueType{"exit_code": catalog.TypeInt, "postgres_mode": catalog.TypeString, "providers": catalog.TypeStringSlice, "has_direct_api": catalog.TypeBool, "completed": catalog.TypeBool, "failed_step": catalog.TypeString}},
+		"newsletter_signup":    {catalog.KindDirect, catalog.SourceCLI, map[attribute.Key]catalog.ValueType{"source": catalog.TypeString}},
+		"prompt_processed":     {catalog.KindSpan, catalog.SourceWorker, map[attribute.Key]catalog.ValueType{"providers": catalog.TypeStringSlice, "models": catalog.TypeStringSlice, "total_runs": catalog.TypeInt, "successful_runs": catalog.TypeInt, "failed_runs": catalog.TypeInt}},
+		"prompt_runs":          {catalog.KindCounter, catalog.SourceWorker, map[attribute.Key]catalog.ValueType{"provider": catalog.TypeString, "model": catalog.TypeString, "outcome": catalog.TypeString}},
+		"provider_errors":      {catalog.KindCounter, catalog.SourceWorker, map[attribute.Key]catalog.ValueType{"provider": catalog.TypeString, "error_type": catalog.TypeString}},
+		"prompts_edited":       {catalog.KindCounter, catalog.SourceWeb, nil},
+		"brands_created":       {catalog.KindCounter, catalog.SourceWeb, nil},
+		"reports_run":          {catalog.KindCounter, catalog.SourceWeb, nil},
+		"prompts_tracked":      {catalog.KindGauge, catalog.SourceWeb, nil},
+		"brands":               {catalog.KindGauge, catalog.SourceWeb, nil},
+		"deployment_heartbeat": {catalog.KindSpan, catalog.SourceWeb, map[attribute.Key]catalog.ValueType{"postgres_mode": catalog.TypeString, "providers": catalog.TypeStringSlice}},
 	}
-	cat := Catalog()
+	cat := catalog.Events()
 	if len(cat) != len(want) {
 		t.Fatalf("catalog has %d entries, want %d", len(cat), len(want))
 	}
@@ -77,15 +78,16 @@ func TestCatalogV1(t *testing.T) {
 			}
 		}
 	}
-	if got := Providers(); len(got) != 14 || got[0] != "openai" || got[len(got)-1] != "other" {
+	if got := catalog.Providers(); len(got) != 14 || got[0] != "openai" || got[len(got)-1] != "other" {
 		t.Errorf("Providers() = %v", got)
 	}
-	if got := InitSteps(); !slices.Equal(got, []string{"config", "consent", "env_file", "providers", "database", "newsletter"}) {
+	if got := catalog.InitSteps(); !slices.Equal(got, []string{"config", "consent", "env_file", "providers", "database", "newsletter"}) {
 		t.Errorf("InitSteps() = %v", got)
 	}
-	// The lists are copies: changing one changes nothing else.
-	Providers()[0] = "/home/x"
-	Catalog()[1].Properties[2].Values[0] = "/home/x"
+	catalog.
+		// The lists are copies: changing one changes nothing else.
+		Providers()[0] = "/home/x"
+	catalog.Events()[1].Properties[2].Values[0] = "/home/x"
 	if _, why, ok := DefaultPolicy().Allow("cli_init", attribute.StringSlice("providers", []string{"openai"})); !ok {
 		t.Errorf("openai no longer allowed after changing a copy: %v", why)
 	}
@@ -125,33 +127,46 @@ func TestPolicyAllow(t *testing.T) {
 		event string
 		kv    attribute.KeyValue
 		want  Reason
+		sent  attribute.Value // what is sent when it differs from kv's value
 	}{
-		{"cli_start", attribute.Int("exit_code", 1), ReasonNone},
-		{"cli_start", attribute.String("exit_code", "1"), ReasonWrongType},
-		{"cli_start", attribute.Bool("completed", true), ReasonKeyNotAllowed},
-		{"cli_init", attribute.Bool("completed", true), ReasonNone},
-		{"cli_init", attribute.String("postgres_mode", "embedded"), ReasonNone},
-		{"cli_init", attribute.String("postgres_mode", "docker"), ReasonNotInEnum},
-		{"cli_init", attribute.String("failed_step", "database"), ReasonNone},
-		{"cli_init", attribute.String("failed_step", "/tmp/x"), ReasonNotInEnum},
-		{"cli_init", attribute.StringSlice("providers", []string{"openai", "ollama"}), ReasonNone},
-		{"cli_init", attribute.StringSlice("providers", []string{"openai", "acme-llm"}), ReasonNotInEnum},
-		{"prompt_processed", attribute.StringSlice("models", []string{"gpt-4o-mini", "llama3.1:8b"}), ReasonNone},
-		{"prompt_processed", attribute.StringSlice("models", []string{"gpt-4o-mini", "Acme Brand Prompt"}), ReasonInvalid},
-		{"prompt_processed", attribute.StringSlice("models", []string{"my-llm.internal.corp"}), ReasonHostname},
-		{"prompt_processed", attribute.StringSlice("models", []string{strings.Repeat("a1", 20)}), ReasonCredential},
-		{"prompt_processed", attribute.StringSlice("models", []string{strings.Repeat("gpt-", 17)}), ReasonInvalid},
-		{"prompt_processed", attribute.StringSlice("models", []string{"-gpt"}), ReasonInvalid},
-		{"prompt_processed", attribute.Int64("total_runs", 2), ReasonNone},
-		{"prompt_processed", attribute.Float64("total_runs", 2), ReasonWrongType},
-		{"prompt_runs", attribute.String("model", "claude-3.5-sonnet"), ReasonNone},
-		{"prompt_runs", attribute.String("outcome", "ok"), ReasonNone},
-		{"provider_errors", attribute.String("error_type", "rate_limited"), ReasonNone},
-		{"provider_errors", attribute.String("error_type", "429 Too Many Requests from api.openai.com"), ReasonNotInEnum},
-		{"prompts_edited", attribute.String("brand", "Acme"), ReasonKeyNotAllowed},
-		{"unknown_event", attribute.Int("exit_code", 0), ReasonKeyNotAllowed},
-		{"newsletter_signup", attribute.String("source", "cli_init"), ReasonNone},
-		{"newsletter_signup", attribute.String("email", "a@example.com"), ReasonKeyNotAllowed},
+		{"cli_start", attribute.Int("exit_code", 1), ReasonNone, attribute.Value{}},
+		{"cli_start", attribute.String("exit_code", "1"), ReasonWrongType, attribute.Value{}},
+		{"cli_start", attribute.Bool("completed", true), ReasonKeyNotAllowed, attribute.Value{}},
+		{"cli_init", attribute.Bool("completed", true), ReasonNone, attribute.Value{}},
+		{"cli_init", attribute.String("postgres_mode", "embedded"), ReasonNone, attribute.Value{}},
+		{"cli_init", attribute.String("postgres_mode", "docker"), ReasonNotInEnum, attribute.Value{}},
+		{"cli_init", attribute.String("failed_step", "database"), ReasonNone, attribute.Value{}},
+		{"cli_init", attribute.String("failed_step", "/tmp/x"), ReasonNotInEnum, attribute.Value{}},
+		{"cli_init", attribute.StringSlice("providers", []string{"openai", "ollama"}), ReasonNone, attribute.Value{}},
+		{"cli_init", attribute.StringSlice("providers", []string{"openai", "acme-llm"}), ReasonNone,
+			attribute.StringSliceValue([]string{"openai", "other"})},
+		{"cli_init", attribute.StringSlice("providers", []string{"acme-llm", "openai", "alice-llm"}), ReasonNone,
+			attribute.StringSliceValue([]string{"other", "openai"})},
+		{"prompt_processed", attribute.StringSlice("models", []string{"gpt-4o-mini", "claude-3.5-sonnet"}), ReasonNone, attribute.Value{}},
+		{"prompt_processed", attribute.StringSlice("models", []string{"gpt-4o-mini", "llama3.1:8b"}), ReasonNone,
+			attribute.StringSliceValue([]string{"gpt-4o-mini", "llama3.1"})},
+		{"prompt_processed", attribute.StringSlice("models", []string{"gpt-4o-mini", "Acme Brand Prompt"}), ReasonNone,
+			attribute.StringSliceValue([]string{"gpt-4o-mini", "other"})},
+		{"prompt_processed", attribute.StringSlice("models", []string{"my-llm.internal.corp"}), ReasonNone,
+			attribute.StringSliceValue([]string{"other"})},
+		{"prompt_processed", attribute.StringSlice("models", []string{strings.Repeat("a1", 20)}), ReasonNone,
+			attribute.StringSliceValue([]string{"other"})},
+		{"prompt_processed", attribute.StringSlice("models", []string{strings.Repeat("gpt-", 17)}), ReasonNone,
+			attribute.StringSliceValue([]string{"other"})},
+		{"prompt_processed", attribute.StringSlice("models", []string{"ft:gpt-4o-mini:acme::x"}), ReasonNone,
+			attribute.StringSliceValue([]string{"fine-tuned"})},
+		{"prompt_processed", attribute.Int64("total_runs", 2), ReasonNone, attribute.Value{}},
+		{"prompt_processed", attribute.Float64("total_runs", 2), ReasonWrongType, attribute.Value{}},
+		{"prompt_runs", attribute.String("model", "claude-3.5-sonnet"), ReasonNone, attribute.Value{}},
+		{"prompt_runs", attribute.String("model", "anthropic/claude-3.5-sonnet"), ReasonNone, attribute.StringValue("claude-3.5-sonnet")},
+		{"prompt_runs", attribute.String("model", "alice-laptop:11434"), ReasonNone, attribute.StringValue("other")},
+		{"prompt_runs", attribute.String("outcome", "ok"), ReasonNone, attribute.Value{}},
+		{"provider_errors", attribute.String("error_type", "rate_limited"), ReasonNone, attribute.Value{}},
+		{"provider_errors", attribute.String("error_type", "429 Too Many Requests from api.openai.com"), ReasonNone, attribute.StringValue("other")},
+		{"prompts_edited", attribute.String("brand", "Acme"), ReasonKeyNotAllowed, attribute.Value{}},
+		{"unknown_event", attribute.Int("exit_code", 0), ReasonKeyNotAllowed, attribute.Value{}},
+		{"newsletter_signup", attribute.String("source", "cli_init"), ReasonNone, attribute.Value{}},
+		{"newsletter_signup", attribute.String("email", "a@example.com"), ReasonKeyNotAllowed, attribute.Value{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.event+"/"+string(tt.kv.Key)+"="+tt.kv.Value.Emit(), func(t *testing.T) {
@@ -159,76 +174,78 @@ func TestPolicyAllow(t *testing.T) {
 			if why != tt.want || ok != (tt.want == ReasonNone) {
 				t.Fatalf("Allow = %v, %v, %v; want reason %v", out, why, ok, tt.want)
 			}
-			if ok && out != tt.kv {
-				t.Errorf("Allow changed the value: %v, want %v", out, tt.kv)
+			want := tt.kv
+			if tt.sent.Type() != attribute.INVALID {
+				want.Value = tt.sent
+			}
+			if ok && out != want {
+				t.Errorf("Allow sent %v, want %v", out.Value.Emit(), want.Value.Emit())
 			}
 		})
 	}
 }
 
-func TestPolicyAllowTruncates(t *testing.T) {
-	p, err := NewPolicy([]Event{{Name: "note", Kind: KindSpan, Source: SourceCLI, Description: "d",
-		Properties: []Property{
-			{Key: "text", Type: TypeString, Description: "d"},
-			{Key: "texts", Type: TypeStringSlice, Description: "d"},
-		}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	long := strings.Repeat("é", MaxValueLen) // 2*MaxValueLen bytes
-	out, _, ok := p.Allow("note", attribute.String("text", long))
-	if !ok || len(out.Value.AsString()) != MaxValueLen || !strings.HasPrefix(long, out.Value.AsString()) {
-		t.Errorf("string: got %d bytes, ok %v", len(out.Value.AsString()), ok)
-	}
-	out, _, ok = p.Allow("note", attribute.StringSlice("texts", []string{"short", long}))
-	if got := out.Value.AsStringSlice(); !ok || len(got) != 2 || got[0] != "short" || len(got[1]) != MaxValueLen {
-		t.Errorf("slice: got %q, ok %v", got, ok)
+// TestPolicyAllowLongModelName checks that a model name too long to be a
+// public one is sent as other, never truncated.
+func TestPolicyAllowLongModelName(t *testing.T) {
+	long := strings.Repeat("é", MaxValueLen)
+	out, why, ok := DefaultPolicy().Allow(catalog.EventPromptRuns, attribute.String(string(catalog.KeyModel), long))
+	if !ok || out.Value.AsString() != catalog.ModelOther {
+		t.Errorf("Allow = %v, %v, %v; want other", out.Value.Emit(), why, ok)
 	}
 }
 
 func TestNewPolicyErrors(t *testing.T) {
-	ok := func() Event {
-		return Event{Name: "thing_done", Kind: KindSpan, Source: SourceCLI, Description: "A thing was done.",
-			Properties: []Property{{Key: "mode", Type: TypeString, Description: "Mode.", Values: []string{"a", "b"}}}}
+	ok := func() catalog.Event {
+		return catalog.Event{Name: "thing_done", Kind: catalog.KindSpan, Source: catalog.SourceCLI, Description: "A thing was done.",
+			Properties: []catalog.Property{{Key: "mode", Type: catalog.TypeString, Description: "Mode.", Values: []string{"a", "b"}}}}
 	}
-	with := func(f func(*Event)) []Event { e := ok(); f(&e); return []Event{e} }
+	with := func(f func(*catalog.Event)) []catalog.Event { e := ok(); f(&e); return []catalog.Event{e} }
 	tests := []struct {
 		name   string
-		events []Event
+		events []catalog.Event
 		opts   []PolicyOption
 		want   string
 	}{
-		{"empty name", with(func(e *Event) { e.Name = "" }), nil, "empty name"},
-		{"upper case name", with(func(e *Event) { e.Name = "ThingDone" }), nil, "only a-z"},
-		{"name with space", with(func(e *Event) { e.Name = "thing done" }), nil, "only a-z"},
-		{"long name", with(func(e *Event) { e.Name = strings.Repeat("x", MaxEventNameLen+1) }), nil, "longer than"},
-		{"duplicate", []Event{ok(), ok()}, nil, "defined twice"},
-		{"no kind", with(func(e *Event) { e.Kind = 0 }), nil, "unknown kind"},
-		{"no source", with(func(e *Event) { e.Source = "" }), nil, "no source"},
-		{"no description", with(func(e *Event) { e.Description = "" }), nil, "no description"},
-		{"prefix without underscore", with(func(e *Event) { e.Name, e.Prefix = "cli", true }), nil, `must end with "_"`},
-		{"prefix counter", with(func(e *Event) { e.Name, e.Prefix, e.Kind = "cli_", true, KindCounter }), nil, "only span entries"},
-		{"overlapping prefixes", []Event{
-			{Name: "cli_", Prefix: true, Kind: KindSpan, Source: SourceCLI, Description: "d"},
-			{Name: "cli_db_", Prefix: true, Kind: KindSpan, Source: SourceCLI, Description: "d"},
+		{"empty name", with(func(e *catalog.Event) { e.Name = "" }), nil, "empty name"},
+		{"upper case name", with(func(e *catalog.Event) { e.Name = "ThingDone" }), nil, "only a-z"},
+		{"name with space", with(func(e *catalog.Event) { e.Name = "thing done" }), nil, "only a-z"},
+		{"long name", with(func(e *catalog.Event) { e.Name = strings.Repeat("x", MaxEventNameLen+1) }), nil, "longer than"},
+		{"duplicate", []catalog.Event{ok(), ok()}, nil, "defined twice"},
+		{"no kind", with(func(e *catalog.Event) { e.Kind = 0 }), nil, "unknown kind"},
+		{"no source", with(func(e *catalog.Event) { e.Source = "" }), nil, "no source"},
+		{"no description", with(func(e *catalog.Event) { e.Description = "" }), nil, "no description"},
+		{"prefix without underscore", with(func(e *catalog.Event) { e.Name, e.Prefix = "cli", true }), nil, `must end with "_"`},
+		{"prefix counter", with(func(e *catalog.Event) { e.Name, e.Prefix, e.Kind = "cli_", true, catalog.KindCounter }), nil, "only span entries"},
+		{"overlapping prefixes", []catalog.Event{
+			{Name: "cli_", Prefix: true, Kind: catalog.KindSpan, Source: catalog.SourceCLI, Description: "d"},
+			{Name: "cli_db_", Prefix: true, Kind: catalog.KindSpan, Source: catalog.SourceCLI, Description: "d"},
 		}, nil, "overlaps"},
-		{"empty key", with(func(e *Event) { e.Properties[0].Key = "" }), nil, "empty key"},
-		{"duplicate key", with(func(e *Event) { e.Properties = append(e.Properties, e.Properties[0]) }), nil, `"mode": defined twice`},
-		{"no property description", with(func(e *Event) { e.Properties[0].Description = "" }), nil, "no description"},
-		{"unknown type", with(func(e *Event) { e.Properties[0].Type = 0 }), nil, "unknown type"},
-		{"enum on int", with(func(e *Event) { e.Properties[0].Type = TypeInt }), nil, "enumerated values on a int"},
-		{"empty enum value", with(func(e *Event) { e.Properties[0].Values = []string{"a", ""} }), nil, "empty enumerated value"},
-		{"repeated enum value", with(func(e *Event) { e.Properties[0].Values = []string{"a", "a"} }), nil, "listed twice"},
-		{"enum value fails scrubber", with(func(e *Event) { e.Properties[0].Values = []string{"/etc"} }), nil, "would not pass the scrubber"},
-		{"format with enum", with(func(e *Event) { e.Properties[0].Format = FormatName }), nil, "together with enumerated"},
-		{"format on bool", with(func(e *Event) {
-			e.Properties[0] = Property{Key: "b", Type: TypeBool, Description: "d", Format: FormatName}
-		}), nil, "format name on a bool"},
-		{"person properties on span", with(func(e *Event) { e.PersonProperties = []Property{{Key: "email", Type: TypeString, Description: "d"}} }), nil, "only direct events"},
-		{"resource int", []Event{ok()}, []PolicyOption{WithResourceAttributes(Property{Key: "pid", Type: TypeInt, Description: "d"})}, "only strings"},
-		{"resource duplicate", []Event{ok()}, []PolicyOption{WithResourceAttributes(
-			Property{Key: "os.type", Type: TypeString, Description: "d"},
-			Property{Key: "os.type", Type: TypeString, Description: "d"})}, "defined twice"},
+		{"empty key", with(func(e *catalog.Event) { e.Properties[0].Key = "" }), nil, "empty key"},
+		{"duplicate key", with(func(e *catalog.Event) { e.Properties = append(e.Properties, e.Properties[0]) }), nil, `"mode": defined twice`},
+		{"no property description", with(func(e *catalog.Event) { e.Properties[0].Description = "" }), nil, "no description"},
+		{"unknown type", with(func(e *catalog.Event) { e.Properties[0].Type = 0 }), nil, "unknown type"},
+		{"enum on int", with(func(e *catalog.Event) { e.Properties[0].Type = catalog.TypeInt }), nil, "enumerated values on a int"},
+		{"empty enum value", with(func(e *catalog.Event) { e.Properties[0].Values = []string{"a", ""} }), nil, "empty enumerated value"},
+		{"repeated enum value", with(func(e *catalog.Event) { e.Properties[0].Values = []string{"a", "a"} }), nil, "listed twice"},
+		{"enum value fails scrubber", with(func(e *catalog.Event) { e.Properties[0].Values = []string{"/etc"} }), nil, "would not pass the scrubber"},
+		{"rule with enum", with(func(e *catalog.Event) { e.Properties[0].Rule = catalog.RuleModelName }), nil, "together with enumerated"},
+		{"rule on bool", with(func(e *catalog.Event) {
+			e.Properties[0] = catalog.Property{Key: "b", Type: catalog.TypeBool, Description: "d", Rule: catalog.RuleModelName}
+		}), nil, "rule model-name on a bool"},
+		{"free-form string", with(func(e *catalog.Event) { e.Properties[0].Values = nil }), nil, "free-form string"},
+		{"free-form string slice", with(func(e *catalog.Event) {
+			e.Properties[0] = catalog.Property{Key: "names", Type: catalog.TypeStringSlice, Description: "d"}
+		}), nil, "free-form string"},
+		{"unknown rule", with(func(e *catalog.Event) {
+			e.Properties[0] = catalog.Property{Key: "v", Type: catalog.TypeString, Description: "d", Rule: 99}
+		}), nil, "unknown rule"},
+		{"fallback outside the values", with(func(e *catalog.Event) { e.Properties[0].Other = "c" }), nil, `fallback "c" is not one of the values`},
+		{"person properties on span", with(func(e *catalog.Event) {
+			e.PersonProperties = []catalog.Property{{Key: "email", Type: catalog.TypeString, Description: "d"}}
+		}), nil, "only direct events"},
+		{"resource int", []catalog.Event{ok()}, []PolicyOption{WithResourceAttributes(catalog.Property{Key: "pid", Type: catalog.TypeInt, Description: "d"})}, "only strings"},
+		{"resource duplicate", []catalog.Event{ok()}, []PolicyOption{WithResourceAttributes(catalog.Property{Key: "os.type", Type: catalog.TypeString, Description: "d"}, catalog.Property{Key: "os.type", Type: catalog.TypeString, Description: "d"})}, "defined twice"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -244,7 +261,7 @@ func TestNewPolicyErrors(t *testing.T) {
 			}
 		})
 	}
-	if _, err := NewPolicy([]Event{ok()}); err != nil {
+	if _, err := NewPolicy([]catalog.Event{ok()}); err != nil {
 		t.Errorf("valid policy: %v", err)
 	}
 	if _, err := NewPolicy(nil); err != nil {
@@ -258,7 +275,8 @@ func TestFilterResource(t *testing.T) {
 		attribute.String("service.version", "v0.4.0-rc.1"),
 		attribute.String("os.type", "linux"),
 		attribute.String("elmo.install.id", "550e8400-e29b-41d4-a716-446655440000"),
-		attribute.String("elmo.deployment.mode", "/home/canary/mode"), // allowed key, bad value
+		attribute.String("elmo.deployment.mode", "/home/canary/mode"),                  // allowed key, sent as other
+		attribute.String("elmo.deployment.id", "550e8400-e29b-11d4-a716-446655440000"), // not a random UUID: dropped
 		attribute.String("host.name", "canary-laptop.local"),
 		attribute.String("process.command_args", "elmo init"),
 		attribute.Int("os.type.int", 1),
@@ -267,7 +285,7 @@ func TestFilterResource(t *testing.T) {
 	got := DefaultPolicy().FilterResource(res)
 	want := map[string]string{
 		"service.name": "elmo-cli", "service.version": "v0.4.0-rc.1", "os.type": "linux",
-		"elmo.install.id": "550e8400-e29b-41d4-a716-446655440000",
+		"elmo.install.id": "550e8400-e29b-41d4-a716-446655440000", "elmo.deployment.mode": "other",
 	}
 	if got.Len() != len(want) {
 		t.Errorf("kept %d attributes: %v", got.Len(), got.Attributes())
@@ -289,11 +307,7 @@ func TestFilterResource(t *testing.T) {
 }
 
 func TestStrings(t *testing.T) {
-	for v, want := range map[fmtStringer]string{
-		KindSpan: "span", KindCounter: "counter", KindGauge: "gauge", KindDirect: "direct", Kind(9): "Kind(9)",
-		TypeString: "string", TypeStringSlice: "string[]", TypeInt: "int", TypeBool: "bool", TypeFloat: "float",
-		FormatAny: "any", FormatName: "name", ReasonPath: "path", ReasonSpanNotInCatalog: "span_not_in_catalog",
-	} {
+	for v, want := range map[fmtStringer]string{catalog.KindSpan: "span", catalog.KindCounter: "counter", catalog.KindGauge: "gauge", catalog.KindDirect: "direct", catalog.Kind(9): "Kind(9)", catalog.TypeString: "string", catalog.TypeStringSlice: "string[]", catalog.TypeInt: "int", catalog.TypeBool: "bool", catalog.TypeFloat: "float", catalog.RuleModelName: "model-name", catalog.RuleVersion: "version", ReasonPath: "path", ReasonSpanNotInCatalog: "span_not_in_catalog"} {
 		if got := v.String(); got != want {
 			t.Errorf("%#v.String() = %q, want %q", v, got, want)
 		}
@@ -306,7 +320,7 @@ func TestStrings(t *testing.T) {
 			t.Errorf("reason %d has no name", r)
 		}
 	}
-	if e := (Event{Name: "cli_", Prefix: true}); e.DisplayName() != "cli_<command>" {
+	if e := (catalog.Event{Name: "cli_", Prefix: true}); e.DisplayName() != "cli_<command>" {
 		t.Errorf("DisplayName = %q", e.DisplayName())
 	}
 }

@@ -9,10 +9,12 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/google/uuid"
 	"go.opentelemetry.io/otel/attribute"
 	sdkresource "go.opentelemetry.io/otel/sdk/resource"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 
+	"github.com/elmohq/telemetry/catalog"
 	"github.com/elmohq/telemetry/internal/configfile"
 )
 
@@ -21,12 +23,6 @@ const (
 	envDeploymentID   = "DEPLOYMENT_ID"
 	envDeploymentMode = "DEPLOYMENT_MODE"
 )
-
-// defaultDeploymentMode is the mode reported when DEPLOYMENT_MODE is unset.
-const defaultDeploymentMode = "local"
-
-// runtimeName is the value of process.runtime.name.
-const runtimeName = "go"
 
 // Role says which kind of Elmo program the resource describes, and so
 // which ID identifies it.
@@ -185,8 +181,8 @@ func NewDetector(opts ...Option) (*Detector, error) {
 			return nil, err
 		}
 		c.version = v
-	} else if !validVersion(c.version) {
-		return nil, fmt.Errorf("resource: version %q is not valid: want 1 to 64 letters, digits, '.', '+', '_' or '-', starting with a letter or digit", c.version)
+	} else if !catalog.IsVersion(c.version) {
+		return nil, fmt.Errorf("resource: version %q is not valid: want a release version such as 1.4.2 or v2.0.0-rc.1, or %q", c.version, catalog.DevVersion)
 	}
 
 	return &Detector{
@@ -218,29 +214,25 @@ func (d *Detector) Detect(ctx context.Context) (*sdkresource.Resource, error) {
 		semconv.ServiceVersion(d.version),
 		osType(runtime.GOOS),
 		hostArch(runtime.GOARCH),
-		semconv.ProcessRuntimeName(runtimeName),
+		semconv.ProcessRuntimeName(catalog.RuntimeGo),
 		semconv.ProcessRuntimeVersion(runtimeVersion(runtime.Version())),
 	)
 	var problems []error
 
-	if mode, err := d.deploymentMode(); err != nil {
-		problems = append(problems, err)
-	} else {
-		attrs = append(attrs, DeploymentModeKey.String(mode))
-	}
+	attrs = append(attrs, catalog.ResourceDeploymentMode.String(d.deploymentMode()))
 
 	switch d.role {
 	case RoleCLI:
 		if id, err := d.installID(ctx); err != nil {
 			problems = append(problems, err)
 		} else {
-			attrs = append(attrs, InstallIDKey.String(id))
+			attrs = append(attrs, catalog.ResourceInstallID.String(id))
 		}
 	case RoleDeployment:
 		if id, err := d.deploymentID(); err != nil {
 			problems = append(problems, err)
 		} else {
-			attrs = append(attrs, DeploymentIDKey.String(id))
+			attrs = append(attrs, catalog.ResourceDeploymentID.String(id))
 		}
 	}
 
@@ -251,17 +243,16 @@ func (d *Detector) Detect(ctx context.Context) (*sdkresource.Resource, error) {
 	return res, nil
 }
 
-// deploymentMode returns DEPLOYMENT_MODE, or the default when it is unset.
-func (d *Detector) deploymentMode() (string, error) {
+// deploymentMode returns DEPLOYMENT_MODE as the catalog sends it: the
+// default when it is unset, "other" when it is not one of
+// catalog.DeploymentModes, since a mode typed by a user can name a
+// customer or a brand.
+func (d *Detector) deploymentMode() string {
 	mode := strings.TrimSpace(d.getenv(envDeploymentMode))
 	if mode == "" {
-		return defaultDeploymentMode, nil
+		return catalog.ModeLocal
 	}
-	if !validDeploymentMode(mode) {
-		return "", fmt.Errorf("%s is not a deployment mode (want a short lowercase name such as local or whitelabel); %s is left out",
-			envDeploymentMode, DeploymentModeKey)
-	}
-	return mode, nil
+	return catalog.DeploymentMode(mode)
 }
 
 // deploymentID returns DEPLOYMENT_ID in canonical form.
@@ -269,11 +260,11 @@ func (d *Detector) deploymentID() (string, error) {
 	raw := strings.TrimSpace(d.getenv(envDeploymentID))
 	if raw == "" {
 		return "", fmt.Errorf("%s is not set (elmo init writes it to the deployment .env); %s is left out",
-			envDeploymentID, DeploymentIDKey)
+			envDeploymentID, catalog.ResourceDeploymentID)
 	}
 	id, ok := canonicalRandomUUID(raw)
 	if !ok {
-		return "", fmt.Errorf("%s is not a random (version 4) UUID; %s is left out", envDeploymentID, DeploymentIDKey)
+		return "", fmt.Errorf("%s is not a random (version 4) UUID; %s is left out", envDeploymentID, catalog.ResourceDeploymentID)
 	}
 	return id, nil
 }
@@ -284,17 +275,44 @@ func (d *Detector) installID(ctx context.Context) (string, error) {
 	raw, err := d.store.InstallID(ctx, d.create)
 	if err != nil {
 		// The store's errors name the file and never quote its values.
-		return "", fmt.Errorf("cannot get the install ID; %s is left out: %w", InstallIDKey, err)
+		return "", fmt.Errorf("cannot get the install ID; %s is left out: %w", catalog.ResourceInstallID, err)
 	}
 	if raw == "" {
 		return "", fmt.Errorf("no install ID is recorded in %s yet (one is created on the first run with telemetry on); %s is left out",
-			d.store.Path(), InstallIDKey)
+			d.store.Path(), catalog.ResourceInstallID)
 	}
 	id, ok := canonicalRandomUUID(raw)
 	if !ok {
-		return "", fmt.Errorf("telemetryId in %s is not a random (version 4) UUID; %s is left out", d.store.Path(), InstallIDKey)
+		return "", fmt.Errorf("telemetryId in %s is not a random (version 4) UUID; %s is left out", d.store.Path(), catalog.ResourceInstallID)
 	}
 	return id, nil
+}
+
+// validServiceName reports whether s has the shape of a service name:
+// 1 to 64 lower-case letters, digits, '.', '_' or '-', starting with a
+// letter. The catalog sends any name but Elmo's own as "other".
+func validServiceName(s string) bool {
+	if len(s) == 0 || len(s) > 64 || s[0] < 'a' || s[0] > 'z' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// canonicalRandomUUID parses s as a version 4 (random) UUID of the RFC
+// 4122 variant and returns it in canonical lowercase form. Other versions
+// are refused: version 1 and 6 UUIDs embed a network card's address.
+func canonicalRandomUUID(s string) (string, bool) {
+	id, err := uuid.Parse(s)
+	if err != nil || id.Version() != 4 || id.Variant() != uuid.RFC4122 {
+		return "", false
+	}
+	return id.String(), true
 }
 
 // osType returns os.type for a GOOS value, in the semantic conventions'
@@ -336,7 +354,7 @@ func hostArch(goarch string) attribute.KeyValue {
 // toolchain's date. A development toolchain is reported as "devel".
 func runtimeVersion(v string) string {
 	first, _, _ := strings.Cut(v, " ")
-	if validRuntimeVersion(first) {
+	if catalog.IsGoVersion(first) {
 		return first
 	}
 	return "unknown"

@@ -18,6 +18,8 @@ import (
 
 	"github.com/elmohq/telemetry/internal/configfile"
 	"github.com/elmohq/telemetry/resource"
+
+	"github.com/elmohq/telemetry/catalog"
 )
 
 const (
@@ -338,19 +340,21 @@ func TestDetectDeploymentIDProblems(t *testing.T) {
 func TestDetectDeploymentMode(t *testing.T) {
 	for _, tc := range []struct {
 		value string
-		want  string // "" means malformed
+		want  string
 	}{
 		{"", "local"},
 		{"local", "local"},
 		{"whitelabel", "whitelabel"},
 		{" whitelabel ", "whitelabel"},
-		{"self_hosted-2", "self_hosted-2"},
-		{"Local", ""},
-		{"local mode", ""},
-		{"/home/jane/.elmo", ""},
-		{"2fast", ""},
-		{"a" + strings.Repeat("b", 32), ""},
-		{"jane@example.com", ""},
+		// A mode outside the catalog can name a customer or a brand.
+		{"acmecorp-brand", "other"},
+		{"self_hosted-2", "other"},
+		{"Local", "other"},
+		{"local mode", "other"},
+		{"/home/jane/.elmo", "other"},
+		{"2fast", "other"},
+		{"a" + strings.Repeat("b", 32), "other"},
+		{"jane@example.com", "other"},
 	} {
 		t.Run(tc.value, func(t *testing.T) {
 			d, err := resource.NewDetector(
@@ -364,10 +368,7 @@ func TestDetectDeploymentMode(t *testing.T) {
 			}
 			r, err := d.Detect(context.Background())
 			want := with(wantCommon(t, "elmo-web", "1.0.0", tc.want), "elmo.deployment.id", testDeploymentID)
-			if tc.want == "" {
-				assertPartial(t, err, "DEPLOYMENT_MODE", tc.value)
-				want = without(want, "elmo.deployment.mode")
-			} else if err != nil {
+			if err != nil {
 				t.Fatal(err)
 			}
 			assertAttrs(t, r, want)
@@ -387,8 +388,7 @@ func TestDetectBothProblems(t *testing.T) {
 	}
 	r, err := d.Detect(context.Background())
 	assertPartial(t, err, "DEPLOYMENT_ID", "nope")
-	assertPartial(t, err, "DEPLOYMENT_MODE", "NOPE")
-	assertAttrs(t, r, without(wantCommon(t, "elmo-web", "1.0.0", ""), "elmo.deployment.mode"))
+	assertAttrs(t, r, wantCommon(t, "elmo-web", "1.0.0", "other"))
 }
 
 func newCLIDetector(t *testing.T, store *configfile.Store, create bool) *resource.Detector {
@@ -550,7 +550,7 @@ func TestDetectConcurrently(t *testing.T) {
 			if err != nil {
 				t.Error(err)
 			}
-			v, _ := r.Set().Value(resource.InstallIDKey)
+			v, _ := r.Set().Value(catalog.ResourceInstallID)
 			ids <- v.AsString()
 		}()
 	}

@@ -3,62 +3,28 @@ package resource
 import (
 	"context"
 	"errors"
-	"regexp"
 	"slices"
 
-	"github.com/google/uuid"
 	"go.opentelemetry.io/otel/attribute"
 	sdkresource "go.opentelemetry.io/otel/sdk/resource"
-	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+
+	"github.com/elmohq/telemetry/catalog"
 )
 
-var (
-	serviceNameRE    = regexp.MustCompile(`^[a-z][a-z0-9._-]{0,63}$`)
-	versionRE        = regexp.MustCompile(`^[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}$`)
-	deploymentModeRE = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,31}$`)
-	platformRE       = regexp.MustCompile(`^[a-z][a-z0-9_]{0,31}$`)
-	runtimeVersionRE = regexp.MustCompile(`^[a-z][a-z0-9.+_-]{0,63}$`)
-)
-
-func validServiceName(s string) bool    { return serviceNameRE.MatchString(s) }
-func validVersion(s string) bool        { return versionRE.MatchString(s) }
-func validDeploymentMode(s string) bool { return deploymentModeRE.MatchString(s) }
-func validPlatform(s string) bool       { return platformRE.MatchString(s) }
-func validRuntimeVersion(s string) bool { return runtimeVersionRE.MatchString(s) }
-
-// validRandomUUID reports whether s is a version 4 UUID in canonical form.
-func validRandomUUID(s string) bool {
-	id, ok := canonicalRandomUUID(s)
-	return ok && id == s
-}
-
-// canonicalRandomUUID parses s as a version 4 (random) UUID of the RFC
-// 4122 variant and returns it in canonical lowercase form. Other versions
-// are refused: version 1 and 6 UUIDs embed a network card's address.
-func canonicalRandomUUID(s string) (string, bool) {
-	id, err := uuid.Parse(s)
-	if err != nil || id.Version() != 4 || id.Variant() != uuid.RFC4122 {
-		return "", false
+// allowed maps every resource key that may leave the machine to its
+// catalog entry, whose values or rule its value must pass. Every value is
+// a string.
+var allowed = func() map[attribute.Key]catalog.Property {
+	m := make(map[attribute.Key]catalog.Property)
+	for _, p := range catalog.Resource() {
+		m[p.Key] = p
 	}
-	return id.String(), true
-}
-
-// allowed maps every resource key that may leave the machine to the check
-// its value must pass. Every value is a string.
-var allowed = map[attribute.Key]func(string) bool{
-	semconv.ServiceNameKey:           validServiceName,
-	semconv.ServiceVersionKey:        validVersion,
-	semconv.OSTypeKey:                validPlatform,
-	semconv.HostArchKey:              validPlatform,
-	semconv.ProcessRuntimeNameKey:    validPlatform,
-	semconv.ProcessRuntimeVersionKey: validRuntimeVersion,
-	DeploymentModeKey:                validDeploymentMode,
-	InstallIDKey:                     validRandomUUID,
-	DeploymentIDKey:                  validRandomUUID,
-}
+	return m
+}()
 
 // AllowedKeys returns the complete list of resource attribute keys that
-// may leave the machine, sorted. The caller owns the returned slice.
+// may leave the machine, sorted: the keys of [catalog.Resource]. The
+// caller owns the returned slice.
 func AllowedKeys() []attribute.Key {
 	keys := make([]attribute.Key, 0, len(allowed))
 	for k := range allowed {
@@ -69,10 +35,12 @@ func AllowedKeys() []attribute.Key {
 }
 
 // Filter returns r reduced to the keys of AllowedKeys, each with a string
-// value of the expected shape; every other attribute is dropped. A value
-// that fails its check is dropped with its key: an install ID that is not
-// a random UUID, say, or a service name that looks like a path. The
-// schema URL of r is kept. A nil r yields an empty resource.
+// value that passes its catalog entry: one of its values (or the entry's
+// fallback, such as "other" for an unknown deployment mode, in its place),
+// or a value its rule allows. Every other attribute is dropped, and so is
+// a value its rule refuses: an install ID that is not a random UUID, say,
+// or a version that is not one. The schema URL of r is kept. A nil r
+// yields an empty resource.
 //
 // Filter cannot tell where a well-formed value came from. When r is a
 // merge, the resource from Build must come last so that its values win,
@@ -85,11 +53,15 @@ func Filter(r *sdkresource.Resource) *sdkresource.Resource {
 	kept := make([]attribute.KeyValue, 0, len(allowed))
 	for iter := r.Iter(); iter.Next(); {
 		kv := iter.Attribute()
-		valid, ok := allowed[kv.Key]
-		if !ok || kv.Value.Type() != attribute.STRING || !valid(kv.Value.AsString()) {
+		p, ok := allowed[kv.Key]
+		if !ok || kv.Value.Type() != attribute.STRING {
 			continue
 		}
-		kept = append(kept, kv)
+		v, ok := p.Normalize(kv.Value.AsString())
+		if !ok {
+			continue
+		}
+		kept = append(kept, attribute.String(string(kv.Key), v))
 	}
 	return sdkresource.NewWithAttributes(r.SchemaURL(), kept...)
 }

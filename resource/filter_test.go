@@ -216,17 +216,30 @@ func TestFilterChecksValues(t *testing.T) {
 		"elmo.install.id":         testInstallID,
 		"elmo.deployment.id":      testDeploymentID,
 	}
-	bad := []attribute.KeyValue{
+	// Values outside an enumeration are sent as "other".
+	other := []attribute.KeyValue{
 		attribute.String("service.name", "/usr/local/bin/elmo"),
 		attribute.String("service.name", "jane@example.com"),
-		attribute.String("service.version", "1.0 (built by jane on jane-laptop)"),
-		attribute.String("service.version", ""),
 		attribute.String("os.type", "Linux jane-laptop 6.8.0"),
 		attribute.String("host.arch", "x86_64 GNU/Linux"),
 		attribute.String("process.runtime.name", "go version go1.26.0 /home/jane/sdk"),
-		attribute.String("process.runtime.version", "devel go1.27-abc Tue Jan 6 2026"),
 		attribute.String("elmo.deployment.mode", "Whitelabel"),
+		attribute.String("elmo.deployment.mode", "acmecorp-brand"),
 		attribute.String("elmo.deployment.mode", "sk-proj-"+strings.Repeat("a", 40)),
+	}
+	for _, kv := range other {
+		t.Run(string(kv.Key)+"="+kv.Value.Emit(), func(t *testing.T) {
+			r := resource.Filter(sdkresource.NewSchemaless(kv))
+			if v, _ := r.Set().Value(kv.Key); r.Len() != 1 || v.AsString() != "other" {
+				t.Errorf("Filter kept %v, want %s=other", r, kv.Key)
+			}
+		})
+	}
+	bad := []attribute.KeyValue{
+		attribute.String("service.version", "1.0 (built by jane on jane-laptop)"),
+		attribute.String("service.version", "1.2.3-acmecorp"),
+		attribute.String("service.version", ""),
+		attribute.String("process.runtime.version", "devel go1.27-abc Tue Jan 6 2026"),
 		attribute.String("elmo.install.id", "jane@example.com"),
 		attribute.String("elmo.install.id", strings.ToUpper(testInstallID)),
 		attribute.String("elmo.install.id", "{"+testInstallID+"}"),

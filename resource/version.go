@@ -3,6 +3,8 @@ package resource
 import (
 	"errors"
 	"runtime/debug"
+
+	"github.com/elmohq/telemetry/catalog"
 )
 
 // buildVersion is the program's release version, set at link time:
@@ -13,14 +15,14 @@ import (
 var buildVersion string
 
 // devVersion is the version of a development build.
-const devVersion = "dev"
+const devVersion = catalog.DevVersion
 
 // defaultVersion returns the version set at link time, else the main
 // module's version from the build information, else devVersion.
 func defaultVersion() (string, error) {
 	if buildVersion != "" {
-		if !validVersion(buildVersion) {
-			return "", errors.New("resource: the version set at link time (-X github.com/elmohq/telemetry/resource.buildVersion) is not valid: want 1 to 64 letters, digits, '.', '+', '_' or '-', starting with a letter or digit")
+		if !catalog.IsVersion(buildVersion) {
+			return "", errors.New("resource: the version set at link time (-X github.com/elmohq/telemetry/resource.buildVersion) is not valid: want a release version such as 1.4.2 or v2.0.0-rc.1")
 		}
 		return buildVersion, nil
 	}
@@ -35,7 +37,7 @@ func versionFromBuildInfo(info *debug.BuildInfo, ok bool) string {
 		return devVersion
 	}
 	v := info.Main.Version
-	if v == "" || v == "(devel)" || !validVersion(v) {
+	if v == "" || v == "(devel)" || !catalog.IsVersion(v) {
 		return devVersion
 	}
 	return v

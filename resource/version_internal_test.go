@@ -4,6 +4,10 @@ import (
 	"runtime/debug"
 	"strings"
 	"testing"
+
+	"go.opentelemetry.io/otel/attribute"
+
+	"github.com/elmohq/telemetry/catalog"
 )
 
 func TestVersionFromBuildInfo(t *testing.T) {
@@ -93,16 +97,22 @@ func TestPlatformNames(t *testing.T) {
 		"linux": "linux", "darwin": "darwin", "windows": "windows",
 		"dragonfly": "dragonflybsd", "zos": "zos", "illumos": "illumos",
 	} {
-		if got := osType(goos).Value.AsString(); got != want || !validPlatform(got) {
-			t.Errorf("osType(%q) = %q (valid %v), want %q", goos, got, validPlatform(got), want)
+		if got := osType(goos).Value.AsString(); got != want || !sentAsIs(catalog.ResourceOSType, got) {
+			t.Errorf("osType(%q) = %q (in the catalog %v), want %q", goos, got, sentAsIs(catalog.ResourceOSType, got), want)
 		}
 	}
 	for goarch, want := range map[string]string{
 		"amd64": "amd64", "arm64": "arm64", "arm": "arm32", "386": "x86",
 		"ppc64le": "ppc64", "s390x": "s390x", "riscv64": "riscv64", "loong64": "loong64",
 	} {
-		if got := hostArch(goarch).Value.AsString(); got != want || !validPlatform(got) {
-			t.Errorf("hostArch(%q) = %q (valid %v), want %q", goarch, got, validPlatform(got), want)
+		if got := hostArch(goarch).Value.AsString(); got != want || !sentAsIs(catalog.ResourceHostArch, got) {
+			t.Errorf("hostArch(%q) = %q (in the catalog %v), want %q", goarch, got, sentAsIs(catalog.ResourceHostArch, got), want)
 		}
 	}
+}
+
+// sentAsIs reports whether the catalog sends v as itself under key.
+func sentAsIs(key attribute.Key, v string) bool {
+	out, ok := allowed[key].Normalize(v)
+	return ok && out == v
 }

@@ -11,8 +11,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/elmohq/telemetry/catalog"
 	"github.com/elmohq/telemetry/internal/store"
-	"github.com/elmohq/telemetry/processors"
 )
 
 // maxBody bounds the size of a request body.
@@ -131,8 +131,8 @@ func (in promptInput) validate() error {
 		return badRequest("a prompt needs at least one target: a provider and a model")
 	}
 	for _, t := range in.Targets {
-		if !slices.Contains(processors.Providers(), t.Provider) {
-			return badRequest(fmt.Sprintf("unknown provider %q: use one of %s", t.Provider, strings.Join(processors.Providers(), ", ")))
+		if !slices.Contains(catalog.Providers(), t.Provider) {
+			return badRequest(fmt.Sprintf("unknown provider %q: use one of %s", t.Provider, strings.Join(catalog.Providers(), ", ")))
 		}
 		if strings.TrimSpace(t.Model) == "" {
 			return badRequest("each target needs a model")

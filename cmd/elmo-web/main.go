@@ -41,11 +41,11 @@ import (
 
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 
+	"github.com/elmohq/telemetry/catalog"
 	"github.com/elmohq/telemetry/internal/deployconf"
 	"github.com/elmohq/telemetry/internal/provider"
 	"github.com/elmohq/telemetry/internal/service"
 	"github.com/elmohq/telemetry/internal/store"
-	"github.com/elmohq/telemetry/processors"
 )
 
 // serviceName is the service.name of this program.
@@ -109,7 +109,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	hbDone := make(chan struct{})
 	go func() {
 		defer close(hbDone)
-		heartbeat(hbCtx, heartbeatInterval, st.Mode(), provider.Configured(getenv, processors.Providers()))
+		heartbeat(hbCtx, heartbeatInterval, st.Mode(), provider.Configured(getenv, catalog.Providers()))
 	}()
 	defer func() {
 		stopHeartbeat()

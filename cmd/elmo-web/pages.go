@@ -8,8 +8,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/elmohq/telemetry/catalog"
 	"github.com/elmohq/telemetry/internal/store"
-	"github.com/elmohq/telemetry/processors"
 )
 
 // pages holds the server-rendered pages, each a "layout" with its own
@@ -64,7 +64,7 @@ func newPromptForm(text string, targets []store.Target) promptForm {
 	for _, t := range targets {
 		lines = append(lines, t.Provider+" "+t.Model)
 	}
-	return promptForm{Text: text, Targets: strings.Join(lines, "\n"), Providers: strings.Join(processors.Providers(), ", ")}
+	return promptForm{Text: text, Targets: strings.Join(lines, "\n"), Providers: strings.Join(catalog.Providers(), ", ")}
 }
 
 // parseTargets reads "provider model" lines.

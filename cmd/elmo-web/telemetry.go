@@ -9,8 +9,8 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/elmohq/telemetry/catalog"
 	"github.com/elmohq/telemetry/internal/store"
-	"github.com/elmohq/telemetry/processors"
 )
 
 // instrumentationName names this program's tracer and meter.
@@ -47,21 +47,21 @@ func newInstruments(st *store.Store) (*instruments, error) {
 		}
 		return c
 	}
-	in.brandsCreated = counter(processors.EventBrandsCreated, "Brands created in the web app.")
-	in.promptsEdited = counter(processors.EventPromptsEdited, "Existing prompts edited in the web app.")
-	in.reportsRun = counter(processors.EventReportsRun, "Reports run in the web app.")
+	in.brandsCreated = counter(catalog.EventBrandsCreated, "Brands created in the web app.")
+	in.promptsEdited = counter(catalog.EventPromptsEdited, "Existing prompts edited in the web app.")
+	in.reportsRun = counter(catalog.EventReportsRun, "Reports run in the web app.")
 	if err != nil {
 		return nil, err
 	}
-	brands, err := meter.Int64ObservableGauge(processors.EventBrands,
+	brands, err := meter.Int64ObservableGauge(catalog.EventBrands,
 		metric.WithDescription("Number of brands the deployment holds."))
 	if err != nil {
-		return nil, fmt.Errorf("creating the %s gauge: %w", processors.EventBrands, err)
+		return nil, fmt.Errorf("creating the %s gauge: %w", catalog.EventBrands, err)
 	}
-	prompts, err := meter.Int64ObservableGauge(processors.EventPromptsTracked,
+	prompts, err := meter.Int64ObservableGauge(catalog.EventPromptsTracked,
 		metric.WithDescription("Number of prompts the deployment tracks."))
 	if err != nil {
-		return nil, fmt.Errorf("creating the %s gauge: %w", processors.EventPromptsTracked, err)
+		return nil, fmt.Errorf("creating the %s gauge: %w", catalog.EventPromptsTracked, err)
 	}
 	in.gauges, err = meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
 		ctx, cancel := context.WithTimeout(ctx, gaugeTimeout)
@@ -88,11 +88,11 @@ func (in *instruments) close() { _ = in.gauges.Unregister() }
 func heartbeat(ctx context.Context, interval time.Duration, postgresMode string, providers []string) {
 	tracer := otel.Tracer(instrumentationName)
 	beat := func() {
-		_, span := tracer.Start(context.WithoutCancel(ctx), processors.EventDeploymentHeartbeat,
+		_, span := tracer.Start(context.WithoutCancel(ctx), catalog.EventDeploymentHeartbeat,
 			trace.WithNewRoot(),
 			trace.WithAttributes(
-				processors.KeyPostgresMode.String(postgresMode),
-				processors.KeyProviders.StringSlice(providers),
+				catalog.KeyPostgresMode.String(postgresMode),
+				catalog.KeyProviders.StringSlice(providers),
 			))
 		span.End()
 	}

@@ -18,11 +18,11 @@ import (
 	"io"
 	"log/slog"
 
+	"github.com/elmohq/telemetry/catalog"
 	"github.com/elmohq/telemetry/internal/deployconf"
 	"github.com/elmohq/telemetry/internal/provider"
 	"github.com/elmohq/telemetry/internal/service"
 	"github.com/elmohq/telemetry/internal/store"
-	"github.com/elmohq/telemetry/processors"
 )
 
 // serviceName is the service.name of this program.
@@ -54,7 +54,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	}
 	defer st.Close()
 
-	clients, err := provider.FromEnv(getenv, processors.Providers())
+	clients, err := provider.FromEnv(getenv, catalog.Providers())
 	if err != nil {
 		return err
 	}

@@ -13,10 +13,10 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/elmohq/telemetry/catalog"
 	"github.com/elmohq/telemetry/internal/deployconf"
 	"github.com/elmohq/telemetry/internal/provider"
 	"github.com/elmohq/telemetry/internal/store"
-	"github.com/elmohq/telemetry/processors"
 )
 
 // instrumentationName names this program's tracer and meter.
@@ -40,17 +40,17 @@ type worker struct {
 
 func newWorker(st *store.Store, clients map[string]*provider.Client, settings deployconf.Settings, log *slog.Logger) (*worker, error) {
 	meter := otel.Meter(instrumentationName)
-	runs, err := meter.Int64Counter(processors.EventPromptRuns,
+	runs, err := meter.Int64Counter(catalog.EventPromptRuns,
 		metric.WithDescription("Prompt runs against a provider and model, by outcome."),
 		metric.WithUnit("{run}"))
 	if err != nil {
-		return nil, fmt.Errorf("creating the %s counter: %w", processors.EventPromptRuns, err)
+		return nil, fmt.Errorf("creating the %s counter: %w", catalog.EventPromptRuns, err)
 	}
-	errs, err := meter.Int64Counter(processors.EventProviderErrors,
+	errs, err := meter.Int64Counter(catalog.EventProviderErrors,
 		metric.WithDescription("Failed provider requests, by provider and class of error."),
 		metric.WithUnit("{error}"))
 	if err != nil {
-		return nil, fmt.Errorf("creating the %s counter: %w", processors.EventProviderErrors, err)
+		return nil, fmt.Errorf("creating the %s counter: %w", catalog.EventProviderErrors, err)
 	}
 	return &worker{
 		store:          st,
@@ -138,9 +138,9 @@ func (w *worker) process(ctx context.Context, p store.Prompt) {
 			ok++
 			resp.Text = r.text
 			w.promptRuns.Add(ctx, 1, metric.WithAttributes(
-				processors.KeyProvider.String(prov),
-				processors.KeyModel.String(r.target.Model),
-				processors.KeyOutcome.String("ok")))
+				catalog.KeyProvider.String(prov),
+				catalog.KeyModel.String(r.target.Model),
+				catalog.KeyOutcome.String("ok")))
 		} else {
 			failed++
 			errType := string(provider.TypeOf(r.err))
@@ -148,12 +148,12 @@ func (w *worker) process(ctx context.Context, p store.Prompt) {
 			w.log.Warn("provider run failed; it will be retried next cycle",
 				"prompt", p.ID, "provider", r.target.Provider, "model", r.target.Model, "error", r.err)
 			w.promptRuns.Add(ctx, 1, metric.WithAttributes(
-				processors.KeyProvider.String(prov),
-				processors.KeyModel.String(r.target.Model),
-				processors.KeyOutcome.String("error")))
+				catalog.KeyProvider.String(prov),
+				catalog.KeyModel.String(r.target.Model),
+				catalog.KeyOutcome.String("error")))
 			w.providerErrors.Add(ctx, 1, metric.WithAttributes(
-				processors.KeyProvider.String(prov),
-				processors.KeyErrorType.String(errType)))
+				catalog.KeyProvider.String(prov),
+				catalog.KeyErrorType.String(errType)))
 		}
 		if _, err := w.store.AddResponse(ctx, resp); err != nil {
 			w.log.Error("cannot store a response", "prompt", p.ID, "error", err)
@@ -162,14 +162,14 @@ func (w *worker) process(ctx context.Context, p store.Prompt) {
 
 	// The span is started once the runs are done, back-dated to when they
 	// began, so that a shutdown that cuts the runs short reports nothing.
-	_, span := w.tracer.Start(ctx, processors.EventPromptProcessed,
+	_, span := w.tracer.Start(ctx, catalog.EventPromptProcessed,
 		trace.WithTimestamp(start), trace.WithSpanKind(trace.SpanKindInternal))
 	span.SetAttributes(
-		processors.KeyProviders.StringSlice(distinct(runs, func(r outcome) string { return telemetryProvider(r.target.Provider) })),
-		processors.KeyModels.StringSlice(distinct(runs, func(r outcome) string { return r.target.Model })),
-		processors.KeyTotalRuns.Int(len(runs)),
-		processors.KeySuccessfulRuns.Int(ok),
-		processors.KeyFailedRuns.Int(failed),
+		catalog.KeyProviders.StringSlice(distinct(runs, func(r outcome) string { return telemetryProvider(r.target.Provider) })),
+		catalog.KeyModels.StringSlice(distinct(runs, func(r outcome) string { return r.target.Model })),
+		catalog.KeyTotalRuns.Int(len(runs)),
+		catalog.KeySuccessfulRuns.Int(ok),
+		catalog.KeyFailedRuns.Int(failed),
 	)
 	if failed > 0 {
 		// The event's success property: false when any run failed. The
@@ -209,7 +209,7 @@ func (w *worker) reschedule(ctx context.Context, p store.Prompt) {
 // telemetryProvider returns the name telemetry may carry for a provider:
 // its own when it is in the catalog's fixed list, else "other".
 func telemetryProvider(name string) string {
-	if slices.Contains(processors.Providers(), name) {
+	if slices.Contains(catalog.Providers(), name) {
 		return name
 	}
 	return "other"

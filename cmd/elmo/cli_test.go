@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/elmohq/telemetry/catalog"
 	"github.com/elmohq/telemetry/exporter/posthogtest"
-	"github.com/elmohq/telemetry/processors"
 )
 
 func TestUsageErrorsExit2(t *testing.T) {
@@ -196,7 +196,7 @@ func TestEventsCommandPrintsTheCatalog(t *testing.T) {
 	if err := json.Unmarshal([]byte(res.stdout), &got); err != nil {
 		t.Fatalf("events --json: %v\n%s", err, res.stdout)
 	}
-	cat := processors.Catalog()
+	cat := catalog.Events()
 	if len(got) != len(cat) {
 		t.Fatalf("events --json lists %d events, the catalog has %d", len(got), len(cat))
 	}

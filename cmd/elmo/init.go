@@ -20,13 +20,13 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/elmohq/telemetry/catalog"
 	"github.com/elmohq/telemetry/internal/cli/deployment"
 	"github.com/elmohq/telemetry/internal/cli/prompt"
 	"github.com/elmohq/telemetry/internal/cli/runner"
 	"github.com/elmohq/telemetry/internal/dotenv"
 	"github.com/elmohq/telemetry/internal/provider"
 	"github.com/elmohq/telemetry/otelsetup"
-	"github.com/elmohq/telemetry/processors"
 )
 
 // Variables init writes to the deployment .env besides the telemetry ones.
@@ -38,7 +38,7 @@ const (
 
 // Defaults of elmo init.
 const (
-	defaultMode = "local"
+	defaultMode = catalog.ModeLocal
 	defaultPort = 3000
 )
 
@@ -47,12 +47,12 @@ const signupTimeout = 10 * time.Second
 
 // The steps of elmo init, as failed_step reports them.
 const (
-	stepConfig     = "config"
-	stepConsent    = "consent"
-	stepEnvFile    = "env_file"
-	stepProviders  = "providers"
-	stepDatabase   = "database"
-	stepNewsletter = "newsletter"
+	stepConfig     = catalog.StepConfig
+	stepConsent    = catalog.StepConsent
+	stepEnvFile    = catalog.StepEnvFile
+	stepProviders  = catalog.StepProviders
+	stepDatabase   = catalog.StepDatabase
+	stepNewsletter = catalog.StepNewsletter
 )
 
 // collectionNotice says, before the question, what is and is not shared.
@@ -108,7 +108,7 @@ environment, or asked for.`,
 	f.StringVar(&o.mode, "mode", defaultMode, "deployment mode")
 	f.IntVar(&o.port, "port", defaultPort, "port of the web app")
 	f.StringArrayVar(&o.providers, "provider", nil,
-		"model provider to set up, repeatable: "+strings.Join(processors.Providers(), ", "))
+		"model provider to set up, repeatable: "+strings.Join(catalog.Providers(), ", "))
 	f.StringVar(&o.databaseURL, "database-url", "",
 		"PostgreSQL URL (postgres://...) of an external database; default embedded storage in the deployment directory")
 	return runner.Defer(cmd)
@@ -178,17 +178,17 @@ func (a *app) runInit(cmd *cobra.Command, o initOptions) (err error) {
 
 // annotate sets the init attributes on the cli_init span.
 func (r *initRun) annotate(span trace.Span, err error) {
-	attrs := []attribute.KeyValue{processors.KeyCompleted.Bool(err == nil)}
+	attrs := []attribute.KeyValue{catalog.KeyCompleted.Bool(err == nil)}
 	if err != nil {
-		attrs = append(attrs, processors.KeyFailedStep.String(r.step))
+		attrs = append(attrs, catalog.KeyFailedStep.String(r.step))
 	}
 	if r.env != nil {
 		names := configuredProviders(r.env)
 		direct := slices.ContainsFunc(names, func(n string) bool { return n != "openrouter" && n != "ollama" })
 		attrs = append(attrs,
-			processors.KeyPostgresMode.String(postgresMode(r.env)),
-			processors.KeyProviders.StringSlice(names),
-			processors.KeyHasDirectAPI.Bool(direct),
+			catalog.KeyPostgresMode.String(postgresMode(r.env)),
+			catalog.KeyProviders.StringSlice(names),
+			catalog.KeyHasDirectAPI.Bool(direct),
 		)
 	}
 	span.SetAttributes(attrs...)
@@ -210,7 +210,7 @@ func (r *initRun) validate() error {
 		r.step = stepEnvFile
 		return runner.Usage(fmt.Errorf("--mode %q is not a deployment mode, such as %s", r.o.mode, defaultMode))
 	}
-	known := processors.Providers()
+	known := catalog.Providers()
 	var names []string
 	for _, p := range r.o.providers {
 		for n := range strings.SplitSeq(p, ",") {
@@ -391,7 +391,7 @@ func (r *initRun) providers(ctx context.Context) error {
 }
 
 func (r *initRun) askProviders(ctx context.Context) ([]string, error) {
-	known := processors.Providers()
+	known := catalog.Providers()
 	for {
 		answer, err := r.ask.Line(ctx, fmt.Sprintf(
 			"Model providers to set up, separated by commas (%s), or Enter to skip: ", strings.Join(known, ", ")))
@@ -502,7 +502,7 @@ func (r *initRun) summary() {
 	fmt.Fprintf(r.out, "\nWrote %s\n", r.envPath)
 	fmt.Fprintf(r.out, "  Deployment ID: %s\n", id)
 	storage := "embedded, in " + r.dir
-	if postgresMode(r.env) == "external" {
+	if postgresMode(r.env) == catalog.PostgresExternal {
 		storage = "external PostgreSQL (DATABASE_URL)"
 	}
 	fmt.Fprintf(r.out, "  Storage:       %s\n", storage)
@@ -528,7 +528,7 @@ func (r *initRun) summary() {
 // configuredProviders returns, sorted, the known providers that env sets
 // a key or an address for.
 func configuredProviders(env *dotenv.File) []string {
-	names := provider.Configured(func(k string) string { v, _ := env.Get(k); return v }, processors.Providers())
+	names := provider.Configured(func(k string) string { v, _ := env.Get(k); return v }, catalog.Providers())
 	if names == nil {
 		names = []string{}
 	}
@@ -539,9 +539,9 @@ func configuredProviders(env *dotenv.File) []string {
 // PostgreSQL server, else "embedded".
 func postgresMode(env *dotenv.File) string {
 	if u, ok := env.Get(varDatabaseURL); ok && isPostgresURL(u) {
-		return "external"
+		return catalog.PostgresExternal
 	}
-	return "embedded"
+	return catalog.PostgresEmbedded
 }
 
 func isPostgresURL(s string) bool {

@@ -10,13 +10,13 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/elmohq/telemetry/catalog"
 	"github.com/elmohq/telemetry/internal/catalogdoc"
 	"github.com/elmohq/telemetry/internal/cli/deployment"
 	"github.com/elmohq/telemetry/internal/cli/runner"
 	"github.com/elmohq/telemetry/internal/configfile"
 	"github.com/elmohq/telemetry/internal/consent"
 	"github.com/elmohq/telemetry/otelsetup"
-	"github.com/elmohq/telemetry/processors"
 )
 
 func (a *app) telemetryCommand() *cobra.Command {
@@ -331,9 +331,9 @@ applies: anything not in it never leaves your machine.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if asJSON {
-				return catalogdoc.WriteJSON(cmd.OutOrStdout(), processors.Catalog())
+				return catalogdoc.WriteJSON(cmd.OutOrStdout(), catalog.Events())
 			}
-			return catalogdoc.WriteTable(cmd.OutOrStdout(), processors.Catalog())
+			return catalogdoc.WriteTable(cmd.OutOrStdout(), catalog.Events())
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the catalog as JSON")

@@ -36,6 +36,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/elmohq/telemetry/catalog"
 	"github.com/elmohq/telemetry/internal/cli/runner"
 	"github.com/elmohq/telemetry/otelsetup"
 	"github.com/elmohq/telemetry/processors"
@@ -56,18 +57,18 @@ const (
 var formats = []string{"csv", "json"}
 
 // exportEvent is the catalog entry of the export command. In Elmo it
-// goes in the catalog in processors/elmo.go, next to cli_init; here it is
+// goes in the catalog in catalog/events.go, next to cli_init; here it is
 // added to a copy of the catalog, so that the example runs unchanged. An
 // entry with the full name cli_export takes precedence over the cli_
 // prefix entry that covers every other command.
-var exportEvent = processors.Event{
+var exportEvent = catalog.Event{
 	Name:        "cli_export",
-	Kind:        processors.KindSpan,
-	Source:      processors.SourceCLI,
+	Kind:        catalog.KindSpan,
+	Source:      catalog.SourceCLI,
 	Description: "One elmo export run: which file format was chosen.",
-	Properties: []processors.Property{
-		{Key: runner.ExitCodeKey, Type: processors.TypeInt, Description: "Exit code of the command: 0 on success."},
-		{Key: formatKey, Type: processors.TypeString, Values: formats, Description: "Format of the exported file."},
+	Properties: []catalog.Property{
+		{Key: catalog.KeyExitCode, Type: catalog.TypeInt, Description: "Exit code of the command: 0 on success."},
+		{Key: formatKey, Type: catalog.TypeString, Values: formats, Description: "Format of the exported file."},
 	},
 }
 
@@ -103,9 +104,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runner.ExitFailure
 	}
 
-	policy, err := processors.NewPolicy(append(processors.Catalog(), exportEvent),
+	policy, err := processors.NewPolicy(append(catalog.Events(), exportEvent),
 		// Without the resource attributes no event could be keyed.
-		processors.WithResourceAttributes(processors.ResourceCatalog()...))
+		processors.WithResourceAttributes(catalog.Resource()...))
 	if err != nil {
 		fmt.Fprintf(stderr, "newcommand: %v\n", err)
 		return runner.ExitFailure

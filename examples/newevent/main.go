@@ -1,7 +1,7 @@
 // Command newevent shows how to add an event to Elmo's catalog and see it
 // in `elmo telemetry events`.
 //
-// The catalog (processors/elmo.go) is the allowlist: a span or counter
+// The catalog (catalog/events.go) is the allowlist: a span or counter
 // whose name is not in it never leaves the process, and neither does an
 // attribute it does not declare. Adding an event is adding one entry,
 // with a description of what it is for and its properties with their
@@ -9,7 +9,7 @@
 // with a format property to a copy of the catalog, passes the resulting
 // policy to otelsetup.WithPolicy, counts a few exports, and prints the
 // catalog table that `elmo telemetry events` shows once the entry is in
-// processors/elmo.go. Run it with
+// catalog/events.go. Run it with
 //
 //	go run ./examples/newevent
 //
@@ -18,7 +18,7 @@
 // and ELMO_POSTHOG_KEY set it sends the events there. Without
 // DEPLOYMENT_ID it uses a random one.
 //
-// In Elmo itself, after adding the entry to processors/elmo.go, run
+// In Elmo itself, after adding the entry to catalog/events.go, run
 // `go run ./internal/catalogdoc/cmd/gencatalog` to update the "What is
 // collected" section of README.md; a test fails until you do.
 package main
@@ -35,6 +35,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 
+	"github.com/elmohq/telemetry/catalog"
 	"github.com/elmohq/telemetry/internal/catalogdoc"
 	"github.com/elmohq/telemetry/otelsetup"
 	"github.com/elmohq/telemetry/processors"
@@ -52,14 +53,14 @@ const formatKey = attribute.Key("format")
 // reportsExported is the new catalog entry. Every field is required:
 // NewPolicy rejects an entry without a source or a description, and a
 // property without a type or a description.
-var reportsExported = processors.Event{
+var reportsExported = catalog.Event{
 	Name:        "reports_exported",
-	Kind:        processors.KindCounter,
-	Source:      processors.SourceWeb,
+	Kind:        catalog.KindCounter,
+	Source:      catalog.SourceWeb,
 	Description: "Reports exported from the web app, by file format; a count only, never the report.",
-	Properties: []processors.Property{{
+	Properties: []catalog.Property{{
 		Key:         formatKey,
-		Type:        processors.TypeString,
+		Type:        catalog.TypeString,
 		Values:      []string{"csv", "pdf"},
 		Description: "Format of the exported file.",
 	}},
@@ -79,15 +80,15 @@ func main() {
 // telemetry as elmo-web with it, counts the exports and shuts telemetry
 // down, which sends the counts.
 func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) error {
-	events := append(processors.Catalog(), reportsExported)
+	events := append(catalog.Events(), reportsExported)
 	policy, err := processors.NewPolicy(events,
 		// A custom policy must list the resource attributes too: without
 		// them no event could be keyed.
-		processors.WithResourceAttributes(processors.ResourceCatalog()...))
+		processors.WithResourceAttributes(catalog.Resource()...))
 	if err != nil {
 		return fmt.Errorf("the new entry is not valid: %w", err)
 	}
-	fmt.Fprintln(stdout, "With the entry in processors/elmo.go, `elmo telemetry events` shows:")
+	fmt.Fprintln(stdout, "With the entry in catalog/events.go, `elmo telemetry events` shows:")
 	fmt.Fprintln(stdout)
 	if err := catalogdoc.WriteTable(stdout, policy.Events()); err != nil {
 		return err

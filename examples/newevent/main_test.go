@@ -9,6 +9,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/elmohq/telemetry/catalog"
 	"github.com/elmohq/telemetry/exporter/posthogtest"
 	"github.com/elmohq/telemetry/processors"
 )
@@ -41,7 +42,7 @@ func TestNewEventIsListedAndSent(t *testing.T) {
 		}
 	}
 	// The rest of the catalog is still listed.
-	for _, e := range processors.Catalog() {
+	for _, e := range catalog.Events() {
 		if !strings.Contains(out, e.DisplayName()) {
 			t.Errorf("the catalog table lacks %s", e.DisplayName())
 		}
@@ -73,8 +74,8 @@ func TestEntryIsValid(t *testing.T) {
 	if _, ok := processors.DefaultPolicy().Event(reportsExported.Name); ok {
 		t.Fatalf("%s is already in the default catalog; the example would show nothing new", reportsExported.Name)
 	}
-	p, err := processors.NewPolicy(append(processors.Catalog(), reportsExported),
-		processors.WithResourceAttributes(processors.ResourceCatalog()...))
+	p, err := processors.NewPolicy(append(catalog.Events(), reportsExported),
+		processors.WithResourceAttributes(catalog.Resource()...))
 	if err != nil {
 		t.Fatal(err)
 	}

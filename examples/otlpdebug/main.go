@@ -45,8 +45,8 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 
+	"github.com/elmohq/telemetry/catalog"
 	"github.com/elmohq/telemetry/otelsetup"
-	"github.com/elmohq/telemetry/processors"
 )
 
 // tracerName is the instrumentation scope of this program's spans.
@@ -104,20 +104,20 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		tel.Exporter(), os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT"))
 
 	tracer := otel.Tracer(tracerName)
-	ctx, span := tracer.Start(ctx, processors.EventPromptProcessed)
+	ctx, span := tracer.Start(ctx, catalog.EventPromptProcessed)
 	span.SetAttributes(
-		processors.KeyProviders.StringSlice([]string{"openai", "anthropic"}),
-		processors.KeyModels.StringSlice([]string{"gpt-4o-mini", "claude-3-5-haiku"}),
-		processors.KeyTotalRuns.Int(2),
-		processors.KeySuccessfulRuns.Int(1),
-		processors.KeyFailedRuns.Int(1),
+		catalog.KeyProviders.StringSlice([]string{"openai", "anthropic"}),
+		catalog.KeyModels.StringSlice([]string{"gpt-4o-mini", "claude-3-5-haiku"}),
+		catalog.KeyTotalRuns.Int(2),
+		catalog.KeySuccessfulRuns.Int(1),
+		catalog.KeyFailedRuns.Int(1),
 		// Not in the catalog: dropped.
 		attribute.String("prompt", "Which CRM do small agencies recommend?"),
 	)
 	for _, provider := range []string{"openai", "anthropic"} {
 		// Not in the catalog: the whole span is dropped.
 		_, child := tracer.Start(ctx, "provider_request")
-		child.SetAttributes(processors.KeyProvider.String(provider))
+		child.SetAttributes(catalog.KeyProvider.String(provider))
 		child.End()
 	}
 	// Span events (logs, exceptions, stack traces) are always dropped.

@@ -18,7 +18,7 @@ import (
 	"go.uber.org/goleak"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/elmohq/telemetry/processors"
+	"github.com/elmohq/telemetry/catalog"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -127,7 +127,7 @@ func TestFilteredSpanArrivesOverOTLP(t *testing.T) {
 	// Shutdown waited for the export: everything has arrived.
 	var spans []*tracepb.Span
 	allowed := map[string]bool{}
-	for _, p := range processors.ResourceCatalog() {
+	for _, p := range catalog.Resource() {
 		allowed[string(p.Key)] = true
 	}
 	for _, rs := range rcv.resourceSpans() {
@@ -140,14 +140,14 @@ func TestFilteredSpanArrivesOverOTLP(t *testing.T) {
 		if got := value(res, "service.name").GetStringValue(); got != "elmo-worker" {
 			t.Errorf("service.name = %q, want elmo-worker", got)
 		}
-		if got := value(res, string(processors.ResourceDeploymentIDKey)).GetStringValue(); got != deploymentID {
-			t.Errorf("%s = %q, want %s", processors.ResourceDeploymentIDKey, got, deploymentID)
+		if got := value(res, string(catalog.ResourceDeploymentID)).GetStringValue(); got != deploymentID {
+			t.Errorf("%s = %q, want %s", catalog.ResourceDeploymentID, got, deploymentID)
 		}
 		for _, ss := range rs.GetScopeSpans() {
 			spans = append(spans, ss.GetSpans()...)
 		}
 	}
-	if len(spans) != 1 || spans[0].GetName() != processors.EventPromptProcessed {
+	if len(spans) != 1 || spans[0].GetName() != catalog.EventPromptProcessed {
 		var names []string
 		for _, s := range spans {
 			names = append(names, s.GetName())

@@ -33,8 +33,8 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 
+	"github.com/elmohq/telemetry/catalog"
 	"github.com/elmohq/telemetry/otelsetup"
-	"github.com/elmohq/telemetry/processors"
 )
 
 // meterName is the instrumentation scope of this program's counters.
@@ -46,7 +46,7 @@ const shutdownTimeout = 10 * time.Second
 // job is one run of a prompt on a model, and how it ended.
 type job struct {
 	provider, model string
-	errorType       string // "" when the run succeeded, else one of processors.ProviderErrorTypes
+	errorType       string // "" when the run succeeded, else one of catalog.ProviderErrorTypes
 	message         string // the provider's error message, never sent
 }
 
@@ -98,12 +98,12 @@ func run(ctx context.Context, rounds int, getenv func(string) string, stdout, st
 	// Instruments are created once, from the global meter provider that
 	// Start installed; with telemetry off they are no-ops.
 	meter := otel.Meter(meterName)
-	promptRuns, err := meter.Int64Counter(processors.EventPromptRuns,
+	promptRuns, err := meter.Int64Counter(catalog.EventPromptRuns,
 		metric.WithDescription("Prompt runs against a provider and model, by outcome."))
 	if err != nil {
 		return err
 	}
-	providerErrors, err := meter.Int64Counter(processors.EventProviderErrors,
+	providerErrors, err := meter.Int64Counter(catalog.EventProviderErrors,
 		metric.WithDescription("Failed provider requests, by provider and class of error."))
 	if err != nil {
 		return err
@@ -115,16 +115,16 @@ func run(ctx context.Context, rounds int, getenv func(string) string, stdout, st
 			if j.errorType != "" {
 				outcome = "error"
 				providerErrors.Add(ctx, 1, metric.WithAttributes(
-					processors.KeyProvider.String(j.provider),
-					processors.KeyErrorType.String(j.errorType),
+					catalog.KeyProvider.String(j.provider),
+					catalog.KeyErrorType.String(j.errorType),
 					// Not in the catalog: removed before the sum.
 					attribute.String("error_message", j.message),
 				))
 			}
 			promptRuns.Add(ctx, 1, metric.WithAttributes(
-				processors.KeyProvider.String(j.provider),
-				processors.KeyModel.String(j.model),
-				processors.KeyOutcome.String(outcome),
+				catalog.KeyProvider.String(j.provider),
+				catalog.KeyModel.String(j.model),
+				catalog.KeyOutcome.String(outcome),
 			))
 		}
 		fmt.Fprintf(stdout, "Round %d: ran %d prompts.\n", round+1, len(jobs))

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/elmohq/telemetry/catalog"
 	"github.com/elmohq/telemetry/internal/catalogdoc"
-	"github.com/elmohq/telemetry/processors"
 )
 
 // TestREADMEMatchesCatalog fails when the "What is collected" section of
@@ -25,7 +25,7 @@ func TestREADMEMatchesCatalog(t *testing.T) {
 		t.Fatalf("README.md: %v; add a \"## What is collected\" heading followed by the lines\n%s\n%s\nand run %s",
 			err, catalogdoc.BeginMarker, catalogdoc.EndMarker, catalogdoc.Generator)
 	}
-	want := catalogdoc.Markdown(processors.Catalog(), processors.ResourceCatalog())
+	want := catalogdoc.Markdown(catalog.Events(), catalog.Resource())
 	if got != want {
 		t.Errorf("the catalog section of README.md is out of date. Run\n\n\t%s\n\nfrom the module root. The section should read:\n\n%s",
 			catalogdoc.Generator, want)
@@ -33,17 +33,17 @@ func TestREADMEMatchesCatalog(t *testing.T) {
 }
 
 // testEvents is a small catalog with every shape the renderers handle.
-func testEvents() []processors.Event {
-	return []processors.Event{
-		{Name: "cli_", Prefix: true, Kind: processors.KindSpan, Source: processors.SourceCLI,
+func testEvents() []catalog.Event {
+	return []catalog.Event{
+		{Name: "cli_", Prefix: true, Kind: catalog.KindSpan, Source: catalog.SourceCLI,
 			Description: "One command run.",
-			Properties:  []processors.Property{{Key: "exit_code", Type: processors.TypeInt, Description: "Exit code."}}},
-		{Name: "signup", Kind: processors.KindDirect, Source: processors.SourceCLI,
+			Properties:  []catalog.Property{{Key: "exit_code", Type: catalog.TypeInt, Description: "Exit code."}}},
+		{Name: "signup", Kind: catalog.KindDirect, Source: catalog.SourceCLI,
 			Description: "A signup | with a pipe.",
-			Properties: []processors.Property{{Key: "source", Type: processors.TypeString,
+			Properties: []catalog.Property{{Key: "source", Type: catalog.TypeString,
 				Values: []string{"cli_init", "web"}, Description: "Where it came from."}},
-			PersonProperties: []processors.Property{{Key: "email", Type: processors.TypeString, Description: "The email."}}},
-		{Name: "brands", Kind: processors.KindGauge, Source: processors.SourceWeb, Description: "Number of brands."},
+			PersonProperties: []catalog.Property{{Key: "email", Type: catalog.TypeString, Description: "The email."}}},
+		{Name: "brands", Kind: catalog.KindGauge, Source: catalog.SourceWeb, Description: "Number of brands."},
 	}
 }
 
@@ -74,11 +74,11 @@ random install ID, deployment events by the random deployment ID.
 
 func TestWriteTableListsTheWholeCatalog(t *testing.T) {
 	var buf bytes.Buffer
-	if err := catalogdoc.WriteTable(&buf, processors.Catalog()); err != nil {
+	if err := catalogdoc.WriteTable(&buf, catalog.Events()); err != nil {
 		t.Fatal(err)
 	}
 	text := buf.String()
-	for _, e := range processors.Catalog() {
+	for _, e := range catalog.Events() {
 		if !strings.Contains(text, e.DisplayName()) || !strings.Contains(text, e.Description) {
 			t.Errorf("the table lacks %s or its description", e.DisplayName())
 		}
@@ -140,8 +140,8 @@ func mustJSON(t *testing.T, v any) string {
 }
 
 func TestMarkdown(t *testing.T) {
-	md := catalogdoc.Markdown(processors.Catalog(), processors.ResourceCatalog())
-	for _, e := range processors.Catalog() {
+	md := catalogdoc.Markdown(catalog.Events(), catalog.Resource())
+	for _, e := range catalog.Events() {
 		row := "| `" + e.DisplayName() + "` | " + e.Kind.String() + " | " + string(e.Source) + " | "
 		if !strings.Contains(md, row) {
 			t.Errorf("no row starts with %q", row)
@@ -165,7 +165,7 @@ func TestMarkdown(t *testing.T) {
 			}
 		}
 	}
-	for _, p := range processors.ResourceCatalog() {
+	for _, p := range catalog.Resource() {
 		if !strings.Contains(md, "| `"+string(p.Key)+"` | "+p.Description+" |") {
 			t.Errorf("resource attribute %s is missing", p.Key)
 		}

@@ -3,17 +3,17 @@ package catalogdoc_test
 import (
 	"os"
 
+	"github.com/elmohq/telemetry/catalog"
 	"github.com/elmohq/telemetry/internal/catalogdoc"
-	"github.com/elmohq/telemetry/processors"
 )
 
 // WriteTable prints the catalog as `elmo telemetry events` does; here a
 // catalog with one event added to it.
 func ExampleWriteTable() {
-	events := []processors.Event{{
-		Name: "reports_exported", Kind: processors.KindCounter, Source: processors.SourceWeb,
+	events := []catalog.Event{{
+		Name: "reports_exported", Kind: catalog.KindCounter, Source: catalog.SourceWeb,
 		Description: "Reports exported from the web app, by format.",
-		Properties: []processors.Property{{Key: "format", Type: processors.TypeString,
+		Properties: []catalog.Property{{Key: "format", Type: catalog.TypeString,
 			Values: []string{"csv", "pdf"}, Description: "The file format."}},
 	}}
 	_ = catalogdoc.WriteTable(os.Stdout, events)

@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"go.opentelemetry.io/otel/attribute"
-
-	"github.com/elmohq/telemetry/processors"
+	"github.com/elmohq/telemetry/catalog"
 )
 
 // The markers that enclose the generated section in README.md. They are
@@ -21,22 +19,6 @@ const (
 // README.md, run from the module root.
 const Generator = "go run ./internal/catalogdoc/cmd/gencatalog"
 
-// sentAs maps the resource attributes the PostHog exporter turns into
-// event fields to the names they are sent under. A resource attribute not
-// in the map is allowed to leave the process to a debugging exporter
-// (OTLP, console) but is not part of the events sent to PostHog. A test
-// checks this map against what the exporter really sends.
-var sentAs = map[attribute.Key]string{
-	"service.name":                       "service",
-	"service.version":                    "version",
-	"os.type":                            "os",
-	"host.arch":                          "arch",
-	"process.runtime.version":            "runtime_version",
-	processors.ResourceDeploymentModeKey: "deployment_mode",
-	processors.ResourceInstallIDKey:      "distinct_id",
-	processors.ResourceDeploymentIDKey:   "distinct_id",
-}
-
 // LibraryProperties are the properties that posthog-go, the library that
 // delivers the events, adds to every event.
 var LibraryProperties = []string{"$lib", "$lib_version", "$os", "$os_version", "$os_distro", "$go_version"}
@@ -47,11 +29,11 @@ var LibraryProperties = []string{"$lib", "$lib_version", "$os", "$os_version", "
 // allowed values and what they are for; a table of the properties every
 // event gets from the resource; and what the transport and PostHog add.
 // The text ends with a newline and holds neither marker.
-func Markdown(events []processors.Event, resource []processors.Property) string {
+func Markdown(events []catalog.Event, resource []catalog.Property) string {
 	var b strings.Builder
 	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 
-	w("<!-- Generated from the catalog in processors/elmo.go by `%s`. Do not edit by hand. -->\n\n", Generator)
+	w("<!-- Generated from the catalog in catalog/events.go by `%s`. Do not edit by hand. -->\n\n", Generator)
 	w("Elmo sends only the events below, with only the properties listed. Anything else a program\n")
 	w("records (another span, another attribute, a value that looks like a path, a URL, an email or a\n")
 	w("secret) is dropped before it leaves the process. `elmo telemetry events` prints the same list.\n\n")
@@ -79,16 +61,17 @@ func Markdown(events []processors.Event, resource []processors.Property) string 
 	w("`duration_ms` and `success`.\n\n")
 
 	w("Every event also carries these properties, taken from the program's OpenTelemetry resource:\n\n")
-	w("| sent as | resource attribute | what it is |\n")
-	w("|---|---|---|\n")
+	w("| sent as | resource attribute | what it is | values |\n")
+	w("|---|---|---|---|\n")
 	for _, p := range resource {
-		name, ok := sentAs[p.Key]
+		name, ok := p.SentAs, p.SentAs != ""
 		cell := "not sent to PostHog (shown only by a local debugging exporter)"
 		if ok {
 			cell = "`" + name + "`"
 		}
-		w("| %s | `%s` | %s |\n", cell, p.Key, escape(p.Description))
+		w("| %s | `%s` | %s | %s |\n", cell, p.Key, escape(p.Description), escape(ValueRule(p)))
 	}
+	w("\nNo string is sent as typed: each is one of the values listed, or passes its rule.\n")
 	w("\nThe install ID and the deployment ID are random UUIDs, never derived from the machine, an\n")
 	w("email, a username or any configuration value; `distinct_id` is the one the program has.\n\n")
 
@@ -103,16 +86,34 @@ func Markdown(events []processors.Event, resource []processors.Property) string 
 
 // markdownProperty renders one property for a table cell, such as
 // "`postgres_mode` (string: `embedded`, `external`): Where ...".
-func markdownProperty(prefix string, p processors.Property) string {
+func markdownProperty(prefix string, p catalog.Property) string {
 	typ := p.Type.String()
-	if len(p.Values) > 0 {
-		vals := make([]string, len(p.Values))
-		for i, v := range p.Values {
-			vals[i] = "`" + v + "`"
-		}
-		typ += ": " + strings.Join(vals, ", ")
+	if rule := ValueRule(p); rule != "" {
+		typ += ": " + rule
 	}
 	return fmt.Sprintf("`%s%s` (%s): %s", prefix, p.Key, typ, escape(p.Description))
+}
+
+// ValueRule describes what values of p are sent: its enumerated values
+// and fallback, or its rule; "" for a property that is not a string.
+func ValueRule(p catalog.Property) string {
+	switch {
+	case len(p.Values) > 0:
+		vals := make([]string, 0, len(p.Values))
+		for _, v := range p.Values {
+			if v != p.Other {
+				vals = append(vals, "`"+v+"`")
+			}
+		}
+		out := strings.Join(vals, ", ")
+		if p.Other != "" {
+			out += "; anything else is sent as `" + p.Other + "`"
+		}
+		return out
+	case p.Rule != catalog.RuleNone:
+		return "rule " + p.Rule.String() + ": " + p.Rule.Description()
+	}
+	return ""
 }
 
 // escape makes s safe inside a Markdown table cell.

@@ -15,9 +15,9 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/goleak"
 
+	"github.com/elmohq/telemetry/catalog"
 	"github.com/elmohq/telemetry/exporter"
 	"github.com/elmohq/telemetry/exporter/posthogtest"
-	"github.com/elmohq/telemetry/processors"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -27,7 +27,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // resource and once with a deployment resource, each holding every
 // attribute of the resource catalog, and checks that the event carries
 // exactly what Markdown documents: the span's attributes, the resource
-// attributes under the names of sentAs, duration_ms, success and the
+// attributes under the names the catalog gives them, duration_ms, success and the
 // library's properties. Nothing more, nothing less.
 func TestDocumentedPropertiesAreWhatTheExporterSends(t *testing.T) {
 	const (
@@ -40,13 +40,13 @@ func TestDocumentedPropertiesAreWhatTheExporterSends(t *testing.T) {
 		value  string
 		absent attribute.Key // the other identity, which it lacks
 	}{
-		{"cli", processors.ResourceInstallIDKey, installID, processors.ResourceDeploymentIDKey},
-		{"deployment", processors.ResourceDeploymentIDKey, deploymentID, processors.ResourceInstallIDKey},
+		{"cli", catalog.ResourceInstallID, installID, catalog.ResourceDeploymentID},
+		{"deployment", catalog.ResourceDeploymentID, deploymentID, catalog.ResourceInstallID},
 	} {
 		t.Run(role.name, func(t *testing.T) {
 			values := map[attribute.Key]string{}
 			var kvs []attribute.KeyValue
-			for i, p := range processors.ResourceCatalog() {
+			for i, p := range catalog.Resource() {
 				switch p.Key {
 				case role.absent:
 					continue
@@ -67,7 +67,7 @@ func TestDocumentedPropertiesAreWhatTheExporterSends(t *testing.T) {
 				want[l] = true
 			}
 			for key, v := range values {
-				name, sent := sentAs[key]
+				name, sent := sentAs(key)
 				switch {
 				case !sent:
 					if strings.Contains(string(ev.Raw), v) {
@@ -142,16 +142,13 @@ func sendSpan(t *testing.T, res *resource.Resource, attrs ...attribute.KeyValue)
 	return evs[0]
 }
 
-// Every key of sentAs must be a resource attribute of the catalog, or the
-// map documents something that cannot happen.
-func TestSentAsKeysAreInTheResourceCatalog(t *testing.T) {
-	known := map[attribute.Key]bool{}
-	for _, p := range processors.ResourceCatalog() {
-		known[p.Key] = true
-	}
-	for k := range sentAs {
-		if !known[k] {
-			t.Errorf("sentAs names %s, which is not in processors.ResourceCatalog", k)
+// sentAs returns the name the catalog sends the resource attribute key
+// under, and whether it is sent.
+func sentAs(key attribute.Key) (string, bool) {
+	for _, p := range catalog.Resource() {
+		if p.Key == key {
+			return p.SentAs, p.SentAs != ""
 		}
 	}
+	return "", false
 }

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/elmohq/telemetry/processors"
+	"github.com/elmohq/telemetry/catalog"
 )
 
 // Entry is one event of the catalog as `elmo telemetry events --json`
@@ -40,10 +40,18 @@ type PropertyEntry struct {
 	Description string `json:"description"`
 	// Values, when not empty, are the only values allowed.
 	Values []string `json:"values,omitempty"`
+	// Other, when not empty, is the value sent in place of one that is
+	// not in Values.
+	Other string `json:"other,omitempty"`
+	// Rule, when not empty, names the rule that decides what a value is
+	// sent as, such as "model-name".
+	Rule string `json:"rule,omitempty"`
+	// RuleDescription says what the rule sends.
+	RuleDescription string `json:"ruleDescription,omitempty"`
 }
 
 // Entries converts catalog events to their documented form, in order.
-func Entries(events []processors.Event) []Entry {
+func Entries(events []catalog.Event) []Entry {
 	entries := make([]Entry, 0, len(events))
 	for _, e := range events {
 		ce := Entry{
@@ -61,22 +69,27 @@ func Entries(events []processors.Event) []Entry {
 	return entries
 }
 
-func propertyEntries(ps []processors.Property) []PropertyEntry {
+func propertyEntries(ps []catalog.Property) []PropertyEntry {
 	out := make([]PropertyEntry, 0, len(ps))
 	for _, p := range ps {
-		out = append(out, PropertyEntry{
+		e := PropertyEntry{
 			Key:         string(p.Key),
 			Type:        p.Type.String(),
 			Description: p.Description,
 			Values:      append([]string(nil), p.Values...),
-		})
+			Other:       p.Other,
+		}
+		if p.Rule != catalog.RuleNone {
+			e.Rule, e.RuleDescription = p.Rule.String(), p.Rule.Description()
+		}
+		out = append(out, e)
 	}
 	return out
 }
 
 // WriteJSON writes the entries of events to w as an indented JSON array,
 // the output of `elmo telemetry events --json`.
-func WriteJSON(w io.Writer, events []processors.Event) error {
+func WriteJSON(w io.Writer, events []catalog.Event) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(Entries(events)); err != nil {
@@ -89,7 +102,7 @@ func WriteJSON(w io.Writer, events []processors.Event) error {
 // telemetry events`: one row per event, then one row per property with
 // its type, its description and its allowed values, then a note on the
 // properties every event carries.
-func WriteTable(w io.Writer, events []processors.Event) error {
+func WriteTable(w io.Writer, events []catalog.Event) error {
 	entries := Entries(events)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "EVENT\tKIND\tSOURCE\tPROPERTIES\tWHAT IT IS FOR")
@@ -135,5 +148,11 @@ func writeProperty(tw io.Writer, name string, p PropertyEntry) {
 	fmt.Fprintf(tw, "  %s\t%s\t%s\n", name, p.Type, p.Description)
 	if len(p.Values) > 0 {
 		fmt.Fprintf(tw, "  \t\tone of: %s\n", strings.Join(p.Values, ", "))
+	}
+	if p.Other != "" {
+		fmt.Fprintf(tw, "  \t\tanything else is sent as %s\n", p.Other)
+	}
+	if p.Rule != "" {
+		fmt.Fprintf(tw, "  \t\trule %s: %s\n", p.Rule, p.RuleDescription)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+
+	"github.com/elmohq/telemetry/catalog"
 )
 
 // ErrorType is the class of a provider failure. Its values are the
@@ -15,25 +17,25 @@ type ErrorType string
 // The classes of provider failures.
 const (
 	// TypeTimeout is a request that did not complete in time.
-	TypeTimeout ErrorType = "timeout"
+	TypeTimeout ErrorType = catalog.ErrorTimeout
 	// TypeRateLimited is a request refused with 429 Too Many Requests.
-	TypeRateLimited ErrorType = "rate_limited"
+	TypeRateLimited ErrorType = catalog.ErrorRateLimited
 	// TypeAuth is a request refused with 401 or 403, or a provider with no
 	// credentials configured.
-	TypeAuth ErrorType = "auth"
+	TypeAuth ErrorType = catalog.ErrorAuth
 	// TypeServerError is a 5xx answer.
-	TypeServerError ErrorType = "server_error"
+	TypeServerError ErrorType = catalog.ErrorServerError
 	// TypeBadRequest is a 4xx answer other than 401, 403, 408 and 429,
 	// such as 400 for a malformed request or 404 for an unknown model.
-	TypeBadRequest ErrorType = "bad_request"
+	TypeBadRequest ErrorType = catalog.ErrorBadRequest
 	// TypeNetwork is a failure to reach the provider: refused or reset
 	// connection, unknown host, TLS failure.
-	TypeNetwork ErrorType = "network"
+	TypeNetwork ErrorType = catalog.ErrorNetwork
 	// TypeInvalidResponse is a 2xx answer that is not a chat completion
 	// with at least one choice.
-	TypeInvalidResponse ErrorType = "invalid_response"
+	TypeInvalidResponse ErrorType = catalog.ErrorInvalidResponse
 	// TypeOther is any other failure.
-	TypeOther ErrorType = "other"
+	TypeOther ErrorType = catalog.ErrorOther
 )
 
 // ErrNotConfigured is wrapped by the error returned for a provider that

@@ -14,14 +14,16 @@ import (
 	"github.com/gofrs/flock"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+
+	"github.com/elmohq/telemetry/catalog"
 )
 
 // Modes of storage, as the postgres_mode telemetry property names them.
 const (
 	// ModeEmbedded is the SQLite database in the deployment directory.
-	ModeEmbedded = "embedded"
+	ModeEmbedded = catalog.PostgresEmbedded
 	// ModeExternal is a PostgreSQL server named by DATABASE_URL.
-	ModeExternal = "external"
+	ModeExternal = catalog.PostgresExternal
 )
 
 // FileName is the name of the SQLite database in the deployment directory.

@@ -9,9 +9,10 @@ import (
 
 	"github.com/spf13/cobra"
 	"go.opentelemetry.io/otel"
-	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/elmohq/telemetry/catalog"
 )
 
 // Exit codes of a command run.
@@ -24,12 +25,6 @@ const (
 	// unknown command, a bad flag or argument, or an invalid value.
 	ExitUsage = 2
 )
-
-// SpanPrefix starts the name of every command span.
-const SpanPrefix = "cli_"
-
-// ExitCodeKey is the span attribute that holds the exit code (int).
-const ExitCodeKey = attribute.Key("exit_code")
 
 // DefaultTracerName is the name of the tracer that starts command spans
 // when WithTracerName is not given.
@@ -123,7 +118,7 @@ func (r *Runner) Execute(ctx context.Context, root *cobra.Command) Result {
 	}
 	if inv != nil {
 		inv.begin()
-		inv.span.SetAttributes(ExitCodeKey.Int(res.ExitCode))
+		inv.span.SetAttributes(catalog.KeyExitCode.Int(res.ExitCode))
 		if err != nil {
 			inv.span.SetStatus(codes.Error, "command failed")
 		}
@@ -187,7 +182,7 @@ func hasSpan(c *cobra.Command) bool {
 	return true
 }
 
-// SpanName returns the name of the span of cmd: SpanPrefix followed by
+// SpanName returns the name of the span of cmd: catalog.EventCLIPrefix followed by
 // the names of the commands from below the root down to cmd, joined by
 // "_", in lower case, with "-" written as "_". The root itself has no
 // span name and yields "".
@@ -200,7 +195,7 @@ func SpanName(cmd *cobra.Command) string {
 		return ""
 	}
 	name := strings.ToLower(strings.Join(parts, "_"))
-	return SpanPrefix + strings.ReplaceAll(name, "-", "_")
+	return catalog.EventCLIPrefix + strings.ReplaceAll(name, "-", "_")
 }
 
 // Defer marks cmd as starting its span itself, by calling Begin once it

@@ -16,6 +16,8 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/elmohq/telemetry/internal/cli/runner"
+
+	"github.com/elmohq/telemetry/catalog"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -106,7 +108,7 @@ func TestExecute(t *testing.T) {
 			if s.Name() != tt.wantSpan {
 				t.Errorf("span name = %q, want %q", s.Name(), tt.wantSpan)
 			}
-			if got := attrs(s)[runner.ExitCodeKey].AsInt64(); got != int64(tt.wantCode) {
+			if got := attrs(s)[catalog.KeyExitCode].AsInt64(); got != int64(tt.wantCode) {
 				t.Errorf("exit_code = %d, want %d", got, tt.wantCode)
 			}
 			wantStatus := codes.Unset

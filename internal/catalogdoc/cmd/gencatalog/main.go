@@ -1,7 +1,7 @@
 // Command gencatalog rewrites the "What is collected" section of
 // README.md from the event catalog: the text between the lines
 // <!-- catalog:begin --> and <!-- catalog:end -->. Run it from the module
-// root after changing processors/elmo.go:
+// root after changing catalog/events.go:
 //
 //	go run ./internal/catalogdoc/cmd/gencatalog
 //
@@ -14,9 +14,9 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/elmohq/telemetry/catalog"
 	"github.com/elmohq/telemetry/internal/atomicfile"
 	"github.com/elmohq/telemetry/internal/catalogdoc"
-	"github.com/elmohq/telemetry/processors"
 )
 
 func main() {
@@ -34,7 +34,7 @@ func run(path string, check bool) error {
 	if err != nil {
 		return err
 	}
-	want := catalogdoc.Markdown(processors.Catalog(), processors.ResourceCatalog())
+	want := catalogdoc.Markdown(catalog.Events(), catalog.Resource())
 	doc, err := catalogdoc.ReplaceSection(string(data), want)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)

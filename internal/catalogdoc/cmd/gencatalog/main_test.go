@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/elmohq/telemetry/catalog"
 	"github.com/elmohq/telemetry/internal/catalogdoc"
-	"github.com/elmohq/telemetry/processors"
 )
 
 func TestRun(t *testing.T) {
@@ -33,7 +33,7 @@ func TestRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := before + catalogdoc.BeginMarker + "\n" +
-		catalogdoc.Markdown(processors.Catalog(), processors.ResourceCatalog()) +
+		catalogdoc.Markdown(catalog.Events(), catalog.Resource()) +
 		catalogdoc.EndMarker + after
 	if string(data) != want {
 		t.Errorf("rewritten file:\n%s\nwant:\n%s", data, want)

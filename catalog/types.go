@@ -1,4 +1,4 @@
-package processors
+package catalog
 
 import (
 	"fmt"
@@ -21,7 +21,8 @@ const (
 	// value as its value.
 	KindGauge
 	// KindDirect is an event sent directly by Elmo code rather than made from
-	// a span or an instrument. The filters of this package never pass one on.
+	// a span or an instrument. No filter passes one on from a span or an
+	// instrument.
 	KindDirect
 )
 
@@ -89,8 +90,9 @@ func (t ValueType) String() string {
 	}
 }
 
-// attrType returns the attribute type that values of t carry.
-func (t ValueType) attrType() attribute.Type {
+// AttributeType returns the OpenTelemetry attribute type that values of t
+// carry, or attribute.INVALID for an unknown t.
+func (t ValueType) AttributeType() attribute.Type {
 	switch t {
 	case TypeString:
 		return attribute.STRING
@@ -107,36 +109,12 @@ func (t ValueType) attrType() attribute.Type {
 	}
 }
 
-// Format constrains the shape of a free (non-enumerated) string value beyond
-// the scrubber.
-type Format int
-
-const (
-	// FormatAny accepts any string that passes [Scrub]. It is the default.
-	FormatAny Format = iota
-	// FormatName accepts a short identifier such as a model name
-	// ("gpt-4o-mini", "claude-3.5-sonnet", "llama3.1:8b"): 1 to
-	// [MaxNameLen] bytes of lower-case ASCII letters, digits and . - _ :,
-	// starting with a letter or a digit.
-	FormatName
-)
-
-// String returns a short description of f for the catalog.
-func (f Format) String() string {
-	switch f {
-	case FormatAny:
-		return "any"
-	case FormatName:
-		return "name"
-	default:
-		return fmt.Sprintf("Format(%d)", int(f))
-	}
-}
-
-// Property is one attribute an event may carry.
+// Property is one attribute an event may carry, or one resource attribute
+// that may leave the process.
 type Property struct {
 	// Key is the attribute key, which is also the property name in the
-	// event, such as "exit_code".
+	// event, such as "exit_code". For a resource attribute, SentAs is the
+	// property name.
 	Key attribute.Key
 	// Type is the type the value must have.
 	Type ValueType
@@ -144,12 +122,41 @@ type Property struct {
 	Description string
 	// Values, when not empty, enumerates the only values allowed for a
 	// TypeString property, or for each element of a TypeStringSlice
-	// property. When empty, any value that passes [Scrub] and Format is
-	// allowed.
+	// property.
 	Values []string
-	// Format constrains free string values. It applies to TypeString and
-	// TypeStringSlice properties without Values.
-	Format Format
+	// Other, when not empty, is sent in place of a value that is not one
+	// of Values; it must be one of Values. When empty, such a value is
+	// dropped with its key.
+	Other string
+	// Rule decides what a string value without Values is sent as. Every
+	// string property has Values or a Rule: none is free-form.
+	Rule Rule
+	// SentAs is, for a resource attribute, the name of the event field it
+	// is sent under, such as "version" for service.version or
+	// "distinct_id" for the install ID; empty means it is not part of the
+	// events sent to PostHog (a local debugging exporter shows it). It is
+	// not used for event properties.
+	SentAs string
+}
+
+// Normalize returns what the string s is sent as under p: s itself when
+// it is one of p's Values, p's Other when it is not and p has one, else
+// what p's Rule makes of it. ok is false when s must be dropped with its
+// key. Normalize does not check the type; call it for the value of a
+// TypeString property or for each element of a TypeStringSlice property.
+func (p Property) Normalize(s string) (out string, ok bool) {
+	if len(p.Values) > 0 {
+		for _, v := range p.Values {
+			if v == s {
+				return s, true
+			}
+		}
+		if p.Other != "" {
+			return p.Other, true
+		}
+		return "", false
+	}
+	return p.Rule.Apply(s)
 }
 
 // Event is one entry of the catalog: an event name and the properties it
@@ -186,26 +193,27 @@ func (e Event) DisplayName() string {
 	return e.Name
 }
 
-// clone returns a deep copy of e.
-func (e Event) clone() Event {
-	e.Properties = cloneProperties(e.Properties)
-	e.PersonProperties = cloneProperties(e.PersonProperties)
+// Clone returns a deep copy of e, which the caller may change.
+func (e Event) Clone() Event {
+	e.Properties = CloneProperties(e.Properties)
+	e.PersonProperties = CloneProperties(e.PersonProperties)
 	return e
 }
 
-func cloneProperties(ps []Property) []Property {
+// CloneProperties returns a deep copy of ps.
+func CloneProperties(ps []Property) []Property {
 	if ps == nil {
 		return nil
 	}
 	out := make([]Property, len(ps))
 	for i, p := range ps {
-		p.Values = cloneStrings(p.Values)
+		p.Values = clone(p.Values)
 		out[i] = p
 	}
 	return out
 }
 
-func cloneStrings(s []string) []string {
+func clone(s []string) []string {
 	if s == nil {
 		return nil
 	}

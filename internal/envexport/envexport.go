@@ -1,0 +1,126 @@
+// Package envexport builds the exporters that the standard OpenTelemetry
+// variables OTEL_TRACES_EXPORTER and OTEL_METRICS_EXPORTER choose for
+// local debugging: OTLP over HTTP, the console, or none.
+//
+// It replaces the contrib autoexport package for Elmo's programs, which
+// would link gRPC and Prometheus into every command, telemetry on or off,
+// and would build metric readers that cannot be wrapped. Here every
+// exporter is returned bare, so the caller puts the catalog gate in front
+// of it; the OTLP exporters read their own OTEL_EXPORTER_OTLP_* settings.
+package envexport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"go.opentelemetry.io/otel/exporters/otlp/otlpmetric/otlpmetrichttp"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+	"go.opentelemetry.io/otel/exporters/stdout/stdoutmetric"
+	"go.opentelemetry.io/otel/exporters/stdout/stdouttrace"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+)
+
+// Choice is the exporter a variable selects.
+type Choice string
+
+// The choices. Default means the variable is unset or empty: the caller's
+// own exporter (PostHog) applies.
+const (
+	Default Choice = ""
+	OTLP    Choice = "otlp"
+	Console Choice = "console"
+	None    Choice = "none"
+)
+
+// Names of the variables.
+const (
+	TracesVar  = "OTEL_TRACES_EXPORTER"
+	MetricsVar = "OTEL_METRICS_EXPORTER"
+)
+
+// ErrUnsupported is wrapped by the errors for a value this build does not
+// support.
+var ErrUnsupported = errors.New("unsupported exporter setting")
+
+// Parse returns the choice that the value of the variable name makes.
+// Values are trimmed and compared without case, as the OpenTelemetry
+// specification asks.
+func Parse(name, value string) (Choice, error) {
+	switch c := Choice(strings.ToLower(strings.TrimSpace(value))); c {
+	case Default, OTLP, Console, None:
+		return c, nil
+	default:
+		return Default, fmt.Errorf("%w: %s=%q: this build supports otlp, console and none (or unset, for Elmo's default)",
+			ErrUnsupported, name, value)
+	}
+}
+
+// protocol checks the OTLP protocol set for the signal: only http/protobuf,
+// the default, is built in.
+func protocol(getenv func(string) string, signalVar string) error {
+	for _, k := range []string{signalVar, "OTEL_EXPORTER_OTLP_PROTOCOL"} {
+		v := strings.ToLower(strings.TrimSpace(getenv(k)))
+		if v == "" {
+			continue
+		}
+		if v != "http/protobuf" {
+			return fmt.Errorf("%w: %s=%q: this build sends OTLP over http/protobuf only (unset it, or set http/protobuf)",
+				ErrUnsupported, k, getenv(k))
+		}
+		return nil
+	}
+	return nil
+}
+
+// NewSpanExporter returns the span exporter of choice c, or nil for
+// Default and None. getenv reads the OTLP protocol variables (the OTLP
+// exporter itself reads the process environment); stdout is where the
+// console exporter writes.
+func NewSpanExporter(ctx context.Context, c Choice, getenv func(string) string, stdout io.Writer) (sdktrace.SpanExporter, error) {
+	switch c {
+	case OTLP:
+		if err := protocol(getenv, "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"); err != nil {
+			return nil, err
+		}
+		exp, err := otlptracehttp.New(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("cannot create the OTLP span exporter (check OTEL_EXPORTER_OTLP_ENDPOINT): %w", err)
+		}
+		return exp, nil
+	case Console:
+		return stdouttrace.New(stdouttrace.WithWriter(stdout))
+	case Default, None:
+		return nil, nil
+	default:
+		return nil, fmt.Errorf("%w: %q", ErrUnsupported, string(c))
+	}
+}
+
+// NewMetricExporter returns the metric exporter of choice c, or nil for
+// Default and None. Its temporality is delta, like the PostHog exporter's,
+// so that every route shows the same numbers.
+func NewMetricExporter(ctx context.Context, c Choice, getenv func(string) string, stdout io.Writer) (sdkmetric.Exporter, error) {
+	delta := func(sdkmetric.InstrumentKind) metricdata.Temporality { return metricdata.DeltaTemporality }
+	switch c {
+	case OTLP:
+		if err := protocol(getenv, "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL"); err != nil {
+			return nil, err
+		}
+		exp, err := otlpmetrichttp.New(ctx, otlpmetrichttp.WithTemporalitySelector(delta))
+		if err != nil {
+			return nil, fmt.Errorf("cannot create the OTLP metric exporter (check OTEL_EXPORTER_OTLP_ENDPOINT): %w", err)
+		}
+		return exp, nil
+	case Console:
+		return stdoutmetric.New(stdoutmetric.WithWriter(stdout), stdoutmetric.WithTemporalitySelector(delta))
+	case Default, None:
+		return nil, nil
+	default:
+		return nil, fmt.Errorf("%w: %q", ErrUnsupported, string(c))
+	}
+}
