@@ -163,7 +163,7 @@ func (a *app) status(ctx context.Context) (statusReport, error) {
 // person set, rather than a missing answer or an error.
 func explicitOptOut(s consent.Source) bool {
 	switch s {
-	case consent.SourceConfig, consent.SourceEnvDisableTelemetry, consent.SourceEnvDoNotTrack:
+	case consent.SourceConfig, consent.SourceEnvDisableTelemetry, consent.SourceEnvDoNotTrack, consent.SourceEnvOTelSDKDisabled:
 		return true
 	}
 	return false
