@@ -255,6 +255,16 @@ func TestUnreadableConfigIsNeverRewritten(t *testing.T) {
 		{"wrong type for notice version", `{"telemetryNoticeVersion": "one"}`, "telemetryNoticeVersion"},
 		{"install ID not a UUID", `{"telemetryId": "me@example.com"}`, "not a UUID"},
 		{"directory in the way", "<dir>", "is a directory"},
+		// A duplicate key is read differently by different readers:
+		// encoding/json keeps the last value, so this one would read as
+		// "on" although it also says "off".
+		{"duplicate telemetryDisabled", `{"telemetryDisabled": true, "telemetryDisabled": false}`, `"telemetryDisabled" appears more than once`},
+		{"duplicate with the same value", `{"telemetryDisabled": true, "telemetryDisabled": true}`, "more than once"},
+		{"duplicate install ID", `{"telemetryId": "9b2f1c8e-0c2d-4c4e-8f5a-3f3c1f2b9a10", "telemetryId": "1b2f1c8e-0c2d-4c4e-8f5a-3f3c1f2b9a10"}`, "telemetryId"},
+		{"duplicate unknown key", `{"theme": "dark", "theme": "light"}`, `"theme"`},
+		{"duplicate spelled with an escape", `{"telemetryDisabled": false, "telemetry\u0044isabled": true}`, "more than once"},
+		{"duplicate in a nested object", `{"ui": {"a": 1, "b": {"c": 1, "c": 2}}}`, `"ui.b.c"`},
+		{"duplicate in an object in an array", `{"list": [1, {"x": 1, "x": 1}]}`, `"list[1].x"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -287,6 +297,21 @@ func TestUnreadableConfigIsNeverRewritten(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestSameKeyInDifferentObjectsIsNotADuplicate(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.json")
+	content := `{"telemetryDisabled": true, "a": {"telemetryDisabled": 1}, "b": [{"x": 1}, {"x": 2}], "x": {"x": {"x": 0}}}`
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, _, err := configfile.New(path).Load()
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if s.TelemetryDisabled == nil || !*s.TelemetryDisabled {
+		t.Errorf("telemetryDisabled = %v, want true", s.TelemetryDisabled)
 	}
 }
 
