@@ -429,3 +429,38 @@ func TestDefaultPath(t *testing.T) {
 		})
 	}
 }
+
+// A config.json kept elsewhere (a dotfiles repository) and linked into
+// place stays linked: a write changes the file the link points to.
+func TestSymlinkedConfigIsWrittenThroughToItsTarget(t *testing.T) {
+	root := t.TempDir()
+	target := filepath.Join(root, "dotfiles", "elmo.json")
+	path := filepath.Join(root, "config", "elmo", "config.json")
+	for _, d := range []string{filepath.Dir(target), filepath.Dir(path)} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(target, []byte(`{"theme": "dark"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join("..", "..", "dotfiles", "elmo.json"), path); err != nil {
+		t.Skipf("cannot create symbolic links here: %v", err)
+	}
+	store := configfile.New(path)
+	if _, err := store.SetTelemetryDisabled(context.Background(), true); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Lstat(path); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf("config.json is no longer a link: %v %v", fi.Mode(), err)
+	}
+	var m map[string]any
+	data, _ := os.ReadFile(target)
+	if err := json.Unmarshal(data, &m); err != nil || m["telemetryDisabled"] != true || m["theme"] != "dark" {
+		t.Errorf("the target holds %s, want telemetryDisabled true and theme kept", data)
+	}
+	s, _, err := store.Load()
+	if err != nil || s.TelemetryDisabled == nil || !*s.TelemetryDisabled {
+		t.Errorf("Load through the link: %+v, %v", s, err)
+	}
+}
