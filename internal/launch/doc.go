@@ -7,7 +7,10 @@
 // elmo telemetry disable, reaches both services; and an opt-out set in the
 // parent environment (DISABLE_TELEMETRY or DO_NOT_TRACK) is kept even when
 // .env says otherwise, since no setting can turn telemetry on over an
-// opt-out.
+// opt-out. Options.Env comes last, over both: elmo start passes
+// DISABLE_TELEMETRY=1 there when the person's choice in config.json is
+// off, so that one choice covers every deployment, whatever its
+// directory.
 //
 // Run runs both in the foreground, prefixing each line of their output
 // with the service's name, until its context ends or one of them exits;
