@@ -193,3 +193,74 @@ func TestOneChoiceCoversEveryDeployment(t *testing.T) {
 		})
 	}
 }
+
+// TestDuplicateKeyFailsClosed shows that a config.json that says both
+// "off" and "on" is not read as either: every command runs with
+// telemetry off, warns once, and leaves the file as it is.
+func TestDuplicateKeyFailsClosed(t *testing.T) {
+	const content = `{"telemetryDisabled": true, "telemetryDisabled": false}`
+	tests := []struct {
+		args []string
+		code int
+		// lines is how many lines of stderr name the problem: the
+		// warning, and for init, which cannot record a choice in such a
+		// file, its error.
+		lines int
+	}{
+		{[]string{"version"}, 0, 1},
+		{[]string{"telemetry", "status"}, 0, 1},
+		{[]string{"init", "--yes"}, 1, 2},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			s := newSandbox(t)
+			s.writeConfig(content)
+			res := s.run(tt.args...)
+			if res.code != tt.code {
+				t.Errorf("exit code %d, want %d", res.code, tt.code)
+			}
+			if n := strings.Count(res.stderr, `key "telemetryDisabled" appears more than once`); n != tt.lines {
+				t.Errorf("stderr names the duplicate key on %d lines, want %d:\n%s", n, tt.lines, res.stderr)
+			}
+			if data, _ := os.ReadFile(s.configPath()); string(data) != content {
+				t.Errorf("config.json changed to %q", data)
+			}
+			s.assertNoRequests()
+		})
+	}
+}
+
+// TestSymlinkedConfigStaysALink changes the choice through a config.json
+// that is a link into a dotfiles directory, as the person keeps it.
+func TestSymlinkedConfigStaysALink(t *testing.T) {
+	s := newSandbox(t)
+	target := filepath.Join(s.home, "dotfiles", "elmo-config.json")
+	if err := os.MkdirAll(filepath.Dir(target), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(target, []byte(`{"telemetryDisabled": false, "theme": "dark"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(s.configPath()), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(target, s.configPath()); err != nil {
+		t.Fatal(err)
+	}
+	s.mustRun("telemetry", "disable")
+	if fi, err := os.Lstat(s.configPath()); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf("config.json is no longer a link after disable: %v, %v", fi.Mode(), err)
+	}
+	var m map[string]any
+	data, _ := os.ReadFile(target)
+	if err := json.Unmarshal(data, &m); err != nil || m["telemetryDisabled"] != true || m["theme"] != "dark" {
+		t.Errorf("the linked file holds %s, want telemetryDisabled true and theme kept", data)
+	}
+	s.mustRun("version")
+	s.assertNoRequests()
+	// Control: enabled through the link, the CLI sends again.
+	s.mustRun("telemetry", "enable")
+	if evs := s.events(1); len(posthogtest.Named(evs, "cli_telemetry_enable")) != 1 {
+		t.Errorf("events = %s, want cli_telemetry_enable", posthogtest.Names(evs))
+	}
+}

@@ -56,6 +56,30 @@ func TestOptOutSendsNothing(t *testing.T) {
 			want:   []string{"cli_version"},
 		},
 		{
+			name:   "OTEL_SDK_DISABLED=true over consent",
+			config: consentGiven,
+			env:    map[string]string{"OTEL_SDK_DISABLED": "true"},
+			runs:   [][]string{{"version"}, {"telemetry", "status"}, {"init", "--yes"}},
+		},
+		{
+			name:   "OTEL_SDK_DISABLED=TRUE blocks enable",
+			config: `{"telemetryDisabled": true}`,
+			env:    map[string]string{"OTEL_SDK_DISABLED": "TRUE"},
+			runs:   [][]string{{"telemetry", "enable"}, {"version"}},
+		},
+		{
+			name:   "control: OTEL_SDK_DISABLED=false is no opt-out",
+			config: consentGiven,
+			env:    map[string]string{"OTEL_SDK_DISABLED": "false"},
+			runs:   [][]string{{"version"}},
+			want:   []string{"cli_version"},
+		},
+		{
+			name:   "config.json with a duplicate key fails closed",
+			config: `{"telemetryDisabled": true, "telemetryDisabled": false}`,
+			runs:   [][]string{{"version"}, {"telemetry", "status"}},
+		},
+		{
 			name:   "DISABLE_TELEMETRY=1 blocks enable",
 			config: `{"telemetryDisabled": true}`,
 			env:    map[string]string{"DISABLE_TELEMETRY": "1"},
