@@ -25,8 +25,10 @@ func (a *app) telemetryCommand() *cobra.Command {
 	cmd.Long = `Show or change whether elmo and your local deployment share anonymous
 usage data. One choice covers both: 'elmo telemetry disable' records it
 in config.json for the CLI and in the deployment's .env for the web app
-and worker. Setting DISABLE_TELEMETRY=1 or DO_NOT_TRACK=1 in an
-environment turns telemetry off there, whatever was chosen.`
+and worker, and 'elmo start' applies it to any deployment it runs,
+whatever its directory. Setting DISABLE_TELEMETRY=1, DO_NOT_TRACK=1 or
+OTEL_SDK_DISABLED=true in an environment turns telemetry off there,
+whatever was chosen.`
 	cmd.AddCommand(
 		a.telemetryStatusCommand(),
 		a.telemetrySetCommand(false),

@@ -33,7 +33,7 @@ var ErrNotInitialized = errors.New("the deployment is not set up")
 var ErrBinaryNotFound = errors.New("service program not found")
 
 // optOutVars are the variables that turn telemetry off.
-var optOutVars = []string{"DISABLE_TELEMETRY", "DO_NOT_TRACK"}
+var optOutVars = consent.OptOutVars()
 
 // Options says what to run and where its output goes.
 type Options struct {
