@@ -153,7 +153,7 @@ func (a *app) status(ctx context.Context) (statusReport, error) {
 	}
 	if st.Exists {
 		switch {
-		case !d.Enabled && explicitOptOut(d.Source) && st.TelemetryEnabled():
+		case explicitOptOut(d) && st.TelemetryEnabled():
 			rep.Warnings = append(rep.Warnings, fmt.Sprintf(
 				"telemetry is off for the CLI, and 'elmo start' runs the deployment with it off, but %s does not set DISABLE_TELEMETRY=1: its services started another way would send; run 'elmo telemetry disable' to write it there too",
 				st.EnvPath))
@@ -173,14 +173,10 @@ func (a *app) status(ctx context.Context) (statusReport, error) {
 	return rep, nil
 }
 
-// explicitOptOut reports whether a decision's source is an opt-out the
-// person set, rather than a missing answer or an error.
-func explicitOptOut(s consent.Source) bool {
-	switch s {
-	case consent.SourceConfig, consent.SourceEnvDisableTelemetry, consent.SourceEnvDoNotTrack, consent.SourceEnvOTelSDKDisabled:
-		return true
-	}
-	return false
+// explicitOptOut reports whether d is an opt-out the person set, rather
+// than a missing answer or a config.json that cannot be read.
+func explicitOptOut(d consent.Decision) bool {
+	return d.OptedOut() && d.Source != consent.SourceError
 }
 
 func writeStatus(w io.Writer, rep statusReport) error {
