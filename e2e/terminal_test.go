@@ -97,7 +97,8 @@ func answerInit(t *testing.T, s *sandbox, share, email string) string {
 	t.Helper()
 	term := newTerminal(t)
 	cmd := term.start(s, "init")
-	term.waitFor("Share anonymous usage data? [Y/n]")
+	// The default is yes the first time, else the earlier answer.
+	term.waitFor("Share anonymous usage data? [")
 	term.typeLine(share)
 	term.waitFor("Email for product updates (optional):")
 	term.typeLine(email)

@@ -165,8 +165,31 @@ func TestStatusJSON(t *testing.T) {
 		s.writeEnvFile("DEPLOYMENT_ID=x\n")
 		st := status(t, s)
 		if st.Enabled || len(st.Warnings) != 1 || !strings.Contains(st.Warnings[0], "DISABLE_TELEMETRY=1") {
-			t.Errorf("status = %+v, want a warning that the deployment still sends", st)
+			t.Errorf("status = %+v, want a warning that the .env alone would send", st)
 		}
+		// elmo start applies the CLI's choice to the services it runs.
+		if st.Deployment.TelemetryEnabled || st.Deployment.DisabledBy != "config" || st.Deployment.DisableTelemetry {
+			t.Errorf("status deployment = %+v, want off by the CLI's config, .env without DISABLE_TELEMETRY", st.Deployment)
+		}
+		res := s.mustRun("telemetry", "status")
+		if !containsLine(res.stdout, "Telemetry:", "off when started with 'elmo start'") {
+			t.Errorf("status text does not say elmo start runs the deployment with telemetry off:\n%s", res.stdout)
+		}
+	})
+	t.Run("CLI off by OTEL_SDK_DISABLED", func(t *testing.T) {
+		s := newSandbox(t)
+		s.writeConfig(consentGiven)
+		s.writeEnvFile("DEPLOYMENT_ID=x\n")
+		s.extra["OTEL_SDK_DISABLED"] = "true"
+		st := status(t, s)
+		if st.Enabled || st.Source != "env OTEL_SDK_DISABLED" || st.Deployment.TelemetryEnabled || st.Deployment.DisabledBy != "env OTEL_SDK_DISABLED" {
+			t.Errorf("status = %+v, want off by env OTEL_SDK_DISABLED for the CLI and the deployment", st)
+		}
+		text := s.mustRun("telemetry", "status").stdout
+		if !containsLine(text, "Decided by:", "env OTEL_SDK_DISABLED") {
+			t.Errorf("status text does not say OTEL_SDK_DISABLED decided:\n%s", text)
+		}
+		s.assertNoRequests()
 	})
 	t.Run("CLI on, deployment off", func(t *testing.T) {
 		s := newSandbox(t)
@@ -214,4 +237,15 @@ func TestEventsCommandPrintsTheCatalog(t *testing.T) {
 			}
 		}
 	}
+}
+
+// containsLine reports whether text has a line with label followed by
+// value.
+func containsLine(text, label, value string) bool {
+	for line := range strings.Lines(text) {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), label); ok && strings.HasPrefix(strings.TrimSpace(rest), value) {
+			return true
+		}
+	}
+	return false
 }

@@ -24,6 +24,8 @@ import (
 	"github.com/elmohq/telemetry/internal/cli/deployment"
 	"github.com/elmohq/telemetry/internal/cli/prompt"
 	"github.com/elmohq/telemetry/internal/cli/runner"
+	"github.com/elmohq/telemetry/internal/configfile"
+	"github.com/elmohq/telemetry/internal/consent"
 	"github.com/elmohq/telemetry/internal/dotenv"
 	"github.com/elmohq/telemetry/internal/provider"
 	"github.com/elmohq/telemetry/otelsetup"
@@ -91,10 +93,14 @@ func (a *app) initCommand() *cobra.Command {
 $ELMO_DIR, else ~/.elmo): its .env file with a random DEPLOYMENT_ID, the
 deployment mode, the web port, model provider keys and the database.
 
-init asks whether to share anonymous usage data (default yes) and for an
-optional email for product updates. Every question has a flag, so init
+init asks whether to share anonymous usage data and for an optional
+email for product updates. The question defaults to yes the first time,
+and to your earlier answer when you made one (with init, 'elmo telemetry
+disable' or 'enable'); --yes keeps that earlier answer too. Only an
+answer or --telemetry changes it. Every question has a flag, so init
 runs without a terminal; without a terminal and without --yes or
---telemetry, telemetry stays off and no email is sent.
+--telemetry, telemetry stays as chosen before, else off, and no email is
+sent.
 
 Provider keys are read from <NAME>_API_KEY (and <NAME>_BASE_URL) in the
 environment, or asked for.`,
@@ -102,7 +108,7 @@ environment, or asked for.`,
 		RunE: func(cmd *cobra.Command, _ []string) error { return a.runInit(cmd, o) },
 	}
 	f := cmd.Flags()
-	f.BoolVarP(&o.yes, "yes", "y", false, "accept the defaults and ask nothing (telemetry on unless --telemetry=false)")
+	f.BoolVarP(&o.yes, "yes", "y", false, "accept the defaults and ask nothing (telemetry as chosen before, else on; --telemetry changes it)")
 	f.BoolVar(&o.telemetry, "telemetry", true, "share anonymous usage data")
 	f.StringVar(&o.email, "email", "", "email address for product updates")
 	f.StringVar(&o.mode, "mode", defaultMode, "deployment mode")
@@ -277,13 +283,24 @@ func (r *initRun) consent(ctx context.Context) error {
 	}
 	flags := r.cmd.Flags()
 	fmt.Fprint(r.out, collectionNotice)
+	earlier, why := r.earlierChoice(store)
 	switch {
 	case flags.Changed("telemetry"):
 		r.share = r.o.telemetry
 	case r.o.yes:
-		r.share = true
+		// --yes accepts the defaults, and an earlier choice is the
+		// default: only an answer or --telemetry changes it.
+		r.share = earlier == nil || *earlier
+		if earlier != nil {
+			fmt.Fprintf(r.out, "Telemetry stays %s, as chosen before (%s); --telemetry=%t changes it.\n",
+				onOff(r.share), why, !r.share)
+		}
 	case r.a.interactive:
-		share, err := r.ask.YesNo(ctx, "Share anonymous usage data?", true)
+		def := earlier == nil || *earlier
+		if earlier != nil {
+			fmt.Fprintf(r.out, "You chose %s before (%s); press Enter to keep it.\n", onOff(def), why)
+		}
+		share, err := r.ask.YesNo(ctx, "Share anonymous usage data?", def)
 		if err != nil {
 			return err
 		}
@@ -291,8 +308,7 @@ func (r *initRun) consent(ctx context.Context) error {
 	default:
 		// No terminal and no flag: keep an explicit earlier choice,
 		// else fail closed.
-		settings, _, err := store.Load()
-		r.share = err == nil && settings.TelemetryDisabled != nil && !*settings.TelemetryDisabled
+		r.share = earlier != nil && *earlier
 		how := "off"
 		if r.share {
 			how = "on, as chosen before"
@@ -309,6 +325,37 @@ func (r *initRun) consent(ctx context.Context) error {
 	}
 	runner.Begin(r.cmd)
 	return nil
+}
+
+// earlierChoice returns the telemetry choice recorded before this run,
+// nil when none was, and where it is recorded: telemetryDisabled in
+// config.json, which covers the CLI and every deployment; else an
+// opt-out in this deployment's .env. A config.json that cannot be read
+// counts as "off", since nothing in it can be trusted.
+func (r *initRun) earlierChoice(store *configfile.Store) (share *bool, where string) {
+	off, on := false, true
+	settings, _, err := store.Load()
+	switch {
+	case err != nil:
+		return &off, store.Path() + " cannot be read"
+	case settings.TelemetryDisabled != nil && *settings.TelemetryDisabled:
+		return &off, "telemetryDisabled is true in " + store.Path()
+	case settings.TelemetryDisabled != nil:
+		return &on, "telemetryDisabled is false in " + store.Path()
+	}
+	for _, key := range consent.OptOutVars() {
+		if v, ok := r.env.Get(key); ok && consent.OptOut(v) {
+			return &off, key + " is set in " + r.envPath
+		}
+	}
+	return nil, ""
+}
+
+func onOff(on bool) string {
+	if on {
+		return "on"
+	}
+	return "off"
 }
 
 // askEmail gets the optional product-updates email: from --email, else

@@ -127,10 +127,14 @@ func TestInitKeepsDeploymentIDAndUserLines(t *testing.T) {
 			t.Errorf(".env lacks %q:\n%s", want, got)
 		}
 	}
-	// Saying yes later removes the opt-out again.
+	// Saying yes later removes the opt-out again; --yes alone keeps it.
 	s.mustRun("init", "--yes")
+	if !strings.Contains(s.envFile(), "DISABLE_TELEMETRY=1") {
+		t.Errorf("init --yes dropped the earlier opt-out:\n%s", s.envFile())
+	}
+	s.mustRun("init", "--yes", "--telemetry=true")
 	if strings.Contains(s.envFile(), "DISABLE_TELEMETRY") {
-		t.Errorf(".env still sets DISABLE_TELEMETRY after init --yes:\n%s", s.envFile())
+		t.Errorf(".env still sets DISABLE_TELEMETRY after init --telemetry=true:\n%s", s.envFile())
 	}
 }
 
@@ -149,8 +153,11 @@ func TestInitWithoutTerminalFailsClosed(t *testing.T) {
 	s.mustRun("version")
 	s.assertNoRequests()
 
-	// Positive control: the same run with --yes sends.
+	// --yes keeps the choice recorded then; only --telemetry changes it.
 	s.mustRun("init", "--yes")
+	s.assertNoRequests()
+	// Positive control: the same run with --telemetry=true sends.
+	s.mustRun("init", "--yes", "--telemetry=true")
 	if evs := s.events(1); len(posthogtest.Named(evs, "cli_init")) != 1 {
 		t.Errorf("events = %s, want cli_init", posthogtest.Names(evs))
 	}
@@ -212,5 +219,66 @@ func TestInitReportsTheStepThatFailed(t *testing.T) {
 	if p["completed"] != false || p["failed_step"] != "providers" || p["exit_code"] != float64(2) || p["success"] != false {
 		t.Errorf("cli_init completed=%v failed_step=%v exit_code=%v success=%v; want false, providers, 2, false",
 			p["completed"], p["failed_step"], p["exit_code"], p["success"])
+	}
+}
+
+// TestReinitKeepsTheEarlierChoice runs elmo init again after a choice was
+// made: --yes keeps it, for the CLI and the deployment, and only
+// --telemetry changes it.
+func TestReinitKeepsTheEarlierChoice(t *testing.T) {
+	tests := []struct {
+		name   string
+		before [][]string // runs that make the earlier choice
+		envIn  string     // a .env to start from, "" for none
+		reinit []string
+		on     bool
+		says   string // in the re-init's output
+	}{
+		{"disable, then init --yes", [][]string{{"init", "--yes"}, {"telemetry", "disable"}}, "", []string{"init", "--yes"}, false,
+			"Telemetry stays off, as chosen before (telemetryDisabled is true in <config>); --telemetry=true changes it."},
+		{"init --telemetry=false, then init --yes", [][]string{{"init", "--yes", "--telemetry=false"}}, "", []string{"init", "--yes"}, false,
+			"Telemetry stays off, as chosen before"},
+		{"disable without a deployment, then init --yes", [][]string{{"telemetry", "disable"}}, "", []string{"init", "--yes"}, false,
+			"Telemetry stays off, as chosen before"},
+		{"an opt-out in .env and no choice in config.json", nil, "DEPLOYMENT_ID=0b0e8f3c-8a4e-4a53-9d84-7b1c1d9e2f10\nDISABLE_TELEMETRY=1\n", []string{"init", "--yes"}, false,
+			"Telemetry stays off, as chosen before (DISABLE_TELEMETRY is set in <env>)"},
+		{"disable, then init --yes --telemetry=true", [][]string{{"init", "--yes"}, {"telemetry", "disable"}}, "", []string{"init", "--yes", "--telemetry=true"}, true, ""},
+		{"disable, then enable, then init --yes", [][]string{{"init", "--yes"}, {"telemetry", "disable"}, {"telemetry", "enable"}}, "", []string{"init", "--yes"}, true,
+			"Telemetry stays on, as chosen before (telemetryDisabled is false in <config>); --telemetry=false changes it."},
+		{"first init --yes", nil, "", []string{"init", "--yes"}, true, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newSandbox(t)
+			if tt.envIn != "" {
+				s.writeEnvFile(tt.envIn)
+			}
+			for _, args := range tt.before {
+				s.mustRun(args...)
+			}
+			n := len(s.srv.Requests())
+			res := s.mustRun(tt.reinit...)
+			says := strings.NewReplacer("<config>", s.configPath(), "<env>", s.envPath()).Replace(tt.says)
+			if !strings.Contains(res.stdout, says) {
+				t.Errorf("init does not say %q:\n%s", says, res.stdout)
+			}
+			if got := s.config()["telemetryDisabled"]; got != !tt.on {
+				t.Errorf("config.json telemetryDisabled = %v, want %v", got, !tt.on)
+			}
+			if got := strings.Contains(s.envFile(), "DISABLE_TELEMETRY=1"); got == tt.on {
+				t.Errorf(".env sets DISABLE_TELEMETRY=1: %v, want %v:\n%s", got, !tt.on, s.envFile())
+			}
+			st := status(t, s)
+			if st.Enabled != tt.on || st.Source != "config" || st.Deployment.TelemetryEnabled != tt.on {
+				t.Errorf("status = on %v by %s, deployment on %v; want %v by config for both", st.Enabled, st.Source, st.Deployment.TelemetryEnabled, tt.on)
+			}
+			if tt.on {
+				if evs := s.events(n + 1); len(posthogtest.Named(evs, "cli_init")) == 0 {
+					t.Errorf("control: the re-init with telemetry on sent no cli_init; events %s", posthogtest.Names(evs))
+				}
+			} else if reqs := s.srv.Requests()[n:]; len(reqs) != 0 {
+				t.Errorf("the re-init sent %d requests with telemetry kept off", len(reqs))
+			}
+		})
 	}
 }

@@ -56,6 +56,30 @@ func TestOptOutSendsNothing(t *testing.T) {
 			want:   []string{"cli_version"},
 		},
 		{
+			name:   "OTEL_SDK_DISABLED=true over consent",
+			config: consentGiven,
+			env:    map[string]string{"OTEL_SDK_DISABLED": "true"},
+			runs:   [][]string{{"version"}, {"telemetry", "status"}, {"init", "--yes"}},
+		},
+		{
+			name:   "OTEL_SDK_DISABLED=TRUE blocks enable",
+			config: `{"telemetryDisabled": true}`,
+			env:    map[string]string{"OTEL_SDK_DISABLED": "TRUE"},
+			runs:   [][]string{{"telemetry", "enable"}, {"version"}},
+		},
+		{
+			name:   "control: OTEL_SDK_DISABLED=false is no opt-out",
+			config: consentGiven,
+			env:    map[string]string{"OTEL_SDK_DISABLED": "false"},
+			runs:   [][]string{{"version"}},
+			want:   []string{"cli_version"},
+		},
+		{
+			name:   "config.json with a duplicate key fails closed",
+			config: `{"telemetryDisabled": true, "telemetryDisabled": false}`,
+			runs:   [][]string{{"version"}, {"telemetry", "status"}},
+		},
+		{
 			name:   "DISABLE_TELEMETRY=1 blocks enable",
 			config: `{"telemetryDisabled": true}`,
 			env:    map[string]string{"DISABLE_TELEMETRY": "1"},
@@ -105,25 +129,32 @@ func TestDisableSaysWhatChanged(t *testing.T) {
 	s.writeConfig(consentGiven)
 	s.writeEnvFile("DEPLOYMENT_ID=0b0e8f3c-8a4e-4a53-9d84-7b1c1d9e2f10\n")
 
-	res := s.mustRun("telemetry", "disable")
-	for _, want := range []string{"telemetryDisabled", "DISABLE_TELEMETRY=1", "elmo start"} {
-		if !strings.Contains(res.stdout, want) {
-			t.Errorf("disable output lacks %q:\n%s", want, res.stdout)
+	// Each run says which deployment .env it changed, by path, or that it
+	// changed none.
+	for _, step := range []struct {
+		cmd   string
+		want  []string
+		avoid []string
+	}{
+		{"disable", []string{"telemetryDisabled", "deployment: set DISABLE_TELEMETRY=1 in " + s.envPath(), "elmo start"}, nil},
+		{"disable", []string{"nothing changed", "deployment: " + s.envPath() + " already sets DISABLE_TELEMETRY=1; it was not changed"}, []string{"elmo start"}},
+		{"enable", []string{"deployment: removed DISABLE_TELEMETRY from " + s.envPath(), "elmo start"}, nil},
+		{"enable", []string{"nothing changed", "deployment: " + s.envPath() + " does not set DISABLE_TELEMETRY; it was not changed"}, []string{"elmo start"}},
+	} {
+		res := s.mustRun("telemetry", step.cmd)
+		for _, want := range step.want {
+			if !strings.Contains(res.stdout, want) {
+				t.Errorf("%s output lacks %q:\n%s", step.cmd, want, res.stdout)
+			}
 		}
-	}
-	res = s.mustRun("telemetry", "disable")
-	if !strings.Contains(res.stdout, "nothing changed") || strings.Contains(res.stdout, "elmo start") {
-		t.Errorf("a second disable should change nothing:\n%s", res.stdout)
-	}
-	s.assertNoRequests()
-
-	res = s.mustRun("telemetry", "enable")
-	if !strings.Contains(res.stdout, "removed DISABLE_TELEMETRY") {
-		t.Errorf("enable output does not say the .env line was removed:\n%s", res.stdout)
-	}
-	res = s.mustRun("telemetry", "enable")
-	if !strings.Contains(res.stdout, "nothing changed") {
-		t.Errorf("a second enable should change nothing:\n%s", res.stdout)
+		for _, avoid := range step.avoid {
+			if strings.Contains(res.stdout, avoid) {
+				t.Errorf("%s output says %q although nothing changed:\n%s", step.cmd, avoid, res.stdout)
+			}
+		}
+		if step.cmd == "disable" {
+			s.assertNoRequests()
+		}
 	}
 	// Positive control for the assertion above: the enable runs sent.
 	if evs := s.events(2); len(posthogtest.Named(evs, "cli_telemetry_enable")) != 2 {
@@ -134,8 +165,13 @@ func TestDisableSaysWhatChanged(t *testing.T) {
 func TestDisableCreatesNoDeployment(t *testing.T) {
 	s := newSandbox(t)
 	res := s.mustRun("telemetry", "disable")
-	if !strings.Contains(res.stdout, "No deployment") {
-		t.Errorf("disable without a deployment does not say so:\n%s", res.stdout)
+	want := "deployment: no .env in " + s.dir + ", so no deployment's .env was changed; 'elmo start' runs any deployment, whatever its directory, with telemetry off"
+	if !strings.Contains(res.stdout, want) {
+		t.Errorf("disable without a deployment does not say so; want %q in:\n%s", want, res.stdout)
+	}
+	res = s.mustRun("telemetry", "enable")
+	if want := "deployment: no .env in " + s.dir + ", so no deployment's .env was changed"; !strings.Contains(res.stdout, want) {
+		t.Errorf("enable without a deployment does not say so; want %q in:\n%s", want, res.stdout)
 	}
 	if _, err := readFileIfExists(s.envPath()); err == nil {
 		t.Errorf("disable created %s", s.envPath())

@@ -10,6 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/elmohq/telemetry/internal/cli/deployment"
+	"github.com/elmohq/telemetry/internal/consent"
 	"github.com/elmohq/telemetry/internal/launch"
 )
 
@@ -26,8 +28,12 @@ func (a *app) startCommand() *cobra.Command {
 environment, until you press Ctrl-C. With --detach they run in the
 background and 'elmo stop' stops them.
 
-The services read DISABLE_TELEMETRY from .env when they start: after
-'elmo telemetry disable' or 'enable', run 'elmo start' again.`,
+The services read DISABLE_TELEMETRY from .env when they start. Your
+choice in config.json applies to them too, whatever the deployment's
+directory: after 'elmo telemetry disable', or with DISABLE_TELEMETRY,
+DO_NOT_TRACK or OTEL_SDK_DISABLED set, start runs them with telemetry
+off even when their .env does not say so. After 'elmo telemetry
+disable' or 'enable', run 'elmo start' again.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts, err := a.launchOptions(cmd)
@@ -83,6 +89,28 @@ func (a *app) stopCommand() *cobra.Command {
 	}
 }
 
+// servicesOptOut applies the CLI's consent to the services elmo start
+// runs: when it is an opt-out (telemetryDisabled: true in config.json,
+// an opt-out variable, or a config.json that cannot be read, which fails
+// closed), it returns the assignment that turns their telemetry off and
+// the reason. With no choice recorded, or telemetry on, it returns nil
+// and the deployment's .env decides, as it can only turn telemetry off.
+func (a *app) servicesOptOut() (env []string, why string) {
+	store, err := a.configStore()
+	if err != nil {
+		return []string{deployment.VarDisableTelemetry + "=1"}, err.Error()
+	}
+	d := consent.ForCLI(a.getenv, store)
+	switch {
+	case !d.OptedOut():
+		return nil, ""
+	case d.Source == consent.SourceError:
+		// The reason was shown when the CLI's telemetry started.
+		return []string{deployment.VarDisableTelemetry + "=1"}, store.Path() + " cannot be understood, so no choice in it can be trusted"
+	}
+	return []string{deployment.VarDisableTelemetry + "=1"}, d.Reason
+}
+
 // launchOptions says where the deployment is and where its programs are:
 // beside the running elmo first, else on PATH.
 func (a *app) launchOptions(cmd *cobra.Command) (launch.Options, error) {
@@ -91,6 +119,10 @@ func (a *app) launchOptions(cmd *cobra.Command) (launch.Options, error) {
 		return launch.Options{}, err
 	}
 	opts := launch.Options{Dir: dir, Stdout: cmd.OutOrStdout(), Stderr: cmd.ErrOrStderr()}
+	if env, why := a.servicesOptOut(); env != nil {
+		opts.Env = env
+		fmt.Fprintf(cmd.ErrOrStderr(), "Telemetry is off for the deployment: %s.\n", why)
+	}
 	if exe, err := os.Executable(); err == nil {
 		if resolved, err := filepath.EvalSymlinks(exe); err == nil {
 			exe = resolved

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -24,8 +25,10 @@ func (a *app) telemetryCommand() *cobra.Command {
 	cmd.Long = `Show or change whether elmo and your local deployment share anonymous
 usage data. One choice covers both: 'elmo telemetry disable' records it
 in config.json for the CLI and in the deployment's .env for the web app
-and worker. Setting DISABLE_TELEMETRY=1 or DO_NOT_TRACK=1 in an
-environment turns telemetry off there, whatever was chosen.`
+and worker, and 'elmo start' applies it to any deployment it runs,
+whatever its directory. Setting DISABLE_TELEMETRY=1, DO_NOT_TRACK=1 or
+OTEL_SDK_DISABLED=true in an environment turns telemetry off there,
+whatever was chosen.`
 	cmd.AddCommand(
 		a.telemetryStatusCommand(),
 		a.telemetrySetCommand(false),
@@ -52,6 +55,11 @@ type statusReport struct {
 	Warnings   []string         `json:"warnings"`
 }
 
+// deploymentReport is the deployment's part of statusReport.
+// TelemetryEnabled says whether the deployment sends when elmo start runs
+// it from this environment; DisabledBy names what turns it off: a
+// variable set in .env, else the source of the CLI's opt-out, which elmo
+// start applies to the services.
 type deploymentReport struct {
 	Dir              string `json:"dir"`
 	EnvPath          string `json:"envPath"`
@@ -128,20 +136,26 @@ func (a *app) status(ctx context.Context) (statusReport, error) {
 	if err != nil {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("cannot read the deployment's .env: %v", err))
 	}
+	// elmo start applies the CLI's opt-out to the services it runs, over
+	// their .env.
+	cliOptOut := consent.ForCLI(a.getenv, store)
 	rep.Deployment = deploymentReport{
 		Dir:              dir,
 		EnvPath:          st.EnvPath,
 		Exists:           st.Exists,
 		DeploymentID:     st.DeploymentID,
-		TelemetryEnabled: st.TelemetryEnabled(),
+		TelemetryEnabled: st.TelemetryEnabled() && !cliOptOut.OptedOut(),
 		DisabledBy:       st.OptOutVar,
 		DisableTelemetry: st.OptOutVar == deployment.VarDisableTelemetry,
 	}
+	if st.Exists && st.OptOutVar == "" && cliOptOut.OptedOut() {
+		rep.Deployment.DisabledBy = string(cliOptOut.Source)
+	}
 	if st.Exists {
 		switch {
-		case !d.Enabled && explicitOptOut(d.Source) && st.TelemetryEnabled():
+		case explicitOptOut(d) && st.TelemetryEnabled():
 			rep.Warnings = append(rep.Warnings, fmt.Sprintf(
-				"telemetry is off for the CLI but on for the deployment: %s does not set DISABLE_TELEMETRY=1; run 'elmo telemetry disable' to turn it off there too",
+				"telemetry is off for the CLI, and 'elmo start' runs the deployment with it off, but %s does not set DISABLE_TELEMETRY=1: its services started another way would send; run 'elmo telemetry disable' to write it there too",
 				st.EnvPath))
 		case d.Enabled && !st.TelemetryEnabled():
 			rep.Warnings = append(rep.Warnings, fmt.Sprintf(
@@ -159,14 +173,10 @@ func (a *app) status(ctx context.Context) (statusReport, error) {
 	return rep, nil
 }
 
-// explicitOptOut reports whether a decision's source is an opt-out the
-// person set, rather than a missing answer or an error.
-func explicitOptOut(s consent.Source) bool {
-	switch s {
-	case consent.SourceConfig, consent.SourceEnvDisableTelemetry, consent.SourceEnvDoNotTrack:
-		return true
-	}
-	return false
+// explicitOptOut reports whether d is an opt-out the person set, rather
+// than a missing answer or a config.json that cannot be read.
+func explicitOptOut(d consent.Decision) bool {
+	return d.OptedOut() && d.Source != consent.SourceError
 }
 
 func writeStatus(w io.Writer, rep statusReport) error {
@@ -189,8 +199,12 @@ func writeStatus(w io.Writer, rep statusReport) error {
 		row("  .env:", rep.Deployment.EnvPath)
 		row("  Deployment ID:", orNone(rep.Deployment.DeploymentID))
 		dep := "on"
-		if !rep.Deployment.TelemetryEnabled {
+		switch {
+		case rep.Deployment.TelemetryEnabled:
+		case slices.Contains(consent.OptOutVars(), rep.Deployment.DisabledBy):
 			dep = "off (" + rep.Deployment.DisabledBy + " is set in .env)"
+		default:
+			dep = "off when started with 'elmo start', which applies the CLI's opt-out (" + rep.Deployment.DisabledBy + ")"
 		}
 		row("  Telemetry:", dep)
 	} else {
@@ -242,7 +256,8 @@ func (a *app) telemetrySetCommand(enable bool) *cobra.Command {
 }
 
 // setTelemetry records the choice in config.json and the deployment .env,
-// deletes the spool when disabling, and says what changed. It goes on
+// deletes the spool when disabling, and says what changed: in
+// particular which deployment .env it changed, or that it changed none. It goes on
 // after a failure, so that as much as possible of an opt-out is applied,
 // and returns every failure.
 func (a *app) setTelemetry(ctx context.Context, out io.Writer, enable bool) error {
@@ -274,17 +289,25 @@ func (a *app) setTelemetry(ctx context.Context, out io.Writer, enable bool) erro
 	}
 	envPath := deployment.EnvPath(dir)
 	change, err := deployment.SetTelemetry(dir, enable)
-	deploymentChanged := false
+	// deploymentLine says which .env was changed, or why none was.
+	var deploymentLine string
 	switch {
 	case err != nil:
-		errs = append(errs, fmt.Errorf("cannot change the deployment's .env: %w", err))
+		errs = append(errs, fmt.Errorf("cannot change the deployment's .env %s: %w", envPath, err))
 	case change == deployment.Changed && enable:
 		changes = append(changes, "deployment: removed DISABLE_TELEMETRY from "+envPath)
-		deploymentChanged = true
 	case change == deployment.Changed:
 		changes = append(changes, "deployment: set DISABLE_TELEMETRY=1 in "+envPath)
-		deploymentChanged = true
+	case change == deployment.Unchanged && enable:
+		deploymentLine = "deployment: " + envPath + " does not set DISABLE_TELEMETRY; it was not changed"
+	case change == deployment.Unchanged:
+		deploymentLine = "deployment: " + envPath + " already sets DISABLE_TELEMETRY=1; it was not changed"
+	case change == deployment.NoDeployment && enable:
+		deploymentLine = "deployment: no .env in " + dir + ", so no deployment's .env was changed"
+	default:
+		deploymentLine = "deployment: no .env in " + dir + ", so no deployment's .env was changed; 'elmo start' runs any deployment, whatever its directory, with telemetry off"
 	}
+	deploymentChanged := err == nil && change == deployment.Changed
 
 	if !enable {
 		events, _, _ := otelsetup.SpoolStats(store.Path())
@@ -303,8 +326,8 @@ func (a *app) setTelemetry(ctx context.Context, out io.Writer, enable bool) erro
 			fmt.Fprintf(out, "  %s\n", c)
 		}
 	}
-	if change == deployment.NoDeployment {
-		fmt.Fprintf(out, "No deployment in %s: its .env was not created.\n", dir)
+	if deploymentLine != "" {
+		fmt.Fprintf(out, "  %s\n", deploymentLine)
 	}
 	if deploymentChanged {
 		fmt.Fprintln(out, "Run 'elmo start' again so the running deployment picks up the change.")

@@ -237,3 +237,55 @@ func TestInterruptedInitExitsAndSends(t *testing.T) {
 		t.Errorf("an init interrupted at the first question wrote .env")
 	}
 }
+
+// TestReinitInteractiveDefaultsToTheEarlierAnswer re-runs elmo init on a
+// terminal after a choice was made: the question defaults to that answer,
+// so pressing Enter keeps it; answering changes it.
+func TestReinitInteractiveDefaultsToTheEarlierAnswer(t *testing.T) {
+	tests := []struct {
+		name     string
+		before   []string // the run that made the earlier choice
+		question string   // as the terminal shows it
+		answer   string
+		on       bool
+	}{
+		{"off, Enter keeps it", []string{"telemetry", "disable"}, "Share anonymous usage data? [y/N]", "", false},
+		{"off, y changes it", []string{"telemetry", "disable"}, "Share anonymous usage data? [y/N]", "y", true},
+		{"on, Enter keeps it", []string{"telemetry", "enable"}, "Share anonymous usage data? [Y/n]", "", true},
+		{"on, n changes it", []string{"telemetry", "enable"}, "Share anonymous usage data? [Y/n]", "n", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newSandbox(t)
+			s.mustRun("init", "--yes")
+			s.mustRun(tt.before...)
+			n := len(s.srv.Requests())
+
+			term := newTerminal(t)
+			cmd := term.start(s, true, "init")
+			term.waitFor("press Enter to keep it.")
+			term.waitFor(tt.question)
+			term.typeLine(tt.answer)
+			term.waitFor("Email for product updates (optional):")
+			term.typeLine("")
+			term.waitFor("Model providers to set up")
+			term.typeLine("")
+			if code := exitCode(t, cmd); code != 0 {
+				t.Fatalf("exit code %d\n%s", code, term.output())
+			}
+			if got := s.config()["telemetryDisabled"]; got != !tt.on {
+				t.Errorf("config.json telemetryDisabled = %v, want %v", got, !tt.on)
+			}
+			if got := strings.Contains(s.envFile(), "DISABLE_TELEMETRY=1"); got == tt.on {
+				t.Errorf(".env sets DISABLE_TELEMETRY=1: %v, want %v:\n%s", got, !tt.on, s.envFile())
+			}
+			if tt.on {
+				if evs := s.events(n + 1); len(posthogtest.Named(evs, "cli_init")) == 0 {
+					t.Errorf("control: the re-init with telemetry on sent no cli_init; events %s", posthogtest.Names(evs))
+				}
+			} else if reqs := s.srv.Requests()[n:]; len(reqs) != 0 {
+				t.Errorf("the re-init sent %d requests with telemetry off", len(reqs))
+			}
+		})
+	}
+}

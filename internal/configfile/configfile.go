@@ -194,7 +194,11 @@ func (s *Store) lock(ctx context.Context) (func(), error) {
 	return func() { _ = l.Unlock() }, nil
 }
 
-// decode parses config.json, checking the types of Elmo's keys.
+// decode parses config.json, checking the types of Elmo's keys. A key
+// that appears twice in one object makes the file malformed: readers
+// disagree on which of the two values counts (encoding/json takes the
+// last, others the first), so neither can be trusted to say what the
+// person chose.
 func decode(data []byte) (Settings, error) {
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(data, &raw); err != nil {
@@ -202,6 +206,9 @@ func decode(data []byte) (Settings, error) {
 	}
 	if raw == nil {
 		return Settings{}, fmt.Errorf("%w: not a JSON object", ErrMalformed)
+	}
+	if err := checkDuplicateKeys(data); err != nil {
+		return Settings{}, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
 	var s Settings
 	for key, val := range raw {
@@ -236,6 +243,56 @@ func decode(data []byte) (Settings, error) {
 		}
 	}
 	return s, nil
+}
+
+// checkDuplicateKeys walks the JSON value in data, which is known to be
+// well formed, and returns an error naming the first key that appears
+// twice in one object, at any depth.
+func checkDuplicateKeys(data []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	return walkValue(dec, "")
+}
+
+// walkValue reads one value from dec; path names it in errors.
+func walkValue(dec *json.Decoder, path string) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	switch tok {
+	case json.Delim('{'):
+		seen := make(map[string]bool)
+		for dec.More() {
+			tok, err := dec.Token()
+			if err != nil {
+				return err
+			}
+			key, _ := tok.(string)
+			keyPath := key
+			if path != "" {
+				keyPath = path + "." + key
+			}
+			if seen[key] {
+				return fmt.Errorf("key %q appears more than once", keyPath)
+			}
+			seen[key] = true
+			if err := walkValue(dec, keyPath); err != nil {
+				return err
+			}
+		}
+		_, err = dec.Token() // '}'
+		return err
+	case json.Delim('['):
+		for i := 0; dec.More(); i++ {
+			if err := walkValue(dec, fmt.Sprintf("%s[%d]", path, i)); err != nil {
+				return err
+			}
+		}
+		_, err = dec.Token() // ']'
+		return err
+	}
+	return nil
 }
 
 // encode renders settings as indented JSON with a trailing newline.

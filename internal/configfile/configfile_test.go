@@ -255,6 +255,16 @@ func TestUnreadableConfigIsNeverRewritten(t *testing.T) {
 		{"wrong type for notice version", `{"telemetryNoticeVersion": "one"}`, "telemetryNoticeVersion"},
 		{"install ID not a UUID", `{"telemetryId": "me@example.com"}`, "not a UUID"},
 		{"directory in the way", "<dir>", "is a directory"},
+		// A duplicate key is read differently by different readers:
+		// encoding/json keeps the last value, so this one would read as
+		// "on" although it also says "off".
+		{"duplicate telemetryDisabled", `{"telemetryDisabled": true, "telemetryDisabled": false}`, `"telemetryDisabled" appears more than once`},
+		{"duplicate with the same value", `{"telemetryDisabled": true, "telemetryDisabled": true}`, "more than once"},
+		{"duplicate install ID", `{"telemetryId": "9b2f1c8e-0c2d-4c4e-8f5a-3f3c1f2b9a10", "telemetryId": "1b2f1c8e-0c2d-4c4e-8f5a-3f3c1f2b9a10"}`, "telemetryId"},
+		{"duplicate unknown key", `{"theme": "dark", "theme": "light"}`, `"theme"`},
+		{"duplicate spelled with an escape", `{"telemetryDisabled": false, "telemetry\u0044isabled": true}`, "more than once"},
+		{"duplicate in a nested object", `{"ui": {"a": 1, "b": {"c": 1, "c": 2}}}`, `"ui.b.c"`},
+		{"duplicate in an object in an array", `{"list": [1, {"x": 1, "x": 1}]}`, `"list[1].x"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -287,6 +297,21 @@ func TestUnreadableConfigIsNeverRewritten(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestSameKeyInDifferentObjectsIsNotADuplicate(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.json")
+	content := `{"telemetryDisabled": true, "a": {"telemetryDisabled": 1}, "b": [{"x": 1}, {"x": 2}], "x": {"x": {"x": 0}}}`
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, _, err := configfile.New(path).Load()
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if s.TelemetryDisabled == nil || !*s.TelemetryDisabled {
+		t.Errorf("telemetryDisabled = %v, want true", s.TelemetryDisabled)
 	}
 }
 
@@ -402,5 +427,40 @@ func TestDefaultPath(t *testing.T) {
 				t.Errorf("got %s, want %s", got, tt.want)
 			}
 		})
+	}
+}
+
+// A config.json kept elsewhere (a dotfiles repository) and linked into
+// place stays linked: a write changes the file the link points to.
+func TestSymlinkedConfigIsWrittenThroughToItsTarget(t *testing.T) {
+	root := t.TempDir()
+	target := filepath.Join(root, "dotfiles", "elmo.json")
+	path := filepath.Join(root, "config", "elmo", "config.json")
+	for _, d := range []string{filepath.Dir(target), filepath.Dir(path)} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(target, []byte(`{"theme": "dark"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join("..", "..", "dotfiles", "elmo.json"), path); err != nil {
+		t.Skipf("cannot create symbolic links here: %v", err)
+	}
+	store := configfile.New(path)
+	if _, err := store.SetTelemetryDisabled(context.Background(), true); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Lstat(path); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf("config.json is no longer a link: %v %v", fi.Mode(), err)
+	}
+	var m map[string]any
+	data, _ := os.ReadFile(target)
+	if err := json.Unmarshal(data, &m); err != nil || m["telemetryDisabled"] != true || m["theme"] != "dark" {
+		t.Errorf("the target holds %s, want telemetryDisabled true and theme kept", data)
+	}
+	s, _, err := store.Load()
+	if err != nil || s.TelemetryDisabled == nil || !*s.TelemetryDisabled {
+		t.Errorf("Load through the link: %+v, %v", s, err)
 	}
 }

@@ -5,15 +5,26 @@
 //
 //  1. DISABLE_TELEMETRY set to a true value: off.
 //  2. DO_NOT_TRACK set to a true value: off.
-//  3. The CLI's config.json says telemetryDisabled: off or on as it says.
-//  4. config.json cannot be read or understood: off, with the reason.
-//  5. The CLI has no choice recorded and never showed the notice: off.
-//  6. Otherwise: on.
+//  3. OTEL_SDK_DISABLED, the OpenTelemetry switch, set to a true value:
+//     off.
+//  4. The CLI's config.json says telemetryDisabled: off or on as it says.
+//  5. config.json cannot be read or understood: off, with the reason.
+//  6. The CLI has no choice recorded and never showed the notice: off.
+//  7. Otherwise: on.
 //
 // A variable can only turn telemetry off: no value of any variable turns
 // it on over an opt-out. The deployment's services have no config.json;
-// they see the deployment .env as their environment, so rows 1, 2 and 6
-// apply to them.
+// they see the deployment .env as their environment, so rows 1, 2, 3 and
+// 7 apply to them; `elmo start` adds DISABLE_TELEMETRY=1 to that
+// environment when the CLI's own decision is an opt-out, so one choice
+// covers every program.
+//
+// The three variables are read alike, with OptOut: any value but empty,
+// 0, false, no and off turns telemetry off. For OTEL_SDK_DISABLED this
+// is wider than the OpenTelemetry specification, which disables the SDK
+// only for "true" and ignores other values: a value such as 1 or yes
+// says the person wants nothing sent, and when in doubt Elmo sends
+// nothing.
 package consent
 
 import (
@@ -36,6 +47,7 @@ type Source string
 const (
 	SourceEnvDisableTelemetry Source = "env DISABLE_TELEMETRY"
 	SourceEnvDoNotTrack       Source = "env DO_NOT_TRACK"
+	SourceEnvOTelSDKDisabled  Source = "env OTEL_SDK_DISABLED"
 	SourceConfig              Source = "config"
 	SourceError               Source = "error"
 	SourceNotYetAsked         Source = "not yet asked"
@@ -70,6 +82,34 @@ func OptOut(value string) bool {
 	return true
 }
 
+// The variables that turn telemetry off, in the order of the table.
+const (
+	VarDisableTelemetry = "DISABLE_TELEMETRY"
+	VarDoNotTrack       = "DO_NOT_TRACK"
+	VarOTelSDKDisabled  = "OTEL_SDK_DISABLED"
+)
+
+// optOutVars are the rows of the table that read the environment, in
+// order.
+var optOutVars = []struct {
+	name   string
+	source Source
+}{
+	{VarDisableTelemetry, SourceEnvDisableTelemetry},
+	{VarDoNotTrack, SourceEnvDoNotTrack},
+	{VarOTelSDKDisabled, SourceEnvOTelSDKDisabled},
+}
+
+// OptOutVars returns the names of the variables that turn telemetry off,
+// in the order they are checked.
+func OptOutVars() []string {
+	names := make([]string, len(optOutVars))
+	for i, v := range optOutVars {
+		names[i] = v.name
+	}
+	return names
+}
+
 // FromEnv applies the rows of the table that read the environment. It
 // returns the decision and true when one of them matched. getenv nil
 // means os.Getenv.
@@ -77,18 +117,27 @@ func FromEnv(getenv func(string) string) (Decision, bool) {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
-	for _, v := range []struct {
-		name   string
-		source Source
-	}{
-		{"DISABLE_TELEMETRY", SourceEnvDisableTelemetry},
-		{"DO_NOT_TRACK", SourceEnvDoNotTrack},
-	} {
+	for _, v := range optOutVars {
 		if OptOut(getenv(v.name)) {
 			return Decision{Source: v.source, Reason: v.name + " is set in the environment"}, true
 		}
 	}
 	return Decision{}, false
+}
+
+// OptedOut reports whether d is an opt-out that the person made: a
+// variable or telemetryDisabled: true in config.json, or a config.json
+// that cannot be understood, which fails closed. A missing answer is not
+// an opt-out.
+func (d Decision) OptedOut() bool {
+	if d.Enabled {
+		return false
+	}
+	switch d.Source {
+	case SourceEnvDisableTelemetry, SourceEnvDoNotTrack, SourceEnvOTelSDKDisabled, SourceConfig, SourceError:
+		return true
+	}
+	return false
 }
 
 // ForDeployment decides for a service of the local deployment, whose
@@ -113,7 +162,7 @@ func ForCLI(getenv func(string) string, store *configfile.Store) Decision {
 	return ForSettings(settings, store.Path())
 }
 
-// ForSettings applies rows 3, 5 and 6 to settings read from the config
+// ForSettings applies rows 4, 6 and 7 to settings read from the config
 // file at path.
 func ForSettings(s configfile.Settings, path string) Decision {
 	switch {

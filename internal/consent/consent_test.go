@@ -35,12 +35,22 @@ func TestPrecedenceTable(t *testing.T) {
 		{"DO_NOT_TRACK=true", env("DO_NOT_TRACK", "True"), enabledCfg, false, consent.SourceEnvDoNotTrack, ""},
 		{"DO_NOT_TRACK=0", env("DO_NOT_TRACK", "0"), enabledCfg, true, consent.SourceConfig, ""},
 		{"DISABLE_TELEMETRY wins over DO_NOT_TRACK", map[string]string{"DISABLE_TELEMETRY": "1", "DO_NOT_TRACK": "1"}, "", false, consent.SourceEnvDisableTelemetry, ""},
+		// Row 3: the OpenTelemetry switch, read like the other two.
+		{"OTEL_SDK_DISABLED=true", env("OTEL_SDK_DISABLED", "true"), enabledCfg, false, consent.SourceEnvOTelSDKDisabled, "OTEL_SDK_DISABLED"},
+		{"OTEL_SDK_DISABLED=TRUE", env("OTEL_SDK_DISABLED", "TRUE"), enabledCfg, false, consent.SourceEnvOTelSDKDisabled, ""},
+		{"OTEL_SDK_DISABLED=1", env("OTEL_SDK_DISABLED", "1"), enabledCfg, false, consent.SourceEnvOTelSDKDisabled, ""},
+		{"OTEL_SDK_DISABLED=false", env("OTEL_SDK_DISABLED", "false"), enabledCfg, true, consent.SourceConfig, ""},
+		{"OTEL_SDK_DISABLED empty", env("OTEL_SDK_DISABLED", ""), enabledCfg, true, consent.SourceConfig, ""},
+		{"OTEL_SDK_DISABLED=false does not force on", env("OTEL_SDK_DISABLED", "false"), disabledCfg, false, consent.SourceConfig, ""},
+		{"OTEL_SDK_DISABLED before a malformed config", env("OTEL_SDK_DISABLED", "true"), `{`, false, consent.SourceEnvOTelSDKDisabled, ""},
+		{"DO_NOT_TRACK wins over OTEL_SDK_DISABLED", map[string]string{"DO_NOT_TRACK": "1", "OTEL_SDK_DISABLED": "true"}, "", false, consent.SourceEnvDoNotTrack, ""},
 		// Row 3.
 		{"config disabled", nil, disabledCfg, false, consent.SourceConfig, "config.json"},
 		{"config enabled", nil, enabledCfg, true, consent.SourceConfig, "config.json"},
 		// Row 4.
 		{"config malformed", nil, `{"telemetryDisabled": fal`, false, consent.SourceError, "config.json"},
 		{"config wrong type", nil, `{"telemetryDisabled": "no"}`, false, consent.SourceError, "telemetryDisabled"},
+		{"config duplicate key", nil, `{"telemetryDisabled": true, "telemetryDisabled": false}`, false, consent.SourceError, "telemetryDisabled"},
 		{"config is a directory", nil, "<dir>", false, consent.SourceError, "config.json"},
 		// Row 5.
 		{"no config file", nil, "", false, consent.SourceNotYetAsked, "notice"},
@@ -107,6 +117,9 @@ func TestDeploymentReadsOnlyItsEnvironment(t *testing.T) {
 		{env("DISABLE_TELEMETRY", "1"), false, consent.SourceEnvDisableTelemetry},
 		{env("DISABLE_TELEMETRY", "0"), true, consent.SourceDefault},
 		{env("DO_NOT_TRACK", "yes"), false, consent.SourceEnvDoNotTrack},
+		{env("OTEL_SDK_DISABLED", "true"), false, consent.SourceEnvOTelSDKDisabled},
+		{env("OTEL_SDK_DISABLED", "True"), false, consent.SourceEnvOTelSDKDisabled},
+		{env("OTEL_SDK_DISABLED", "false"), true, consent.SourceDefault},
 	}
 	for _, tt := range tests {
 		d := consent.ForDeployment(func(k string) string { return tt.env[k] })
@@ -124,6 +137,47 @@ func TestOptOutValues(t *testing.T) {
 		if got := consent.OptOut(v); got != want {
 			t.Errorf("OptOut(%q) = %v, want %v", v, got, want)
 		}
+	}
+}
+
+func TestOptOutVarsFollowTheTable(t *testing.T) {
+	names := consent.OptOutVars()
+	want := []string{consent.VarDisableTelemetry, consent.VarDoNotTrack, consent.VarOTelSDKDisabled}
+	if strings.Join(names, ",") != strings.Join(want, ",") {
+		t.Fatalf("OptOutVars() = %v, want %v", names, want)
+	}
+	for _, name := range names {
+		d, ok := consent.FromEnv(func(k string) string { return map[string]string{name: "true"}[k] })
+		if !ok || d.Enabled || string(d.Source) != "env "+name {
+			t.Errorf("%s=true: got %v, %v; want off from env %s", name, d, ok, name)
+		}
+	}
+	names[0] = "changed"
+	if consent.OptOutVars()[0] != consent.VarDisableTelemetry {
+		t.Error("OptOutVars returns the table itself, not a copy")
+	}
+}
+
+func TestOptedOut(t *testing.T) {
+	tests := []struct {
+		d    consent.Decision
+		want bool
+	}{
+		{consent.Decision{Source: consent.SourceEnvDisableTelemetry}, true},
+		{consent.Decision{Source: consent.SourceEnvDoNotTrack}, true},
+		{consent.Decision{Source: consent.SourceEnvOTelSDKDisabled}, true},
+		{consent.Decision{Source: consent.SourceConfig}, true},
+		{consent.Decision{Source: consent.SourceError}, true},
+		{consent.Decision{Source: consent.SourceNotYetAsked}, false},
+		{consent.Decision{Enabled: true, Source: consent.SourceConfig}, false},
+		{consent.Decision{Enabled: true, Source: consent.SourceDefault}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.d.String(), func(t *testing.T) {
+			if got := tt.d.OptedOut(); got != tt.want {
+				t.Errorf("OptedOut() = %v, want %v", got, tt.want)
+			}
+		})
 	}
 }
 

@@ -44,6 +44,7 @@ func StartBackground(opts Options) ([]Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	env = append(env, opts.Env...)
 	dir, err := filepath.Abs(opts.Dir)
 	if err != nil {
 		return nil, err

@@ -4,10 +4,13 @@
 // The services get the deployment .env as their environment: the parent
 // environment overlaid with the assignments of $ELMO_DIR/.env, plus
 // ELMO_DIR itself. So DISABLE_TELEMETRY=1, written to .env by
-// elmo telemetry disable, reaches both services; and an opt-out set in the
-// parent environment (DISABLE_TELEMETRY or DO_NOT_TRACK) is kept even when
-// .env says otherwise, since no setting can turn telemetry on over an
-// opt-out.
+// elmo telemetry disable, reaches both services; and an opt-out set in
+// the parent environment (DISABLE_TELEMETRY, DO_NOT_TRACK or
+// OTEL_SDK_DISABLED) is kept even when .env says otherwise, since no
+// setting can turn telemetry on over an opt-out. Options.Env comes last,
+// over both: elmo start passes DISABLE_TELEMETRY=1 there when the
+// person's choice in config.json is off, so that one choice covers every
+// deployment, whatever its directory.
 //
 // Run runs both in the foreground, prefixing each line of their output
 // with the service's name, until its context ends or one of them exits;

@@ -33,7 +33,7 @@ var ErrNotInitialized = errors.New("the deployment is not set up")
 var ErrBinaryNotFound = errors.New("service program not found")
 
 // optOutVars are the variables that turn telemetry off.
-var optOutVars = []string{"DISABLE_TELEMETRY", "DO_NOT_TRACK"}
+var optOutVars = consent.OptOutVars()
 
 // Options says what to run and where its output goes.
 type Options struct {
@@ -49,6 +49,10 @@ type Options struct {
 	// GracePeriod is how long a service is given to stop after SIGTERM
 	// before it is killed. Zero means DefaultGracePeriod.
 	GracePeriod time.Duration
+	// Env holds KEY=value assignments the services get over both the
+	// parent environment and the .env, such as DISABLE_TELEMETRY=1 when
+	// the person turned telemetry off for every program.
+	Env []string
 }
 
 // ExitError reports a service that exited while the deployment ran, or
@@ -152,6 +156,7 @@ func Run(ctx context.Context, opts Options) error {
 	if err != nil {
 		return err
 	}
+	env = append(env, opts.Env...)
 	dir, err := filepath.Abs(opts.Dir)
 	if err != nil {
 		return err

@@ -23,10 +23,10 @@ import (
 const (
 	// VarDisableTelemetry turns the deployment's telemetry off when set to
 	// a true value; Disable writes it as "1".
-	VarDisableTelemetry = "DISABLE_TELEMETRY"
+	VarDisableTelemetry = consent.VarDisableTelemetry
 	// VarDoNotTrack turns the deployment's telemetry off when set to a
 	// true value.
-	VarDoNotTrack = "DO_NOT_TRACK"
+	VarDoNotTrack = consent.VarDoNotTrack
 	// VarDeploymentID is the deployment's random ID.
 	VarDeploymentID = "DEPLOYMENT_ID"
 	// VarElmoDir names the deployment directory in the environment.
@@ -78,8 +78,8 @@ type State struct {
 	// DeploymentID is the value of DEPLOYMENT_ID, "" when unset.
 	DeploymentID string
 	// OptOutVar names the variable of the file that turns the
-	// deployment's telemetry off, DISABLE_TELEMETRY or DO_NOT_TRACK set to
-	// a true value; "" when the file sets neither.
+	// deployment's telemetry off: DISABLE_TELEMETRY, DO_NOT_TRACK or
+	// OTEL_SDK_DISABLED set to a true value; "" when the file sets none.
 	OptOutVar string
 }
 
@@ -101,7 +101,7 @@ func ReadState(dir string) (State, error) {
 	}
 	st.Exists = true
 	st.DeploymentID, _ = f.Get(VarDeploymentID)
-	for _, key := range []string{VarDisableTelemetry, VarDoNotTrack} {
+	for _, key := range consent.OptOutVars() {
 		if v, ok := f.Get(key); ok && consent.OptOut(v) {
 			st.OptOutVar = key
 			break

@@ -57,6 +57,8 @@ func TestReadState(t *testing.T) {
 		{"DISABLE_TELEMETRY=1", ptr("DISABLE_TELEMETRY=1\n"), deployment.State{Exists: true, OptOutVar: "DISABLE_TELEMETRY"}},
 		{"DISABLE_TELEMETRY=0 is on", ptr("DISABLE_TELEMETRY=0\n"), deployment.State{Exists: true}},
 		{"DO_NOT_TRACK=yes", ptr("DO_NOT_TRACK=yes\n"), deployment.State{Exists: true, OptOutVar: "DO_NOT_TRACK"}},
+		{"OTEL_SDK_DISABLED=true", ptr("OTEL_SDK_DISABLED=true\n"), deployment.State{Exists: true, OptOutVar: "OTEL_SDK_DISABLED"}},
+		{"OTEL_SDK_DISABLED=false is on", ptr("OTEL_SDK_DISABLED=false\n"), deployment.State{Exists: true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,0 +1,151 @@
+package e2e
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/elmohq/telemetry/exporter/posthogtest"
+)
+
+// elmoStart runs `elmo start --dir dir` in the foreground, as a person
+// would, with the sandbox's environment and extra, and returns the
+// running deployment once the web app listens and the worker has
+// started. Its stop sends elmo start the signal a terminal's Ctrl-C or a
+// service manager would, and waits for it to exit cleanly.
+func (s *sandbox) elmoStart(dir string, extra map[string]string) *stack {
+	s.t.Helper()
+	requireDeployment(s.t)
+	run := map[string]string{
+		"WEB_ADDR":                "127.0.0.1:0",
+		"WORKER_INTERVAL":         "100ms",
+		"PROVIDER_TIMEOUT":        "30s",
+		"OTEL_BSP_SCHEDULE_DELAY": "100",
+	}
+	p := &process{name: "elmo start", out: newOutput(), done: make(chan struct{})}
+	p.cmd = exec.Command(elmoBin, "start", "--dir", dir)
+	p.cmd.Env = s.environ(run, extra)
+	p.cmd.Dir = s.repo
+	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
+	if err := p.cmd.Start(); err != nil {
+		s.t.Fatalf("starting elmo start: %v", err)
+	}
+	go func() {
+		p.err = p.cmd.Wait()
+		close(p.done)
+	}()
+	s.t.Cleanup(func() {
+		select {
+		case <-p.done:
+		default:
+			_ = p.cmd.Process.Kill()
+			<-p.done
+		}
+	})
+	out := p.out.waitFor(s.t, "elmo start", "elmo-web listening on http://", 1, p.done)
+	m := listening.FindStringSubmatch(out)
+	if m == nil {
+		s.t.Fatalf("elmo start printed no address:\n%s", out)
+	}
+	p.out.waitFor(s.t, "elmo start", "elmo-worker started", 1, p.done)
+	// Both services print through elmo start: it is the web app and the
+	// worker at once, and stopping it stops both.
+	return &stack{t: s.t, web: p, worker: p, url: m[1]}
+}
+
+// "elmo telemetry disable # turn off everything"
+//
+// Everything includes a deployment in another directory than the
+// default: `elmo telemetry disable`, run as the page shows it (without
+// --dir), edits only the default deployment's .env, and `elmo start
+// --dir D` applies the recorded choice to the services it runs.
+func TestPromise_DisableTurnsOffADeploymentInAnyDirectory(t *testing.T) {
+	requireDeployment(t)
+	s := newSandbox(t)
+	elsewhere := filepath.Join(s.home, "deployments", "second")
+	s.mustRun("init", "--yes", "--dir", elsewhere)
+	s.events(1)
+	model := newModelServer(t)
+	provider := map[string]string{"OPENAI_API_KEY": canaryOpenAIKey, "OPENAI_BASE_URL": model.URL + "/v1"}
+	use := func() {
+		t.Helper()
+		st := s.elmoStart(elsewhere, provider)
+		brand := st.createBrand(canaryBrand)
+		st.createPrompt(brand, canaryPrompt, target{"openai", "gpt-4o-mini"})
+		st.waitProcessed(1)
+		st.stop()
+	}
+
+	// Control: telemetry on, both services of that deployment send.
+	n := len(s.srv.Events())
+	use()
+	evs := s.srv.Events()[n:]
+	for _, service := range []string{"elmo-web", "elmo-worker"} {
+		if len(byService(evs, service)) == 0 {
+			t.Fatalf("control: no event from %s of the deployment in %s; events %s", service, elsewhere, posthogtest.Names(evs))
+		}
+	}
+
+	res := s.mustRun("telemetry", "disable")
+	if !strings.Contains(res.stdout, "no .env in "+s.dir) {
+		t.Errorf("disable does not say that it changed no deployment's .env:\n%s", res.stdout)
+	}
+	if env := readEnv(t, filepath.Join(elsewhere, ".env")); strings.Contains(env, "DISABLE_TELEMETRY") {
+		t.Fatalf("control: disable without --dir edited the other deployment's .env:\n%s", env)
+	}
+	before := s.requestCount()
+	use()
+	s.assertNoRequestsSince(before, "the deployment in "+elsewhere+" after elmo telemetry disable")
+}
+
+// "The CLI asks during elmo init whether to share telemetry."
+//
+// Asked again, by a later elmo init, it keeps the answer given before:
+// --yes keeps it and the question defaults to it. Only an answer or
+// --telemetry changes it.
+func TestPromise_ReinitKeepsTheChoice(t *testing.T) {
+	s := newSandbox(t)
+	s.mustRun("init", "--yes")
+	s.events(1)
+	s.mustRun("telemetry", "disable")
+	n := s.requestCount()
+
+	s.mustRun("init", "--yes")
+	if s.config()["telemetryDisabled"] != true || envValue(s.envFile(), "DISABLE_TELEMETRY") != "1" {
+		t.Fatalf("init --yes after disable: config.json %v, .env:\n%s\nwant telemetry still off for both", s.config(), s.envFile())
+	}
+	status := s.mustRun("telemetry", "status").stdout
+	if !containsRow(status, "Telemetry:", "off") || !containsRow(status, "Decided by:", "config") {
+		t.Errorf("status after init --yes does not show telemetry off by config:\n%s", status)
+	}
+	out := answerInit(t, s, "", "") // Enter: the default
+	if !strings.Contains(out, "Share anonymous usage data? [y/N]") {
+		t.Errorf("the question does not default to the earlier no:\n%s", out)
+	}
+	if s.config()["telemetryDisabled"] != true || envValue(s.envFile(), "DISABLE_TELEMETRY") != "1" {
+		t.Fatalf("init answered with Enter: config.json %v, .env:\n%s\nwant telemetry still off", s.config(), s.envFile())
+	}
+	s.mustRun("version")
+	s.assertNoRequestsSince(n, "the runs after disable")
+
+	// Control: --telemetry changes it.
+	s.mustRun("init", "--yes", "--telemetry=true")
+	if evs := s.events(n + 1); len(posthogtest.Named(evs, "cli_init")) < 2 {
+		t.Errorf("control: init --telemetry=true sent no cli_init; events %s", posthogtest.Names(evs))
+	}
+	if strings.Contains(s.envFile(), "DISABLE_TELEMETRY") {
+		t.Errorf("init --telemetry=true left the opt-out in .env:\n%s", s.envFile())
+	}
+}
+
+// readEnv returns the content of the .env file at path.
+func readEnv(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("reading %s: %v", path, err)
+	}
+	return string(data)
+}
