@@ -18,8 +18,10 @@
 // socket is opened.
 //
 // The standard OTEL_TRACES_EXPORTER and OTEL_METRICS_EXPORTER variables
-// swap PostHog for "otlp", "console" or "none" for local debugging; the
-// filters apply to every exporter. ELMO_POSTHOG_HOST and ELMO_POSTHOG_KEY
+// swap PostHog for "otlp" (over HTTP), "console" or "none" for local
+// debugging; the catalog gate stands in front of every exporter, for the
+// resource, the span and metric names and every value, so what a local
+// collector receives is what PostHog would. ELMO_POSTHOG_HOST and ELMO_POSTHOG_KEY
 // choose the PostHog project, and ELMO_TELEMETRY_DEBUG=1 prints each event
 // as it would be sent, and sends nothing, whether telemetry is on or off.
 //

@@ -158,7 +158,7 @@ func (e filteringExporter) Export(ctx context.Context, rm *metricdata.ResourceMe
 // value the catalog sends in place of another (a model's public name,
 // "other") replaces it, so points can merge;
 // exemplars are removed; the resource keeps only the policy's resource
-// attributes.
+// attributes; every scope becomes [Scope].
 func (m *MetricFilter) Filter(rm *metricdata.ResourceMetrics) {
 	if rm == nil {
 		return
@@ -166,6 +166,7 @@ func (m *MetricFilter) Filter(rm *metricdata.ResourceMetrics) {
 	rm.Resource = m.policy.FilterResource(rm.Resource)
 	for i := range rm.ScopeMetrics {
 		sm := &rm.ScopeMetrics[i]
+		sm.Scope = Scope
 		kept := sm.Metrics[:0]
 		for _, mt := range sm.Metrics {
 			if data, ok := m.filterData(mt.Name, mt.Data); ok {

@@ -7,10 +7,15 @@ import (
 	"sync"
 
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/sdk/instrumentation"
 	"go.opentelemetry.io/otel/sdk/resource"
 
 	"github.com/elmohq/telemetry/catalog"
 )
+
+// Scope is the instrumentation scope of every span and metric that
+// passes the gate, whatever tracer or meter recorded it.
+var Scope = instrumentation.Scope{Name: "github.com/elmohq/telemetry"}
 
 // MaxEventNameLen is the longest event name a policy accepts, in bytes,
 // including the names of spans matched by a prefix entry.

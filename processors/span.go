@@ -218,14 +218,14 @@ func (s *filteredSpan) Status() sdktrace.Status {
 	return sdktrace.Status{Code: s.raw.Status().Code}
 }
 
-func (s *filteredSpan) InstrumentationScope() instrumentation.Scope {
-	sc := s.raw.InstrumentationScope()
-	return instrumentation.Scope{Name: sc.Name, Version: sc.Version, SchemaURL: sc.SchemaURL}
-}
+// InstrumentationScope returns [Scope]: the name, version and attributes
+// a tracer was created with are chosen in code, but they are not in the
+// catalog, so they do not leave the process.
+func (*filteredSpan) InstrumentationScope() instrumentation.Scope { return Scope }
 
 //nolint:staticcheck // The deprecated method is part of the interface.
-func (s *filteredSpan) InstrumentationLibrary() instrumentation.Library {
-	return s.InstrumentationScope()
+func (*filteredSpan) InstrumentationLibrary() instrumentation.Library {
+	return Scope
 }
 
 func (s *filteredSpan) Resource() *resource.Resource { return s.filter.resource(s.raw.Resource()) }
