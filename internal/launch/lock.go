@@ -1,0 +1,198 @@
+package launch
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/gofrs/flock"
+
+	"github.com/elmohq/telemetry/internal/deployconf"
+)
+
+// LockFileName is the name of the lock file in the deployment directory.
+// elmo start holds a lock on it while it runs the deployment in the
+// foreground, and records in it who holds it (see State). The kernel
+// releases the lock when elmo start ends in any way, so a lock left by a
+// crash is stale and the next elmo start takes it over. The file is never
+// removed: removing a lock file lets two processes lock two files of the
+// same name.
+const LockFileName = "elmo.lock"
+
+// State is what the lock file records about the deployment that holds it.
+type State struct {
+	// PID is the process ID of the elmo start that runs the deployment.
+	PID int `json:"pid"`
+	// URL is where the web app listens, once it has said so.
+	URL string `json:"url,omitempty"`
+	// Services are the services elmo start runs.
+	Services []Service `json:"services,omitempty"`
+}
+
+// AlreadyRunningError is returned by Run and StartBackground when the
+// deployment directory already has a running deployment.
+type AlreadyRunningError struct {
+	// Dir is the deployment directory.
+	Dir string
+	// PID is the process ID of the elmo start running the deployment in
+	// the foreground, or of the first service running in the background;
+	// 0 when it has not been recorded yet.
+	PID int
+	// URL is where its web app listens; empty when not known.
+	URL string
+	// Background is true for a deployment started with elmo start --detach.
+	Background bool
+}
+
+// Error says which deployment runs, where, and how to stop it.
+func (e *AlreadyRunningError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "the deployment in %s is already running", e.Dir)
+	if e.Background {
+		b.WriteString(" in the background")
+	}
+	var about []string
+	if e.PID > 0 {
+		about = append(about, fmt.Sprintf("pid %d", e.PID))
+	}
+	if e.URL != "" {
+		about = append(about, e.URL)
+	}
+	if len(about) > 0 {
+		b.WriteString(" (" + strings.Join(about, ", ") + ")")
+	}
+	b.WriteString("; stop it with 'elmo stop'")
+	return b.String()
+}
+
+// ReadState returns the state recorded in the lock file of the deployment
+// in dir, whether or not a process still holds the lock.
+func ReadState(dir string) (State, error) {
+	var st State
+	data, err := os.ReadFile(filepath.Join(dir, LockFileName))
+	if err != nil {
+		return st, err
+	}
+	if len(data) == 0 {
+		return st, nil
+	}
+	if err := json.Unmarshal(data, &st); err != nil {
+		return st, fmt.Errorf("reading %s: %w", filepath.Join(dir, LockFileName), err)
+	}
+	return st, nil
+}
+
+// deploymentLock is the lock of a deployment directory, held while its
+// deployment runs in the foreground.
+type deploymentLock struct {
+	dir  string
+	lock *flock.Flock
+
+	mu    sync.Mutex
+	state State
+}
+
+// lockDeployment takes the lock of the deployment in dir. When a
+// deployment already runs there, in the foreground or in the background,
+// it returns an *AlreadyRunningError; env is the services' environment,
+// which says where a background web app listens.
+func lockDeployment(dir string, env []string) (*deploymentLock, error) {
+	path := filepath.Join(dir, LockFileName)
+	l := flock.New(path, flock.SetPermissions(0o600))
+	ok, err := l.TryLock()
+	if err != nil {
+		return nil, fmt.Errorf("taking the deployment lock %s: %w", path, err)
+	}
+	if !ok {
+		// The holder writes its state just after it locks: what it has
+		// not written yet is simply not said.
+		st, _ := ReadState(dir)
+		return nil, &AlreadyRunningError{Dir: dir, PID: st.PID, URL: st.URL}
+	}
+	if running, err := Running(dir); err == nil && len(running) > 0 {
+		_ = l.Unlock()
+		return nil, &AlreadyRunningError{Dir: dir, PID: running[0].PID, URL: configuredURL(env), Background: true}
+	}
+	return &deploymentLock{dir: dir, lock: l}, nil
+}
+
+// update changes the recorded state with f and writes it to the lock
+// file. Writing is best effort: the state only informs other elmo
+// commands; the lock itself is what counts.
+func (d *deploymentLock) update(f func(*State)) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	f(&d.state)
+	data, err := json.Marshal(d.state)
+	if err != nil {
+		return
+	}
+	d.write(append(data, '\n'))
+}
+
+// write replaces the lock file's content; d.mu is held.
+func (d *deploymentLock) write(data []byte) {
+	f, err := os.OpenFile(d.lock.Path(), os.O_WRONLY, 0)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	if err := f.Truncate(0); err != nil {
+		return
+	}
+	_, _ = f.WriteAt(data, 0)
+}
+
+// release empties the lock file and releases the lock.
+func (d *deploymentLock) release() error {
+	d.mu.Lock()
+	d.write(nil)
+	d.mu.Unlock()
+	if err := d.lock.Unlock(); err != nil {
+		return fmt.Errorf("releasing the deployment lock: %w", err)
+	}
+	return nil
+}
+
+// lockHeld reports whether a process holds the lock of the deployment in
+// dir. It takes the lock for a moment to find out, so it creates no lock
+// file where there is none.
+func lockHeld(dir string) (bool, error) {
+	path := filepath.Join(dir, LockFileName)
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	l := flock.New(path)
+	ok, err := l.TryLock()
+	if err != nil {
+		return false, fmt.Errorf("checking the deployment lock %s: %w", path, err)
+	}
+	if ok {
+		_ = l.Unlock()
+	}
+	return !ok, nil
+}
+
+// configuredURL returns where the web app listens according to env, or ""
+// when the port is chosen when it starts.
+func configuredURL(env []string) string {
+	vars := map[string]string{}
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		vars[k] = v
+	}
+	s, err := deployconf.Load(func(k string) string { return vars[k] })
+	if err != nil {
+		return ""
+	}
+	if _, port, err := net.SplitHostPort(s.WebAddr); err != nil || port == "0" {
+		return ""
+	}
+	return "http://" + s.WebAddr
+}
