@@ -19,8 +19,8 @@ const PIDFileName = "elmo.pid"
 // the logs of background services.
 const LogDirName = "logs"
 
-// ErrNotRunning is returned by Stop when no background deployment runs.
-var ErrNotRunning = errors.New("the deployment is not running in the background")
+// ErrNotRunning is returned by Stop when no deployment runs.
+var ErrNotRunning = errors.New("the deployment is not running")
 
 // Service is a service of a deployment running in the background.
 type Service struct {
