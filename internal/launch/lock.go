@@ -1,6 +1,7 @@
 package launch
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/gofrs/flock"
 
@@ -119,7 +121,31 @@ func lockDeployment(dir string, env []string) (*deploymentLock, error) {
 		_ = l.Unlock()
 		return nil, &AlreadyRunningError{Dir: dir, PID: running[0].PID, URL: configuredURL(env), Background: true}
 	}
+	// An elmo start that was killed leaves its services stopping on their
+	// own for a moment: let them go before starting new ones on the same
+	// port.
+	if prev, err := ReadState(dir); err == nil {
+		waitForExit(prev.Services, staleServiceWait)
+	}
 	return &deploymentLock{dir: dir, lock: l}, nil
+}
+
+// staleServiceWait bounds the wait for the services of a deployment whose
+// elmo start ended without stopping them; they stop within a second.
+const staleServiceWait = 2 * time.Second
+
+// waitForExit waits until none of services runs, or for at most d.
+func waitForExit(services []Service, d time.Duration) {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	_ = waitUntil(ctx, func() bool {
+		for _, s := range services {
+			if alive(s.PID) {
+				return false
+			}
+		}
+		return true
+	}, func() error { return nil })
 }
 
 // update changes the recorded state with f and writes it to the lock

@@ -28,3 +28,4 @@ func TestStopErrorAcceptsTheStopSignal(t *testing.T) {
 		})
 	}
 }
+
