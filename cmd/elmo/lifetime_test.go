@@ -238,3 +238,47 @@ func TestSecondStartSaysAlreadyRunning(t *testing.T) {
 		t.Errorf("a second elmo stop said %q, want that it is not running", res.stdout)
 	}
 }
+
+// TestClosingTheTerminalStopsTheDeployment runs elmo start on a terminal
+// and closes the terminal, as closing its window does: the kernel hangs
+// up and elmo start stops the services cleanly.
+func TestClosingTheTerminalStopsTheDeployment(t *testing.T) {
+	s := newSandbox(t)
+	s.mustRun("init", "--yes", "--telemetry=false")
+	addr := freeAddr(t)
+	for k, v := range deploymentEnv {
+		s.extra[k] = v
+	}
+	s.extra["WEB_ADDR"] = addr
+	term := newTerminal(t)
+	cmd := term.start(s, true, "start")
+	term.waitFor("elmo-web listening on")
+	st, err := launch.ReadState(s.dir)
+	if err != nil || len(st.Services) != 2 {
+		t.Fatalf("the lock file says %+v, %v; want two services", st, err)
+	}
+	pids := map[string]int{}
+	for _, svc := range st.Services {
+		pids[svc.Name] = svc.PID
+	}
+
+	// The terminal is gone once the last descriptor of its master side
+	// closes. The reader's pending read keeps the descriptor until it
+	// returns: a last byte from the other side lets it return.
+	if err := term.pty.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = term.tty.Write([]byte("\n"))
+	_ = term.tty.Close()
+	<-term.done
+	deadline := time.Now().Add(stopBound)
+	if code := exitCode(t, cmd); code != 0 {
+		t.Errorf("elmo start exited %d when its terminal closed, want 0 after a clean stop", code)
+	}
+	waitGone(t, pids, deadline)
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatalf("the web app's port is still taken: %v", err)
+	}
+	ln.Close()
+}
