@@ -47,13 +47,13 @@ func Main(name string, run RunFunc) {
 		// it has stopped cleanly.
 		signal.Ignore(syscall.SIGPIPE)
 	}
-	err = run(ctx, os.Getenv, os.Stdout, os.Stderr)
+	err = stopIsClean(ctx, run(ctx, os.Getenv, os.Stdout, os.Stderr))
 	if errors.Is(context.Cause(ctx), lifeline.ErrParentGone) {
 		fmt.Fprintf(os.Stderr, "%s: stopped because %v\n", name, lifeline.ErrParentGone)
 	}
 	release()
 	stop()
-	if err = stopIsClean(ctx, err); err != nil {
+	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
 		os.Exit(1)
 	}
