@@ -74,6 +74,24 @@ func startForeground(t *testing.T, s *sandbox, addr string) *foreground {
 	return f
 }
 
+// state waits until elmo start has recorded both services and returns
+// its state. The web app may say where it listens before the worker is
+// recorded; a file offers nothing to wait on, so it polls.
+func (f *foreground) state(dir string) launch.State {
+	f.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		st, err := launch.ReadState(dir)
+		if err == nil && st.PID == f.cmd.Process.Pid && len(st.Services) == 2 {
+			return st
+		}
+		if time.Now().After(deadline) {
+			f.t.Fatalf("the state file says %+v, %v; want elmo start's pid %d and two services", st, err, f.cmd.Process.Pid)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // wait waits for elmo start to exit and returns how it ended.
 func (f *foreground) wait() error {
 	<-f.done
@@ -159,10 +177,7 @@ func TestServicesNeverOutliveStart(t *testing.T) {
 			s.mustRun("init", "--yes", "--telemetry=false")
 			addr := freeAddr(t)
 			f := startForeground(t, s, addr)
-			st, err := launch.ReadState(s.dir)
-			if err != nil || st.PID != f.cmd.Process.Pid || len(st.Services) != 2 {
-				t.Fatalf("the lock file says %+v, %v; want elmo start's pid %d and two services", st, err, f.cmd.Process.Pid)
-			}
+			st := f.state(s.dir)
 			pids := map[string]int{}
 			for _, svc := range st.Services {
 				pids[svc.Name] = svc.PID
@@ -180,7 +195,7 @@ func TestServicesNeverOutliveStart(t *testing.T) {
 				t.Fatal(err)
 			}
 			deadline := time.Now().Add(stopBound)
-			err = f.wait()
+			err := f.wait()
 			if tt.graceful {
 				if err != nil || !strings.Contains(f.stderr.String(), "Stopped.") {
 					t.Errorf("elmo start ended with %v after %v; want a clean stop; stderr:\n%s", err, tt.sig, f.stderr)
@@ -196,7 +211,17 @@ func TestServicesNeverOutliveStart(t *testing.T) {
 			}
 			ln.Close()
 
+			if !tt.graceful {
+				// A killed elmo start leaves its state file as it was;
+				// the kernel has released the lock itself.
+				if left, err := launch.ReadState(s.dir); err != nil || left.PID != st.PID {
+					t.Errorf("the state file after the kill says %+v, %v; want the killed pid %d", left, err, st.PID)
+				}
+			}
 			next := startForeground(t, s, addr)
+			if now, err := launch.ReadState(s.dir); err != nil || now.PID != next.cmd.Process.Pid {
+				t.Errorf("the state file says %+v, %v; want the next elmo start's pid %d", now, err, next.cmd.Process.Pid)
+			}
 			if err := next.cmd.Process.Signal(syscall.SIGINT); err != nil {
 				t.Fatal(err)
 			}
@@ -253,10 +278,7 @@ func TestClosingTheTerminalStopsTheDeployment(t *testing.T) {
 	term := newTerminal(t)
 	cmd := term.start(s, true, "start")
 	term.waitFor("elmo-web listening on")
-	st, err := launch.ReadState(s.dir)
-	if err != nil || len(st.Services) != 2 {
-		t.Fatalf("the lock file says %+v, %v; want two services", st, err)
-	}
+	st := (&foreground{t: t, cmd: cmd}).state(s.dir)
 	pids := map[string]int{}
 	for _, svc := range st.Services {
 		pids[svc.Name] = svc.PID

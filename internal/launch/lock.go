@@ -15,19 +15,26 @@ import (
 
 	"github.com/gofrs/flock"
 
+	"github.com/elmohq/telemetry/internal/atomicfile"
 	"github.com/elmohq/telemetry/internal/deployconf"
 )
 
 // LockFileName is the name of the lock file in the deployment directory.
 // elmo start holds a lock on it while it runs the deployment in the
-// foreground, and records in it who holds it (see State). The kernel
-// releases the lock when elmo start ends in any way, so a lock left by a
-// crash is stale and the next elmo start takes it over. The file is never
-// removed: removing a lock file lets two processes lock two files of the
-// same name.
+// foreground. The kernel releases the lock when elmo start ends in any
+// way, so a lock left by a crash is stale and the next elmo start takes it
+// over. The file is never removed: removing a lock file lets two
+// processes lock two files of the same name.
 const LockFileName = "elmo.lock"
 
-// State is what the lock file records about the deployment that holds it.
+// StateFileName is the name of the file, in the deployment directory,
+// where the holder of the lock records who it is (see State). It is
+// replaced whole on each change, so a reader never sees half of it, and
+// removed when the deployment stops; after a crash it stays, and means
+// nothing unless the lock is held.
+const StateFileName = "elmo.state"
+
+// State is what the holder of the lock records about its deployment.
 type State struct {
 	// PID is the process ID of the elmo start that runs the deployment.
 	PID int `json:"pid"`
@@ -73,19 +80,17 @@ func (e *AlreadyRunningError) Error() string {
 	return b.String()
 }
 
-// ReadState returns the state recorded in the lock file of the deployment
-// in dir, whether or not a process still holds the lock.
+// ReadState returns the state recorded in the deployment directory dir,
+// whether or not a process still holds the lock.
 func ReadState(dir string) (State, error) {
 	var st State
-	data, err := os.ReadFile(filepath.Join(dir, LockFileName))
+	path := filepath.Join(dir, StateFileName)
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return st, err
 	}
-	if len(data) == 0 {
-		return st, nil
-	}
 	if err := json.Unmarshal(data, &st); err != nil {
-		return st, fmt.Errorf("reading %s: %w", filepath.Join(dir, LockFileName), err)
+		return st, fmt.Errorf("reading %s: %w", path, err)
 	}
 	return st, nil
 }
@@ -112,8 +117,8 @@ func lockDeployment(dir string, env []string) (*deploymentLock, error) {
 		return nil, fmt.Errorf("taking the deployment lock %s: %w", path, err)
 	}
 	if !ok {
-		// The holder writes its state just after it locks: what it has
-		// not written yet is simply not said.
+		// The holder records its state just after it locks: what it has
+		// not recorded yet is simply not said.
 		st, _ := ReadState(dir)
 		return nil, &AlreadyRunningError{Dir: dir, PID: st.PID, URL: st.URL}
 	}
@@ -148,7 +153,7 @@ func waitForExit(services []Service, d time.Duration) {
 	}, func() error { return nil })
 }
 
-// update changes the recorded state with f and writes it to the lock
+// update changes the recorded state with f and writes it to the state
 // file. Writing is best effort: the state only informs other elmo
 // commands; the lock itself is what counts.
 func (d *deploymentLock) update(f func(*State)) {
@@ -159,31 +164,23 @@ func (d *deploymentLock) update(f func(*State)) {
 	if err != nil {
 		return
 	}
-	d.write(append(data, '\n'))
+	_ = atomicfile.WriteFile(filepath.Join(d.dir, StateFileName), append(data, '\n'), 0o600)
 }
 
-// write replaces the lock file's content; d.mu is held.
-func (d *deploymentLock) write(data []byte) {
-	f, err := os.OpenFile(d.lock.Path(), os.O_WRONLY, 0)
-	if err != nil {
-		return
-	}
-	defer f.Close()
-	if err := f.Truncate(0); err != nil {
-		return
-	}
-	_, _ = f.WriteAt(data, 0)
-}
-
-// release empties the lock file and releases the lock.
+// release removes the state file and releases the lock.
 func (d *deploymentLock) release() error {
 	d.mu.Lock()
-	d.write(nil)
+	err := os.Remove(filepath.Join(d.dir, StateFileName))
 	d.mu.Unlock()
-	if err := d.lock.Unlock(); err != nil {
-		return fmt.Errorf("releasing the deployment lock: %w", err)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		err = fmt.Errorf("removing the deployment state: %w", err)
+	} else {
+		err = nil
 	}
-	return nil
+	if uerr := d.lock.Unlock(); uerr != nil {
+		err = errors.Join(err, fmt.Errorf("releasing the deployment lock: %w", uerr))
+	}
+	return err
 }
 
 // lockHeld reports whether a process holds the lock of the deployment in

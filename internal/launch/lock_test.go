@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/elmohq/telemetry/internal/deploytest"
 	"github.com/elmohq/telemetry/internal/launch"
@@ -61,11 +62,19 @@ func TestOneDeploymentPerDirectory(t *testing.T) {
 	quietEnv(t, dir)
 	url, stop := startRun(t, dir)
 
-	// The state is written as the web app reports where it listens, just
-	// before its line reaches the output.
-	st, err := launch.ReadState(dir)
-	if err != nil || st.PID != os.Getpid() || st.URL != url || len(st.Services) != 2 {
-		t.Errorf("ReadState = %+v, %v; want pid %d, %s and two services", st, err, os.Getpid(), url)
+	// The web app may say where it listens before the worker is
+	// recorded; a file offers nothing to wait on, so this polls.
+	ctx, cancel := deploytest.Context()
+	defer cancel()
+	for {
+		st, err := launch.ReadState(dir)
+		if err == nil && st.PID == os.Getpid() && st.URL == url && len(st.Services) == 2 {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("ReadState = %+v, %v; want pid %d, %s and two services", st, err, os.Getpid(), url)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 	for name, second := range map[string]func() error{
 		"Run": func() error { return launch.Run(context.Background(), launch.Options{Dir: dir, BinDir: binDir}) },
@@ -90,8 +99,11 @@ func TestOneDeploymentPerDirectory(t *testing.T) {
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
-	if data, err := os.ReadFile(filepath.Join(dir, launch.LockFileName)); err != nil || len(data) != 0 {
-		t.Errorf("the lock file after the stop holds %q, %v; want it empty", data, err)
+	if _, err := os.Stat(filepath.Join(dir, launch.StateFileName)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the state file is still there after the stop: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, launch.LockFileName)); err != nil {
+		t.Errorf("the lock file was removed: %v", err)
 	}
 	_, stop = startRun(t, dir)
 	if err := stop(); err != nil {
@@ -99,14 +111,17 @@ func TestOneDeploymentPerDirectory(t *testing.T) {
 	}
 }
 
-// TestStaleLockIsTakenOver shows that the lock file of a deployment whose
-// elmo start ended without cleaning up, as on a crash, does not stop the
-// next one.
+// TestStaleLockIsTakenOver shows that the lock and state files of a
+// deployment whose elmo start ended without cleaning up, as on a crash,
+// do not stop the next one.
 func TestStaleLockIsTakenOver(t *testing.T) {
 	dir := isolate(t)
 	quietEnv(t, dir)
 	stale := `{"pid":2147483000,"url":"http://127.0.0.1:1","services":[{"name":"elmo-web","pid":2147483001,"log":""}]}`
-	if err := os.WriteFile(filepath.Join(dir, launch.LockFileName), []byte(stale), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, launch.StateFileName), []byte(stale), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, launch.LockFileName), nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if err := launch.Stop(context.Background(), dir); !errors.Is(err, launch.ErrNotRunning) {

@@ -28,4 +28,3 @@ func TestStopErrorAcceptsTheStopSignal(t *testing.T) {
 		})
 	}
 }
-
