@@ -20,8 +20,8 @@
 //
 // One deployment runs per directory: Run holds a lock on elmo.lock in the
 // deployment directory and records its process ID and the web app's
-// address in elmo.state, and Run and StartBackground refuse to start a deployment where
-// one runs, with an *AlreadyRunningError that says which. The kernel
-// releases the lock of a process that dies, so a lock left by a crash is
-// taken over.
+// address in elmo.state; Run and StartBackground refuse to start a
+// deployment where one runs, with an *AlreadyRunningError that says
+// which. The kernel releases the lock of a process that dies, so a lock
+// left by a crash is taken over.
 package launch
