@@ -6,17 +6,16 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/elmohq/telemetry/internal/deploytest"
 	"github.com/elmohq/telemetry/internal/launch"
 )
 
@@ -112,27 +111,6 @@ func freeAddr(t *testing.T) string {
 	return addr
 }
 
-// gone reports whether the process pid has ended. A process that has
-// exited but is not yet reaped (a zombie, which an orphan stays until
-// init reaps it) has ended: it holds no port and runs no code.
-func gone(pid int) bool {
-	if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
-		return true
-	}
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return errors.Is(err, os.ErrNotExist) && isLinux()
-	}
-	// The state follows the parenthesised command name.
-	i := bytes.LastIndexByte(stat, ')')
-	return i >= 0 && i+2 < len(stat) && (stat[i+2] == 'Z' || stat[i+2] == 'X')
-}
-
-func isLinux() bool {
-	_, err := os.Stat("/proc/self/stat")
-	return err == nil
-}
-
 // waitGone waits until every process in pids has ended, or fails the
 // test at deadline. Orphans are not the test's children: there is
 // nothing to wait on but their state.
@@ -143,7 +121,7 @@ func waitGone(t *testing.T, pids map[string]int, deadline time.Time) {
 	for {
 		var left []string
 		for name, pid := range pids {
-			if !gone(pid) {
+			if !deploytest.Gone(pid) {
 				left = append(left, fmt.Sprintf("%s (pid %d)", name, pid))
 			}
 		}
@@ -185,7 +163,7 @@ func TestServicesNeverOutliveStart(t *testing.T) {
 			t.Cleanup(func() {
 				// A failed run leaves no service behind.
 				for _, pid := range pids {
-					if !gone(pid) {
+					if !deploytest.Gone(pid) {
 						_ = syscall.Kill(pid, syscall.SIGKILL)
 					}
 				}
