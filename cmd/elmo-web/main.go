@@ -6,7 +6,8 @@
 // elmo start runs it with the deployment .env as its environment. It
 // listens on 127.0.0.1:WEB_PORT (default 3000), or on WEB_ADDR when set,
 // and prints "elmo-web listening on http://ADDRESS" once it accepts
-// connections.
+// connections. It stops gracefully on SIGINT, SIGTERM or SIGHUP and, when
+// elmo start runs it, when elmo start ends (see internal/lifeline).
 //
 // It reports, through OpenTelemetry, the counters brands_created,
 // prompts_edited (edits of existing prompts; a new prompt shows in the

@@ -38,10 +38,15 @@ const exitBudget = otelsetup.DefaultExitBudget
 const startTimeout = 2 * time.Second
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// A closed terminal (SIGHUP) stops a command as Ctrl-C does: elmo
+	// start stops its services before it exits.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	go func() {
-		// After the first signal, a second one ends the process at once.
+		// After the first signal, a second Ctrl-C or SIGTERM ends the
+		// process at once. A closing terminal may send SIGHUP more than
+		// once, and nobody is there to want that: it is ignored.
 		<-ctx.Done()
+		signal.Ignore(syscall.SIGHUP)
 		stop()
 	}()
 	a := &app{

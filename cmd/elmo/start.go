@@ -25,8 +25,13 @@ func (a *app) startCommand() *cobra.Command {
 		Use:   "start",
 		Short: "Run the local deployment: the web app and the worker",
 		Long: `start runs elmo-web and elmo-worker with the deployment's .env as their
-environment, until you press Ctrl-C. With --detach they run in the
-background and 'elmo stop' stops them.
+environment, until you press Ctrl-C, close the terminal or run
+'elmo stop'; then it stops both. The services never outlive it: if elmo
+start is killed, they stop on their own within a second. With --detach
+they run in the background until 'elmo stop'.
+
+One deployment runs per directory: while one runs, another 'elmo start'
+for the same directory says so, with its process ID and address.
 
 The services read DISABLE_TELEMETRY from .env when they start. Your
 choice in config.json applies to them too, whatever the deployment's
@@ -67,7 +72,7 @@ disable' or 'enable', run 'elmo start' again.`,
 func (a *app) stopCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "stop",
-		Short: "Stop a deployment started with 'elmo start --detach'",
+		Short: "Stop the deployment that 'elmo start' runs, in the foreground or the background",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			dir, err := a.deploymentDir()
@@ -78,7 +83,7 @@ func (a *app) stopCommand() *cobra.Command {
 			defer cancel()
 			switch err := launch.Stop(ctx, dir); {
 			case errors.Is(err, launch.ErrNotRunning):
-				fmt.Fprintf(cmd.OutOrStdout(), "The deployment in %s is not running in the background.\n", dir)
+				fmt.Fprintf(cmd.OutOrStdout(), "The deployment in %s is not running.\n", dir)
 				return nil
 			case err != nil:
 				return err

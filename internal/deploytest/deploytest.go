@@ -206,6 +206,9 @@ func (p *Process) Stop(ctx context.Context) error {
 	}
 }
 
+// Signal sends the program sig.
+func (p *Process) Signal(sig os.Signal) error { return p.cmd.Process.Signal(sig) }
+
 // Done is closed when the program has exited.
 func (p *Process) Done() <-chan struct{} { return p.done }
 

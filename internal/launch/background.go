@@ -19,8 +19,8 @@ const PIDFileName = "elmo.pid"
 // the logs of background services.
 const LogDirName = "logs"
 
-// ErrNotRunning is returned by Stop when no background deployment runs.
-var ErrNotRunning = errors.New("the deployment is not running in the background")
+// ErrNotRunning is returned by Stop when no deployment runs.
+var ErrNotRunning = errors.New("the deployment is not running")
 
 // Service is a service of a deployment running in the background.
 type Service struct {
@@ -53,9 +53,13 @@ func StartBackground(opts Options) ([]Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	if running, err := Running(dir); err == nil && len(running) > 0 {
-		return nil, fmt.Errorf("the deployment is already running in the background (pid %d); stop it with elmo stop", running[0].PID)
+	// The lock keeps another elmo start out while the services start;
+	// from then on, the pid file says that they run.
+	lock, err := lockDeployment(dir, env)
+	if err != nil {
+		return nil, err
 	}
+	defer func() { _ = lock.release() }()
 	logDir := filepath.Join(dir, LogDirName)
 	if err := os.MkdirAll(logDir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating the log directory: %w", err)
@@ -145,12 +149,21 @@ func Running(dir string) ([]Service, error) {
 // exited; they are not its children, so it cannot wait for them.
 const stopPollInterval = 50 * time.Millisecond
 
-// Stop stops the background deployment in dir: it sends each service
-// SIGTERM and waits until they have exited. When ctx ends first, it kills
-// those still running and returns an error saying so. The pid file is
-// removed once they are gone. It returns ErrNotRunning when there is no
-// pid file.
+// Stop stops the deployment in dir. For a deployment that elmo start runs
+// in the foreground, it sends elmo start SIGTERM, as Ctrl-C would, and
+// waits until the deployment's lock is released; for one in the
+// background, it sends each service SIGTERM and waits until they have
+// exited, then removes the pid file. When ctx ends first, it kills the
+// processes still running and returns an error saying so. It returns
+// ErrNotRunning when no deployment runs in dir.
 func Stop(ctx context.Context, dir string) error {
+	held, err := lockHeld(dir)
+	if err != nil {
+		return err
+	}
+	if held {
+		return stopForeground(ctx, dir)
+	}
 	services, err := readPIDFile(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return ErrNotRunning
@@ -165,36 +178,77 @@ func Stop(ctx context.Context, dir string) error {
 			}
 		}
 	}
-	t := time.NewTicker(stopPollInterval)
-	defer t.Stop()
-	var stopErr error
-	for {
-		var left []Service
+	stopErr := waitUntil(ctx, func() bool {
 		for _, s := range services {
 			if alive(s.PID) {
-				left = append(left, s)
+				return false
 			}
 		}
-		if len(left) == 0 {
-			break
-		}
-		select {
-		case <-t.C:
-			continue
-		case <-ctx.Done():
-		}
-		var errs []error
-		for _, s := range left {
-			if p, err := os.FindProcess(s.PID); err == nil {
-				_ = p.Kill()
-			}
-			errs = append(errs, &ExitError{Service: s.Name, Err: fmt.Errorf("killed after it did not stop in time: %w", ctx.Err())})
-		}
-		stopErr = errors.Join(errs...)
-		break
-	}
+		return true
+	}, func() error { return killAll(ctx, services) })
 	if err := os.Remove(filepath.Join(dir, PIDFileName)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return errors.Join(stopErr, fmt.Errorf("removing the pid file: %w", err))
 	}
 	return stopErr
+}
+
+// stopForeground stops the deployment whose elmo start holds the lock of
+// dir.
+func stopForeground(ctx context.Context, dir string) error {
+	st, err := ReadState(dir)
+	if err != nil {
+		return err
+	}
+	if st.PID > 0 && alive(st.PID) {
+		// elmo start stops its services in order, as on Ctrl-C.
+		if p, err := os.FindProcess(st.PID); err == nil {
+			_ = terminate(p)
+		}
+	} else {
+		// elmo start is gone but a service still holds on: stop it.
+		for _, s := range st.Services {
+			if p, err := os.FindProcess(s.PID); err == nil && alive(s.PID) {
+				_ = terminate(p)
+			}
+		}
+	}
+	return waitUntil(ctx, func() bool {
+		held, err := lockHeld(dir)
+		return err == nil && !held
+	}, func() error {
+		procs := append([]Service{{Name: "elmo start", PID: st.PID}}, st.Services...)
+		return killAll(ctx, procs)
+	})
+}
+
+// waitUntil polls done until it returns true, or until ctx ends; then it
+// calls giveUp and returns its error. The processes it waits for are not
+// the caller's children, so there is nothing to wait on.
+func waitUntil(ctx context.Context, done func() bool, giveUp func() error) error {
+	t := time.NewTicker(stopPollInterval)
+	defer t.Stop()
+	for !done() {
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return giveUp()
+		}
+	}
+	return nil
+}
+
+// killAll kills the processes still running and returns an error naming
+// each one.
+func killAll(ctx context.Context, procs []Service) error {
+	var errs []error
+	for _, s := range procs {
+		if s.PID <= 0 || !alive(s.PID) {
+			continue
+		}
+		if p, err := os.FindProcess(s.PID); err == nil {
+			_ = p.Kill()
+		}
+		errs = append(errs, &ExitError{Service: s.Name, Err: fmt.Errorf("killed after it did not stop in time: %w", ctx.Err())})
+	}
+	return errors.Join(errs...)
 }

@@ -15,7 +15,16 @@
 // Run runs both in the foreground, prefixing each line of their output
 // with the service's name, until its context ends or one of them exits;
 // then it stops the other with SIGTERM, and kills what has not stopped
-// after a grace period. StartBackground starts them detached, with their
-// output in log files and their process IDs in a pid file in the
-// deployment directory, and Stop stops them.
+// after a grace period. Each service gets a lifeline to the process that
+// runs it (package lifeline), so that the services stop on their own when
+// that process dies without stopping them. StartBackground starts them
+// detached, with their output in log files and their process IDs in a pid
+// file in the deployment directory, and Stop stops either kind.
+//
+// One deployment runs per directory: Run holds a lock on elmo.lock in the
+// deployment directory and records its process ID and the web app's
+// address in elmo.state; Run and StartBackground refuse to start a
+// deployment where one runs, with an *AlreadyRunningError that says
+// which. The kernel releases the lock of a process that dies, so a lock
+// left by a crash is taken over.
 package launch

@@ -9,12 +9,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/elmohq/telemetry/internal/consent"
 	"github.com/elmohq/telemetry/internal/dotenv"
+	"github.com/elmohq/telemetry/internal/lifeline"
 )
 
 // Services are the programs of the local deployment, in start order.
@@ -99,7 +102,13 @@ func Environment(dir string, base []string) ([]string, error) {
 		return nil, err
 	}
 	env := make([]string, 0, len(base)+len(f.Keys())+3)
-	env = append(env, base...)
+	for _, kv := range base {
+		// A lifeline is given to each service by the process that
+		// starts it, never inherited.
+		if !strings.HasPrefix(kv, lifeline.EnvVar+"=") {
+			env = append(env, kv)
+		}
+	}
 	env = append(env, f.Environ()...)
 	// exec uses the last value of a duplicated key.
 	for _, kv := range base {
@@ -151,6 +160,12 @@ func findBinaries(binDir string) ([]string, error) {
 // those still running after the grace period) and returns nil if both
 // stopped cleanly. When a service exits on its own, it stops the other
 // and returns an *ExitError naming the one that exited.
+//
+// While it runs, Run holds the lock of the deployment directory (see
+// LockFileName); when another deployment runs there, it returns an
+// *AlreadyRunningError. Each service gets a lifeline to the calling
+// process (see package lifeline): if the caller dies without stopping
+// them, a crash or SIGKILL included, the services stop on their own.
 func Run(ctx context.Context, opts Options) error {
 	env, err := Environment(opts.Dir, os.Environ())
 	if err != nil {
@@ -165,9 +180,11 @@ func Run(ctx context.Context, opts Options) error {
 	if err != nil {
 		return err
 	}
-	if running, err := Running(opts.Dir); err == nil && len(running) > 0 {
-		return fmt.Errorf("the deployment is already running in the background (pid %d); stop it with elmo stop", running[0].PID)
+	lock, err := lockDeployment(dir, env)
+	if err != nil {
+		return err
 	}
+	lock.update(func(st *State) { st.PID = os.Getpid() })
 	grace := opts.GracePeriod
 	if grace <= 0 {
 		grace = DefaultGracePeriod
@@ -179,6 +196,7 @@ func Run(ctx context.Context, opts Options) error {
 	var outMu sync.Mutex
 	exits := make(chan exit, len(Services))
 	var writers []*prefixWriter
+	var lines []*lifeline.Line
 	started := 0
 	var startErr error
 	for i, name := range Services {
@@ -188,21 +206,40 @@ func Run(ctx context.Context, opts Options) error {
 		cmd.SysProcAttr = foregroundAttr()
 		stdout := newPrefixWriter(&outMu, opts.Stdout, name)
 		stderr := newPrefixWriter(&outMu, opts.Stderr, name)
+		if name == "elmo-web" {
+			stdout.onLine = func(line []byte) {
+				if m := listeningLine.FindSubmatch(line); m != nil {
+					lock.update(func(st *State) { st.URL = string(m[1]) })
+				}
+			}
+		}
 		writers = append(writers, stdout, stderr)
 		cmd.Stdout, cmd.Stderr = stdout, stderr
 		cmd.Cancel = func() error { return terminate(cmd.Process) }
 		cmd.WaitDelay = grace
-		if err := cmd.Start(); err != nil {
+		line, err := lifeline.Attach(cmd)
+		if err != nil {
 			startErr = fmt.Errorf("starting %s: %w", name, err)
 			break
 		}
+		lines = append(lines, line)
+		if err := startLocked(cmd, name, exits); err != nil {
+			line.Started()
+			startErr = fmt.Errorf("starting %s: %w", name, err)
+			break
+		}
+		line.Started()
 		started++
-		go func() { exits <- exit{name, cmd.Wait()} }()
+		lock.update(func(st *State) { st.Services = append(st.Services, Service{Name: name, PID: cmd.Process.Pid}) })
 	}
 	defer func() {
 		for _, w := range writers {
 			w.flush()
 		}
+		for _, l := range lines {
+			_ = l.Close()
+		}
+		_ = lock.release()
 	}()
 	if startErr != nil {
 		stopAll()
@@ -227,6 +264,28 @@ func Run(ctx context.Context, opts Options) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// listeningLine is what elmo-web prints once it accepts connections.
+var listeningLine = regexp.MustCompile(`elmo-web listening on (http://\S+)`)
+
+// startLocked starts cmd and sends how it ended to exits. Linux sends a
+// service its parent-death signal when the thread that started it ends,
+// not the process: the goroutine that starts the service keeps its thread
+// to itself until the service has exited, so that no other goroutine can
+// end that thread.
+func startLocked(cmd *exec.Cmd, name string, exits chan<- exit) error {
+	started := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		err := cmd.Start()
+		started <- err
+		if err == nil {
+			exits <- exit{name, cmd.Wait()}
+		}
+	}()
+	return <-started
 }
 
 // exit is how a service ended.

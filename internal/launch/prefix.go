@@ -15,6 +15,8 @@ type prefixWriter struct {
 	w      io.Writer
 	prefix []byte
 	buf    []byte
+	// onLine, when set, sees each complete line, without the prefix.
+	onLine func(line []byte)
 }
 
 // maxLine bounds a buffered partial line; longer lines are split.
@@ -42,6 +44,9 @@ func (p *prefixWriter) Write(b []byte) (int, error) {
 		}
 		// The services' output is best effort: a failed write drops the
 		// line rather than stopping the service.
+		if p.onLine != nil {
+			p.onLine(p.buf[:i+1])
+		}
 		_ = p.writeLine(p.buf[:i+1])
 		p.buf = p.buf[i+1:]
 	}

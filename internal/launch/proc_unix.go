@@ -3,9 +3,11 @@
 package launch
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"os/exec"
+	"strconv"
 	"syscall"
 )
 
@@ -23,13 +25,29 @@ func endedByStopSignal(err error) bool {
 	return ok && ws.Signaled() && ws.Signal() == syscall.SIGTERM
 }
 
-// alive reports whether a process with pid exists.
+// alive reports whether a process with pid runs. A process that has
+// exited but is not reaped yet (a zombie: an orphan waits for init to
+// reap it, and some containers' init never does) does not.
 func alive(pid int) bool {
 	if pid <= 0 {
 		return false
 	}
-	err := syscall.Kill(pid, 0)
-	return err == nil || errors.Is(err, syscall.EPERM)
+	if err := syscall.Kill(pid, 0); err != nil && !errors.Is(err, syscall.EPERM) {
+		return false
+	}
+	return !zombie(pid)
+}
+
+// zombie reports whether Linux's /proc says that pid has exited; where
+// there is no /proc it reports false.
+func zombie(pid int) bool {
+	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	// The state follows the command name, which is in parentheses.
+	i := bytes.LastIndexByte(stat, ')')
+	return i >= 0 && i+2 < len(stat) && (stat[i+2] == 'Z' || stat[i+2] == 'X')
 }
 
 // foregroundAttr puts a foreground service in a process group of its own,

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/elmohq/telemetry/internal/lifeline"
 	"github.com/elmohq/telemetry/otelsetup"
 )
 
@@ -24,15 +25,35 @@ const TelemetryShutdownTimeout = 5 * time.Second
 // RunFunc is a service's body: it runs until ctx ends.
 type RunFunc func(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) error
 
-// Main runs run with the process's environment and streams until SIGINT
-// or SIGTERM, then exits: with status 1 and the error, prefixed with the
-// service's name, when run failed. A stop requested while the service was
-// still starting (waiting for the database, say) is a clean stop.
+// stopSignals are the signals that ask a service to stop gracefully. A
+// closed terminal (SIGHUP) is one: the service stops as on Ctrl-C.
+var stopSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
+
+// Main runs run with the process's environment and streams until SIGINT,
+// SIGTERM or SIGHUP, or, when elmo start runs the service, until elmo
+// start ends (see package lifeline), then exits: with status 1 and the
+// error, prefixed with the service's name, when run failed. A stop
+// requested while the service was still starting (waiting for the
+// database, say) is a clean stop.
 func Main(name string, run RunFunc) {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Getenv, os.Stdout, os.Stderr)
+	ctx, stop := signal.NotifyContext(context.Background(), stopSignals...)
+	ctx, release, err := lifeline.Watch(ctx, os.Getenv)
+	switch {
+	case err != nil:
+		fmt.Fprintf(os.Stderr, "%s: ignoring the lifeline to elmo start: %v\n", name, err)
+	case os.Getenv(lifeline.EnvVar) != "":
+		// The output goes to elmo start; once it has gone, a write to
+		// stdout or stderr must fail rather than end the service before
+		// it has stopped cleanly.
+		signal.Ignore(syscall.SIGPIPE)
+	}
+	err = stopIsClean(ctx, run(ctx, os.Getenv, os.Stdout, os.Stderr))
+	if errors.Is(context.Cause(ctx), lifeline.ErrParentGone) {
+		fmt.Fprintf(os.Stderr, "%s: stopped because %v\n", name, lifeline.ErrParentGone)
+	}
+	release()
 	stop()
-	if err = stopIsClean(ctx, err); err != nil {
+	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
 		os.Exit(1)
 	}
