@@ -159,7 +159,7 @@ func newConfig(opts []Option) (config, error) {
 	switch c.role {
 	case RoleCLI:
 		if c.service == "" {
-			c.service = "elmo-cli"
+			c.service = catalog.ServiceCLI
 		}
 		if c.configPath == "" {
 			p, err := configfile.DefaultPath(c.getenv)
@@ -587,7 +587,7 @@ func (t *Telemetry) Exporter() string { return t.exporter }
 // telemetry on it is keyed by the install ID; off, by the email, and the
 // install ID is not sent. It waits for delivery up to ctx.
 func (t *Telemetry) SignUpForNewsletter(ctx context.Context, email string, wantsUpdates bool) error {
-	signup := exporter.Signup{Email: email, WantsUpdates: wantsUpdates, Source: catalog.EventCLIInit}
+	signup := exporter.Signup{Email: email, WantsUpdates: wantsUpdates, Source: catalog.SourceCLIInit}
 	if t.decision.Enabled {
 		signup.InstallID = t.installID
 	}

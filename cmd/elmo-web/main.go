@@ -50,7 +50,7 @@ import (
 )
 
 // serviceName is the service.name of this program.
-const serviceName = "elmo-web"
+const serviceName = catalog.ServiceWeb
 
 // version is the release version, set with
 // -ldflags "-X main.version=1.2.3"; when empty it comes from the build.

@@ -140,7 +140,7 @@ func (w *worker) process(ctx context.Context, p store.Prompt) {
 			w.promptRuns.Add(ctx, 1, metric.WithAttributes(
 				catalog.KeyProvider.String(prov),
 				catalog.KeyModel.String(r.target.Model),
-				catalog.KeyOutcome.String("ok")))
+				catalog.KeyOutcome.String(catalog.OutcomeOK)))
 		} else {
 			failed++
 			errType := string(provider.TypeOf(r.err))
@@ -150,7 +150,7 @@ func (w *worker) process(ctx context.Context, p store.Prompt) {
 			w.promptRuns.Add(ctx, 1, metric.WithAttributes(
 				catalog.KeyProvider.String(prov),
 				catalog.KeyModel.String(r.target.Model),
-				catalog.KeyOutcome.String("error")))
+				catalog.KeyOutcome.String(catalog.OutcomeError)))
 			w.providerErrors.Add(ctx, 1, metric.WithAttributes(
 				catalog.KeyProvider.String(prov),
 				catalog.KeyErrorType.String(errType)))
