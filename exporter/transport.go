@@ -3,6 +3,7 @@ package exporter
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,9 +11,11 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/posthog/posthog-go"
 )
 
@@ -20,73 +23,463 @@ import (
 // as posthog-go does.
 const maxRetryWait = 30 * time.Second
 
-// retryTransport sends a capture request again after a network error, a
-// 5xx, a 408 or a 429, waiting with exponential backoff or as long as the
-// server's Retry-After asks, whichever is longer. It never retries another
-// 4xx. Every wait ends with the request's context, which posthog-go cancels
-// when a close runs out of time, so nothing outlives a shutdown.
+// v1Path is the path of PostHog's v1 capture API.
+const v1Path = "/i/v1/analytics/events"
+
+// systemProperties are the properties posthog-go merges into every event
+// when it serializes it, after any hook could remove them. The catalog's
+// os and runtime_version say the same, so they are removed on the wire.
+var systemProperties = []string{"$os", "$os_version", "$os_distro", "$go_version"}
+
+// outcome is what happened to one event in a request.
+type outcome uint8
+
+const (
+	// outcomeDelivered: the server acknowledged the event.
+	outcomeDelivered outcome = iota + 1
+	// outcomeRejected: the server refused the event for good.
+	outcomeRejected
+)
+
+// retryTransport is the delivery layer under posthog-go. posthog-go batches
+// and serializes events and makes one attempt per batch; this transport
+// turns that attempt into a delivery:
 //
-// When the server refuses a batch for good, the transport reads the UUIDs of
-// its events from the request body and reports them, so the Client can count
-// them as rejected rather than undelivered: posthog-go's failure callback
-// does not say which status the server gave.
+//   - it removes posthog-go's system properties from every event and
+//     compresses the body;
+//   - it sends the request again after a network error or a retryable
+//     status, waiting with exponential backoff or as long as the server's
+//     Retry-After asks (clamped to maxRetryWait), whichever is longer;
+//   - with the v1 capture API it honours per-event results (only events
+//     marked retry are sent again), keeps PostHog-Request-Id across the
+//     attempts of a request and counts PostHog-Attempt up; 429 is terminal,
+//     as in posthog-go;
+//   - a batch refused as too large (413) is split and its halves sent on
+//     their own; a single event refused as too large is rejected.
+//
+// Every wait ends with the request's context, which posthog-go cancels when
+// a close runs out of time, so nothing outlives a shutdown. What happened to
+// each event is reported through outcomes before posthog-go learns the
+// request's result, so the Client counts it correctly whatever posthog-go
+// reports.
 type retryTransport struct {
 	base        http.RoundTripper
 	maxAttempts int
 	backoff     *posthog.Backoff
-	rejected    func(uuids []string)
+	gzip        bool
+	outcomes    func(uuids []string, o outcome)
+	health      *health
 	retried     atomic.Uint64
 }
 
-func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	ctx := req.Context()
-	for attempt := 0; ; attempt++ {
-		r := req
-		if attempt > 0 {
-			if req.GetBody == nil {
-				return nil, errors.New("posthog exporter: request body cannot be replayed for a retry")
-			}
-			body, err := req.GetBody()
-			if err != nil {
-				return nil, fmt.Errorf("posthog exporter: replaying request body: %w", err)
-			}
-			r = req.Clone(ctx)
-			r.Body = body
-		}
-		res, err := t.base.RoundTrip(r)
+// wireEvent is one serialized event of a batch.
+type wireEvent struct {
+	uuid string
+	data json.RawMessage
+}
 
-		retry, wait := false, time.Duration(0)
+func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	raw, err := readBody(req)
+	if err != nil {
+		return nil, fmt.Errorf("posthog exporter: reading the batch: %w", err)
+	}
+	env, events, err := parseBatch(raw)
+	if err != nil {
+		// Not a batch this transport knows: send it as it is.
+		r := req.Clone(req.Context())
+		r.Body = io.NopCloser(bytes.NewReader(raw))
+		r.ContentLength = int64(len(raw))
+		return t.base.RoundTrip(r)
+	}
+	if strings.HasSuffix(req.URL.Path, v1Path) {
+		return t.deliverV1(req, env, events)
+	}
+	return t.deliverLegacy(req, env, events)
+}
+
+// readBody returns req's body, decompressed if posthog-go compressed it.
+func readBody(req *http.Request) ([]byte, error) {
+	if req.Body == nil {
+		return nil, nil
+	}
+	defer req.Body.Close()
+	var r io.Reader = req.Body
+	if req.Header.Get("Content-Encoding") == "gzip" {
+		zr, err := gzip.NewReader(req.Body)
+		if err != nil {
+			return nil, err
+		}
+		r = zr
+	}
+	return io.ReadAll(r)
+}
+
+// parseBatch splits a batch body into its envelope (every field but batch)
+// and its events, with posthog-go's system properties removed.
+func parseBatch(raw []byte) (map[string]json.RawMessage, []wireEvent, error) {
+	var env map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &env); err != nil {
+		return nil, nil, err
+	}
+	var batch []json.RawMessage
+	if err := json.Unmarshal(env["batch"], &batch); err != nil {
+		return nil, nil, err
+	}
+	delete(env, "batch")
+	events := make([]wireEvent, len(batch))
+	for i, m := range batch {
+		ev, err := stripEvent(m)
+		if err != nil {
+			return nil, nil, err
+		}
+		events[i] = ev
+	}
+	return env, events, nil
+}
+
+// stripEvent removes the system properties from one serialized event.
+func stripEvent(m json.RawMessage) (wireEvent, error) {
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(m, &top); err != nil {
+		return wireEvent{}, err
+	}
+	var id string
+	_ = json.Unmarshal(top["uuid"], &id)
+	if p, ok := top["properties"]; ok && bytes.Contains(p, []byte(`"$`)) {
+		var props map[string]json.RawMessage
+		if err := json.Unmarshal(p, &props); err == nil && props != nil {
+			n := len(props)
+			for _, k := range systemProperties {
+				delete(props, k)
+			}
+			if len(props) != n {
+				b, err := json.Marshal(props)
+				if err != nil {
+					return wireEvent{}, err
+				}
+				top["properties"] = b
+				if m, err = json.Marshal(top); err != nil {
+					return wireEvent{}, err
+				}
+			}
+		}
+	}
+	return wireEvent{uuid: id, data: m}, nil
+}
+
+// encode builds a request body from env and events.
+func (t *retryTransport) encode(env map[string]json.RawMessage, events []wireEvent) ([]byte, error) {
+	var buf bytes.Buffer
+	buf.WriteByte('{')
+	for k, v := range env {
+		kb, _ := json.Marshal(k)
+		buf.Write(kb)
+		buf.WriteByte(':')
+		buf.Write(v)
+		buf.WriteByte(',')
+	}
+	buf.WriteString(`"batch":[`)
+	for i, ev := range events {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		buf.Write(ev.data)
+	}
+	buf.WriteString("]}")
+	if !t.gzip {
+		return buf.Bytes(), nil
+	}
+	var zbuf bytes.Buffer
+	zw := gzipWriters.Get().(*gzip.Writer)
+	zw.Reset(&zbuf)
+	_, _ = zw.Write(buf.Bytes())
+	err := zw.Close()
+	gzipWriters.Put(zw)
+	return zbuf.Bytes(), err
+}
+
+var gzipWriters = sync.Pool{New: func() any { return gzip.NewWriter(io.Discard) }}
+
+// newRequest builds one attempt of a request like orig, carrying body.
+func (t *retryTransport) newRequest(orig *http.Request, body []byte) *http.Request {
+	r := orig.Clone(orig.Context())
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	r.ContentLength = int64(len(body))
+	r.Header.Set("Content-Length", strconv.Itoa(len(body)))
+	r.Header.Del("Content-Encoding")
+	q := r.URL.Query()
+	q.Del("compression")
+	if t.gzip {
+		r.Header.Set("Content-Encoding", "gzip")
+		if !strings.HasSuffix(r.URL.Path, v1Path) {
+			q.Set("compression", "gzip")
+		}
+	}
+	u := *r.URL
+	u.RawQuery = q.Encode()
+	r.URL = &u
+	return r
+}
+
+// response is the part of an answer the transport keeps.
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// send makes one attempt and reads the whole answer.
+func (t *retryTransport) send(r *http.Request) (*response, error) {
+	res, err := t.base.RoundTrip(r)
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
+	if err != nil {
+		return nil, err
+	}
+	return &response{status: res.StatusCode, header: res.Header, body: body}, nil
+}
+
+// wait sleeps before retry attempt+1, or returns the context's error.
+func (t *retryTransport) wait(ctx context.Context, attempt int, header http.Header) error {
+	var ra time.Duration
+	if header != nil {
+		ra = retryAfter(header.Get("Retry-After"), time.Now())
+	}
+	d := min(max(min(ra, maxRetryWait), t.backoff.Duration(attempt)), maxRetryWait)
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		t.retried.Add(1)
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("posthog exporter: giving up before retry %d: %w", attempt+1, ctx.Err())
+	}
+}
+
+// deliverLegacy sends events to /batch/, where the server accepts or
+// refuses a batch as a whole. The answer posthog-go sees is a success only
+// when every event was delivered; otherwise the last failure.
+func (t *retryTransport) deliverLegacy(orig *http.Request, env map[string]json.RawMessage, events []wireEvent) (*http.Response, error) {
+	res, err := t.legacyBatch(orig, env, events)
+	if err != nil {
+		return nil, err
+	}
+	return res.httpResponse(orig), nil
+}
+
+func (t *retryTransport) legacyBatch(orig *http.Request, env map[string]json.RawMessage, events []wireEvent) (*response, error) {
+	ctx := orig.Context()
+	body, err := t.encode(env, events)
+	if err != nil {
+		return nil, fmt.Errorf("posthog exporter: encoding the batch: %w", err)
+	}
+	failed := false
+	for attempt := 0; ; attempt++ {
+		res, err := t.send(t.newRequest(orig, body))
 		switch {
 		case err != nil:
-			retry = ctx.Err() == nil
-		case retryableStatus(res.StatusCode):
-			retry = true
-			wait = retryAfter(res.Header.Get("Retry-After"), time.Now())
-		case res.StatusCode == http.StatusRequestEntityTooLarge:
-			// Sending the same batch again gets the same answer, but its
-			// events may well be accepted in smaller batches: leave them
-			// undelivered rather than rejected.
-		case res.StatusCode >= 400:
-			t.reportRejected(req)
+			t.health.failed(err)
+		case res.status >= 200 && res.status < 300:
+			t.health.ok(len(events), failed)
+			t.report(events, outcomeDelivered)
+			return res, nil
+		case res.status == http.StatusRequestEntityTooLarge:
+			t.health.reached()
+			if len(events) == 1 {
+				t.report(events, outcomeRejected)
+				return res, nil
+			}
+			half := len(events) / 2
+			a, errA := t.legacyBatch(orig, env, events[:half])
+			b, errB := t.legacyBatch(orig, env, events[half:])
+			if errB != nil {
+				return nil, errB
+			}
+			if errA != nil {
+				return nil, errA
+			}
+			if !a.ok() {
+				return a, nil
+			}
+			return b, nil
+		case retryableStatus(res.status):
+			t.health.failed(fmt.Errorf("the server answered %d", res.status))
+		default:
+			// Any other 4xx: retrying cannot fix it.
+			t.health.reached()
+			t.report(events, outcomeRejected)
+			return res, nil
 		}
-		if !retry || attempt+1 >= t.maxAttempts {
-			return res, err
+		failed = true
+		if ctx.Err() != nil || attempt+1 >= t.maxAttempts {
+			if err != nil {
+				return nil, err
+			}
+			return res, nil
 		}
+		var h http.Header
 		if res != nil {
-			// Drain a little so the connection can be reused.
-			_, _ = io.CopyN(io.Discard, res.Body, 4<<10)
-			res.Body.Close()
+			h = res.header
 		}
+		if werr := t.wait(ctx, attempt, h); werr != nil {
+			return nil, werr
+		}
+	}
+}
 
-		wait = min(max(wait, t.backoff.Duration(attempt)), maxRetryWait)
-		timer := time.NewTimer(wait)
-		select {
-		case <-timer.C:
-		case <-ctx.Done():
-			timer.Stop()
-			return nil, fmt.Errorf("posthog exporter: giving up before retry %d: %w", attempt+1, ctx.Err())
+// v1Result is one event's result in a v1 answer.
+type v1Result struct {
+	Result  string `json:"result"`
+	Details string `json:"details,omitempty"`
+}
+
+// deliverV1 sends events to the v1 capture API and answers posthog-go with
+// a 200 whose results say, for each event, ok (delivered), drop (refused
+// for good) or retry (not delivered).
+func (t *retryTransport) deliverV1(orig *http.Request, env map[string]json.RawMessage, events []wireEvent) (*http.Response, error) {
+	results := make(map[string]v1Result, len(events))
+	reqID := orig.Header.Get("PostHog-Request-Id")
+	if reqID == "" {
+		reqID = uuid.NewString()
+	}
+	if err := t.v1Batch(orig, env, events, reqID, results); err != nil && orig.Context().Err() != nil {
+		return nil, err
+	}
+	body, err := json.Marshal(struct {
+		Results map[string]v1Result `json:"results"`
+	}{results})
+	if err != nil {
+		return nil, err
+	}
+	res := &response{status: http.StatusOK, header: http.Header{"Content-Type": {"application/json"}}, body: body}
+	return res.httpResponse(orig), nil
+}
+
+// v1Batch delivers events as one request with ID reqID and records each
+// event's result in results.
+func (t *retryTransport) v1Batch(orig *http.Request, env map[string]json.RawMessage, events []wireEvent, reqID string, results map[string]v1Result) error {
+	ctx := orig.Context()
+	pending := events
+	failed := false
+	setAll := func(evs []wireEvent, r string, o outcome) {
+		for _, ev := range evs {
+			results[ev.uuid] = v1Result{Result: r}
 		}
-		t.retried.Add(1)
+		if o != 0 {
+			t.report(evs, o)
+		}
+	}
+	// Until answered otherwise, every event is still to be retried.
+	setAll(events, "retry", 0)
+	for attempt := 0; ; attempt++ {
+		body, err := t.encode(env, pending)
+		if err != nil {
+			return fmt.Errorf("posthog exporter: encoding the batch: %w", err)
+		}
+		r := t.newRequest(orig, body)
+		r.Header.Set("PostHog-Request-Id", reqID)
+		r.Header.Set("PostHog-Attempt", strconv.Itoa(attempt+1))
+		r.Header.Set("PostHog-Request-Timestamp", time.Now().UTC().Format(time.RFC3339))
+		res, err := t.send(r)
+		switch {
+		case err != nil:
+			t.health.failed(err)
+		case res.status >= 200 && res.status < 300:
+			var parsed struct {
+				Results map[string]v1Result `json:"results"`
+			}
+			if err := json.Unmarshal(res.body, &parsed); err != nil {
+				// A success that cannot be read is not retried, as in
+				// posthog-go: sending it again could only duplicate.
+				t.health.reached()
+				return fmt.Errorf("posthog exporter: reading the v1 results: %w", err)
+			}
+			var next, ok, drop []wireEvent
+			for _, ev := range pending {
+				switch parsed.Results[ev.uuid].Result {
+				case "retry":
+					next = append(next, ev)
+				case "drop":
+					drop = append(drop, ev)
+				default:
+					// ok, warning, an unknown result or none: accepted.
+					ok = append(ok, ev)
+				}
+			}
+			t.health.ok(len(ok), failed)
+			setAll(ok, "ok", outcomeDelivered)
+			setAll(drop, "drop", outcomeRejected)
+			if len(next) == 0 {
+				return nil
+			}
+			pending = next
+		case res.status == http.StatusRequestEntityTooLarge:
+			t.health.reached()
+			if len(pending) == 1 {
+				setAll(pending, "drop", outcomeRejected)
+				return nil
+			}
+			half := len(pending) / 2
+			errA := t.v1Batch(orig, env, pending[:half], uuid.NewString(), results)
+			errB := t.v1Batch(orig, env, pending[half:], uuid.NewString(), results)
+			return errors.Join(errA, errB)
+		case retryableStatusV1(res.status):
+			t.health.failed(fmt.Errorf("the server answered %d", res.status))
+		case res.status == http.StatusTooManyRequests:
+			// Terminal for this request, as in posthog-go, but the events
+			// may be accepted later: they stay undelivered.
+			t.health.reached()
+			return nil
+		default:
+			t.health.reached()
+			setAll(pending, "drop", outcomeRejected)
+			return nil
+		}
+		failed = true
+		if ctx.Err() != nil || attempt+1 >= t.maxAttempts {
+			return err
+		}
+		var h http.Header
+		if res != nil {
+			h = res.header
+		}
+		if werr := t.wait(ctx, attempt, h); werr != nil {
+			return werr
+		}
+	}
+}
+
+// report passes the outcome of events to the Client.
+func (t *retryTransport) report(events []wireEvent, o outcome) {
+	if t.outcomes == nil || len(events) == 0 {
+		return
+	}
+	ids := make([]string, len(events))
+	for i, ev := range events {
+		ids[i] = ev.uuid
+	}
+	t.outcomes(ids, o)
+}
+
+func (r *response) ok() bool { return r.status >= 200 && r.status < 300 }
+
+// httpResponse turns r into the answer posthog-go reads.
+func (r *response) httpResponse(req *http.Request) *http.Response {
+	return &http.Response{
+		Status:        fmt.Sprintf("%d %s", r.status, http.StatusText(r.status)),
+		StatusCode:    r.status,
+		Proto:         "HTTP/1.1",
+		ProtoMajor:    1,
+		ProtoMinor:    1,
+		Header:        r.header,
+		Body:          io.NopCloser(bytes.NewReader(r.body)),
+		ContentLength: int64(len(r.body)),
+		Request:       req,
 	}
 }
 
@@ -97,13 +490,24 @@ func (t *retryTransport) CloseIdleConnections() {
 	}
 }
 
-// retryableStatus reports whether the same request may succeed if sent
-// again.
+// retryableStatus reports whether the same legacy request may succeed if
+// sent again.
 func retryableStatus(code int) bool {
 	switch {
 	case code >= 500:
 		return true
 	case code == http.StatusRequestTimeout, code == http.StatusTooManyRequests:
+		return true
+	}
+	return false
+}
+
+// retryableStatusV1 reports whether the same v1 request may succeed if sent
+// again; narrower than legacy, as in posthog-go: 429 is terminal.
+func retryableStatusV1(code int) bool {
+	switch code {
+	case http.StatusRequestTimeout, http.StatusInternalServerError, http.StatusBadGateway,
+		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
 		return true
 	}
 	return false
@@ -122,41 +526,4 @@ func retryAfter(v string, now time.Time) time.Duration {
 		return max(t.Sub(now), 0)
 	}
 	return 0
-}
-
-// reportRejected tells the Client which events a refused batch held.
-func (t *retryTransport) reportRejected(req *http.Request) {
-	if t.rejected == nil || req.GetBody == nil {
-		return
-	}
-	body, err := req.GetBody()
-	if err != nil {
-		return
-	}
-	defer body.Close()
-	var r io.Reader = body
-	if req.Header.Get("Content-Encoding") == "gzip" {
-		zr, err := gzip.NewReader(body)
-		if err != nil {
-			return
-		}
-		r = zr
-	}
-	raw, err := io.ReadAll(r)
-	if err != nil {
-		return
-	}
-	var b struct {
-		Batch []struct {
-			UUID string `json:"uuid"`
-		} `json:"batch"`
-	}
-	if json.NewDecoder(bytes.NewReader(raw)).Decode(&b) != nil {
-		return
-	}
-	ids := make([]string, len(b.Batch))
-	for i, e := range b.Batch {
-		ids[i] = e.UUID
-	}
-	t.rejected(ids)
 }
