@@ -483,7 +483,12 @@ func (t *Telemetry) newClient(spool bool) (*exporter.Client, error) {
 	case key == "":
 		return nil, nil
 	default:
-		opts = append(opts, exporter.WithHost(postHogHost(cfg.getenv)), exporter.WithAPIKey(key))
+		api, err := exporter.ParseCaptureAPI(cfg.getenv("ELMO_POSTHOG_CAPTURE"))
+		if err != nil {
+			return nil, fmt.Errorf("otelsetup: check ELMO_POSTHOG_CAPTURE: %w", err)
+		}
+		opts = append(opts, exporter.WithHost(postHogHost(cfg.getenv)), exporter.WithAPIKey(key),
+			exporter.WithCaptureAPI(api))
 	}
 	if spool && cfg.role == RoleCLI {
 		opts = append(opts, exporter.WithUndelivered(func(evs []exporter.Event) {
