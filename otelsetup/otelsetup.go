@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/go-logr/logr"
 	"go.opentelemetry.io/contrib/exporters/autoexport"
 	"go.opentelemetry.io/otel"
 	metricnoop "go.opentelemetry.io/otel/metric/noop"
@@ -224,6 +225,9 @@ type Telemetry struct {
 	replayed    []exporter.Event // sent from the spool by this run
 	undelivered []exporter.Event // reported by the client
 	shutdown    bool
+
+	chosen    string // the OTEL_*_EXPORTER the person set, such as "otlp"
+	exportErr error  // the first export error of a chosen exporter
 }
 
 // Start decides consent and, when telemetry is on, builds the pipeline
@@ -362,7 +366,11 @@ func (t *Telemetry) build(ctx context.Context, res *sdkresource.Resource) error 
 	cfg := t.cfg
 	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) {
 		cfg.logger.Warn("telemetry", "error", err)
+		t.noteExportError(err)
 	}))
+	// The SDK's own diagnostics (such as an OTLP endpoint it cannot parse)
+	// go where the pipeline's errors go, not straight to stderr.
+	otel.SetLogger(logr.FromSlogHandler(cfg.logger.Handler()))
 
 	// PostHog is the fallback of both signals: the client exists when
 	// either falls back to it and there is a key (or debug output).
@@ -375,6 +383,11 @@ func (t *Telemetry) build(ctx context.Context, res *sdkresource.Resource) error 
 			if os.Getenv(k) != "" {
 				fmt.Fprintf(cfg.stderr, "elmo: telemetry is off: %s is ignored, events are only printed\n", k)
 			}
+		}
+	}
+	for _, v := range []string{tracesVar, metricsVar} {
+		if v != "" && v != "none" && t.chosen == "" {
+			t.chosen = v
 		}
 	}
 	if tracesVar == "" || metricsVar == "" {
@@ -614,6 +627,7 @@ func (t *Telemetry) Shutdown(ctx context.Context) error {
 	if t.client != nil {
 		err = errors.Join(err, ignoreClosed(t.client.Shutdown(ctx)))
 	}
+	t.reportExportError(err)
 	if !t.spooling() {
 		return err
 	}
@@ -629,6 +643,46 @@ func (t *Telemetry) Shutdown(ctx context.Context) error {
 	spoolCtx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	return errors.Join(err, updateSpool(spoolCtx, SpoolPath(t.cfg.configPath), replayed, undelivered))
+}
+
+// noteExportError keeps the first error of an exporter the person chose
+// with OTEL_*_EXPORTER, for reportExportError.
+func (t *Telemetry) noteExportError(err error) {
+	if t.chosen == "" || err == nil {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.exportErr == nil {
+		t.exportErr = err
+	}
+}
+
+// reportExportError prints, in the CLI, one line on stderr when an
+// exporter the person chose to debug with failed: they asked to see the
+// telemetry, so a dead endpoint must not pass in silence. The PostHog
+// route stays silent.
+func (t *Telemetry) reportExportError(shutdownErr error) {
+	if t.cfg.role != RoleCLI || t.chosen == "" {
+		return
+	}
+	t.mu.Lock()
+	err := t.exportErr
+	t.mu.Unlock()
+	if err == nil {
+		// Not the PostHog client's: it serves the signal left unset.
+		for _, e := range flatten(shutdownErr) {
+			if !errors.As(e, new(*exporter.UndeliveredError)) && !errors.Is(e, exporter.ErrClosed) {
+				err = e
+				break
+			}
+		}
+	}
+	if err == nil {
+		return
+	}
+	msg := strings.Join(strings.Fields(err.Error()), " ")
+	fmt.Fprintf(t.cfg.stderr, "elmo: telemetry was not exported (OTEL_*_EXPORTER=%s): %s\n", t.chosen, msg)
 }
 
 // spanHandOff is the PostHog span exporter with delivery left to the
