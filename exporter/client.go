@@ -350,7 +350,7 @@ func (cb callback) Failure(m posthog.APIMessage, err error) {
 	case e.outcome == outcomeDelivered:
 		c.delivered.Add(1)
 		err = nil
-	case e.outcome == outcomeRejected || errors.Is(err, posthog.ErrMessageTooBig):
+	case e.outcome == outcomeRejected || errors.Is(err, posthog.ErrMessageTooBig) || droppedByServer(err):
 		c.rejected.Add(1)
 		err = fmt.Errorf("posthog exporter: server refused the event: %w", err)
 	case e.noSpool:
@@ -361,6 +361,13 @@ func (cb callback) Failure(m posthog.APIMessage, err error) {
 		c.lastErr = err
 	}
 	c.resolveLocked(e, err)
+}
+
+// droppedByServer reports whether err is a v1 per-event result that
+// refuses the event for good.
+func droppedByServer(err error) bool {
+	var ce *posthog.CaptureEventError
+	return errors.As(err, &ce) && !ce.Exhausted && ce.Result == "drop"
 }
 
 // keepUndeliveredLocked holds a failed event until the next flush reports

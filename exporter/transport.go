@@ -83,18 +83,69 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, fmt.Errorf("posthog exporter: reading the batch: %w", err)
 	}
+	raw, err = stripSystem(raw)
+	if err != nil {
+		return nil, fmt.Errorf("posthog exporter: removing the system properties: %w", err)
+	}
+	v1 := strings.HasSuffix(req.URL.Path, v1Path)
+
+	// The first attempt sends the batch as posthog-go built it. Only when
+	// it is not simply accepted are its events taken apart.
+	body, err := t.compress(raw)
+	if err != nil {
+		return nil, fmt.Errorf("posthog exporter: compressing the batch: %w", err)
+	}
+	r := t.newRequest(req, body)
+	reqID := req.Header.Get("PostHog-Request-Id")
+	if v1 {
+		if reqID == "" {
+			reqID = uuid.NewString()
+		}
+		setV1Headers(r, reqID, 0)
+	}
+	res, sendErr := t.send(r)
+	first := &attempt{res: res, err: sendErr}
+	if sendErr == nil && res.ok() && (!v1 || !hasRetryResult(res.body)) {
+		t.health.ok(0, false)
+		return res.httpResponse(req), nil
+	}
+
 	env, events, err := parseBatch(raw)
 	if err != nil {
-		// Not a batch this transport knows: send it as it is.
-		r := req.Clone(req.Context())
-		r.Body = io.NopCloser(bytes.NewReader(raw))
-		r.ContentLength = int64(len(raw))
-		return t.base.RoundTrip(r)
+		if sendErr != nil {
+			return nil, sendErr
+		}
+		return res.httpResponse(req), nil
 	}
-	if strings.HasSuffix(req.URL.Path, v1Path) {
-		return t.deliverV1(req, env, events)
+	if v1 {
+		return t.deliverV1(req, env, events, reqID, first)
 	}
-	return t.deliverLegacy(req, env, events)
+	return t.deliverLegacy(req, env, events, body, first)
+}
+
+// attempt is the outcome of one request already sent.
+type attempt struct {
+	res *response
+	err error
+}
+
+// setV1Headers sets the headers of attempt n (from 0) of a v1 request.
+func setV1Headers(r *http.Request, reqID string, n int) {
+	r.Header.Set("PostHog-Request-Id", reqID)
+	r.Header.Set("PostHog-Attempt", strconv.Itoa(n+1))
+	r.Header.Set("PostHog-Request-Timestamp", time.Now().UTC().Format(time.RFC3339))
+}
+
+// hasRetryResult reports whether a v1 answer asks for any event to be
+// sent again, or cannot be read.
+func hasRetryResult(body []byte) bool {
+	if !bytes.Contains(body, []byte(`"retry"`)) {
+		var probe struct {
+			Results json.RawMessage `json:"results"`
+		}
+		return json.Unmarshal(body, &probe) != nil
+	}
+	return true
 }
 
 // readBody returns req's body, decompressed if posthog-go compressed it.
@@ -115,7 +166,7 @@ func readBody(req *http.Request) ([]byte, error) {
 }
 
 // parseBatch splits a batch body into its envelope (every field but batch)
-// and its events, with posthog-go's system properties removed.
+// and its events.
 func parseBatch(raw []byte) (map[string]json.RawMessage, []wireEvent, error) {
 	var env map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &env); err != nil {
@@ -128,47 +179,128 @@ func parseBatch(raw []byte) (map[string]json.RawMessage, []wireEvent, error) {
 	delete(env, "batch")
 	events := make([]wireEvent, len(batch))
 	for i, m := range batch {
-		ev, err := stripEvent(m)
-		if err != nil {
+		var id struct {
+			UUID string `json:"uuid"`
+		}
+		if err := json.Unmarshal(m, &id); err != nil {
 			return nil, nil, err
 		}
-		events[i] = ev
+		events[i] = wireEvent{uuid: id.UUID, data: m}
 	}
 	return env, events, nil
 }
 
-// stripEvent removes the system properties from one serialized event.
-func stripEvent(m json.RawMessage) (wireEvent, error) {
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(m, &top); err != nil {
-		return wireEvent{}, err
+// systemPatterns are the system properties as posthog-go serializes them
+// in this process, such as "$os":"Linux": their values never change while
+// the process runs. posthog-go builds them with its APIfy.
+var systemPatterns = sync.OnceValue(func() [][]byte {
+	api, ok := posthog.Capture{DistinctId: "x", Event: "x"}.APIfy().(posthog.CaptureInApi)
+	if !ok {
+		return nil
 	}
-	var id string
-	_ = json.Unmarshal(top["uuid"], &id)
-	if p, ok := top["properties"]; ok && bytes.Contains(p, []byte(`"$`)) {
-		var props map[string]json.RawMessage
-		if err := json.Unmarshal(p, &props); err == nil && props != nil {
-			n := len(props)
-			for _, k := range systemProperties {
-				delete(props, k)
-			}
-			if len(props) != n {
-				b, err := json.Marshal(props)
-				if err != nil {
-					return wireEvent{}, err
-				}
-				top["properties"] = b
-				if m, err = json.Marshal(top); err != nil {
-					return wireEvent{}, err
-				}
-			}
+	var pats [][]byte
+	for _, k := range systemProperties {
+		v, ok := api.Properties[k]
+		if !ok {
+			continue
+		}
+		kb, err1 := json.Marshal(k)
+		vb, err2 := json.Marshal(v)
+		if err1 == nil && err2 == nil {
+			pats = append(pats, append(append(kb, ':'), vb...))
 		}
 	}
-	return wireEvent{uuid: id, data: m}, nil
+	return pats
+})
+
+// systemKeys are the system property keys as they appear in JSON.
+var systemKeys = func() [][]byte {
+	keys := make([][]byte, len(systemProperties))
+	for i, k := range systemProperties {
+		keys[i], _ = json.Marshal(k)
+	}
+	return keys
+}()
+
+// stripSystem removes posthog-go's system properties from a serialized
+// batch. The fast way cuts each "key":value pair out of the bytes: in
+// compact JSON such a sequence can only be an object member, since a
+// quote inside a string is escaped. If any of the keys is left after that
+// (posthog-go serialized a value differently), every event is decoded and
+// cleaned one by one: when in doubt, nothing extra leaves.
+func stripSystem(b []byte) ([]byte, error) {
+	for _, p := range systemPatterns() {
+		b = cutMembers(b, p)
+	}
+	for _, k := range systemKeys {
+		if bytes.Contains(b, k) {
+			return stripSlow(b)
+		}
+	}
+	return b, nil
 }
 
-// encode builds a request body from env and events.
-func (t *retryTransport) encode(env map[string]json.RawMessage, events []wireEvent) ([]byte, error) {
+// cutMembers removes each object member m (a "key":value sequence) from b.
+func cutMembers(b, m []byte) []byte {
+	from := 0
+	for {
+		i := bytes.Index(b[from:], m)
+		if i < 0 {
+			return b
+		}
+		i += from
+		end := i + len(m)
+		if i == 0 || end >= len(b) {
+			from = i + 1
+			continue
+		}
+		prev, next := b[i-1], b[end]
+		switch {
+		case prev == ',' && (next == ',' || next == '}'):
+			b = append(b[:i-1], b[end:]...)
+			from = i - 1
+		case prev == '{' && next == ',':
+			b = append(b[:i], b[end+1:]...)
+			from = i
+		case prev == '{' && next == '}':
+			b = append(b[:i], b[end:]...)
+			from = i
+		default:
+			from = i + 1
+		}
+	}
+}
+
+// stripSlow removes the system properties by decoding each event.
+func stripSlow(raw []byte) ([]byte, error) {
+	env, events, err := parseBatch(raw)
+	if err != nil {
+		return nil, err
+	}
+	for i, ev := range events {
+		var top map[string]json.RawMessage
+		if err := json.Unmarshal(ev.data, &top); err != nil {
+			return nil, err
+		}
+		var props map[string]json.RawMessage
+		if err := json.Unmarshal(top["properties"], &props); err != nil || props == nil {
+			continue
+		}
+		for _, k := range systemProperties {
+			delete(props, k)
+		}
+		if top["properties"], err = json.Marshal(props); err != nil {
+			return nil, err
+		}
+		if events[i].data, err = json.Marshal(top); err != nil {
+			return nil, err
+		}
+	}
+	return encodeBatch(env, events), nil
+}
+
+// encodeBatch builds an uncompressed batch body from env and events.
+func encodeBatch(env map[string]json.RawMessage, events []wireEvent) []byte {
 	var buf bytes.Buffer
 	buf.WriteByte('{')
 	for k, v := range env {
@@ -186,13 +318,24 @@ func (t *retryTransport) encode(env map[string]json.RawMessage, events []wireEve
 		buf.Write(ev.data)
 	}
 	buf.WriteString("]}")
+	return buf.Bytes()
+}
+
+// encode builds a request body from env and events.
+func (t *retryTransport) encode(env map[string]json.RawMessage, events []wireEvent) ([]byte, error) {
+	return t.compress(encodeBatch(env, events))
+}
+
+// compress gzips b when compression is on.
+func (t *retryTransport) compress(b []byte) ([]byte, error) {
 	if !t.gzip {
-		return buf.Bytes(), nil
+		return b, nil
 	}
 	var zbuf bytes.Buffer
+	zbuf.Grow(len(b) / 4)
 	zw := gzipWriters.Get().(*gzip.Writer)
 	zw.Reset(&zbuf)
-	_, _ = zw.Write(buf.Bytes())
+	_, _ = zw.Write(b)
 	err := zw.Close()
 	gzipWriters.Put(zw)
 	return zbuf.Bytes(), err
@@ -264,23 +407,35 @@ func (t *retryTransport) wait(ctx context.Context, attempt int, header http.Head
 // deliverLegacy sends events to /batch/, where the server accepts or
 // refuses a batch as a whole. The answer posthog-go sees is a success only
 // when every event was delivered; otherwise the last failure.
-func (t *retryTransport) deliverLegacy(orig *http.Request, env map[string]json.RawMessage, events []wireEvent) (*http.Response, error) {
-	res, err := t.legacyBatch(orig, env, events)
+func (t *retryTransport) deliverLegacy(orig *http.Request, env map[string]json.RawMessage, events []wireEvent, body []byte, first *attempt) (*http.Response, error) {
+	res, err := t.legacyBatch(orig, env, events, body, first)
 	if err != nil {
 		return nil, err
 	}
 	return res.httpResponse(orig), nil
 }
 
-func (t *retryTransport) legacyBatch(orig *http.Request, env map[string]json.RawMessage, events []wireEvent) (*response, error) {
+// legacyBatch delivers events, whose encoded body is body (nil: encode
+// them), and whose first attempt, if already made, is first.
+func (t *retryTransport) legacyBatch(orig *http.Request, env map[string]json.RawMessage, events []wireEvent, body []byte, first *attempt) (*response, error) {
 	ctx := orig.Context()
-	body, err := t.encode(env, events)
-	if err != nil {
-		return nil, fmt.Errorf("posthog exporter: encoding the batch: %w", err)
+	if body == nil {
+		var err error
+		if body, err = t.encode(env, events); err != nil {
+			return nil, fmt.Errorf("posthog exporter: encoding the batch: %w", err)
+		}
 	}
 	failed := false
 	for attempt := 0; ; attempt++ {
-		res, err := t.send(t.newRequest(orig, body))
+		var (
+			res *response
+			err error
+		)
+		if first != nil {
+			res, err, first = first.res, first.err, nil
+		} else {
+			res, err = t.send(t.newRequest(orig, body))
+		}
 		switch {
 		case err != nil:
 			t.health.failed(err)
@@ -295,8 +450,8 @@ func (t *retryTransport) legacyBatch(orig *http.Request, env map[string]json.Raw
 				return res, nil
 			}
 			half := len(events) / 2
-			a, errA := t.legacyBatch(orig, env, events[:half])
-			b, errB := t.legacyBatch(orig, env, events[half:])
+			a, errA := t.legacyBatch(orig, env, events[:half], nil, nil)
+			b, errB := t.legacyBatch(orig, env, events[half:], nil, nil)
 			if errB != nil {
 				return nil, errB
 			}
@@ -341,13 +496,9 @@ type v1Result struct {
 // deliverV1 sends events to the v1 capture API and answers posthog-go with
 // a 200 whose results say, for each event, ok (delivered), drop (refused
 // for good) or retry (not delivered).
-func (t *retryTransport) deliverV1(orig *http.Request, env map[string]json.RawMessage, events []wireEvent) (*http.Response, error) {
+func (t *retryTransport) deliverV1(orig *http.Request, env map[string]json.RawMessage, events []wireEvent, reqID string, first *attempt) (*http.Response, error) {
 	results := make(map[string]v1Result, len(events))
-	reqID := orig.Header.Get("PostHog-Request-Id")
-	if reqID == "" {
-		reqID = uuid.NewString()
-	}
-	if err := t.v1Batch(orig, env, events, reqID, results); err != nil && orig.Context().Err() != nil {
+	if err := t.v1Batch(orig, env, events, reqID, results, first); err != nil && orig.Context().Err() != nil {
 		return nil, err
 	}
 	body, err := json.Marshal(struct {
@@ -361,8 +512,8 @@ func (t *retryTransport) deliverV1(orig *http.Request, env map[string]json.RawMe
 }
 
 // v1Batch delivers events as one request with ID reqID and records each
-// event's result in results.
-func (t *retryTransport) v1Batch(orig *http.Request, env map[string]json.RawMessage, events []wireEvent, reqID string, results map[string]v1Result) error {
+// event's result in results. first is its first attempt, if already made.
+func (t *retryTransport) v1Batch(orig *http.Request, env map[string]json.RawMessage, events []wireEvent, reqID string, results map[string]v1Result, first *attempt) error {
 	ctx := orig.Context()
 	pending := events
 	failed := false
@@ -377,15 +528,21 @@ func (t *retryTransport) v1Batch(orig *http.Request, env map[string]json.RawMess
 	// Until answered otherwise, every event is still to be retried.
 	setAll(events, "retry", 0)
 	for attempt := 0; ; attempt++ {
-		body, err := t.encode(env, pending)
-		if err != nil {
-			return fmt.Errorf("posthog exporter: encoding the batch: %w", err)
+		var (
+			res *response
+			err error
+		)
+		if first != nil {
+			res, err, first = first.res, first.err, nil
+		} else {
+			body, encErr := t.encode(env, pending)
+			if encErr != nil {
+				return fmt.Errorf("posthog exporter: encoding the batch: %w", encErr)
+			}
+			r := t.newRequest(orig, body)
+			setV1Headers(r, reqID, attempt)
+			res, err = t.send(r)
 		}
-		r := t.newRequest(orig, body)
-		r.Header.Set("PostHog-Request-Id", reqID)
-		r.Header.Set("PostHog-Attempt", strconv.Itoa(attempt+1))
-		r.Header.Set("PostHog-Request-Timestamp", time.Now().UTC().Format(time.RFC3339))
-		res, err := t.send(r)
 		switch {
 		case err != nil:
 			t.health.failed(err)
@@ -425,8 +582,8 @@ func (t *retryTransport) v1Batch(orig *http.Request, env map[string]json.RawMess
 				return nil
 			}
 			half := len(pending) / 2
-			errA := t.v1Batch(orig, env, pending[:half], uuid.NewString(), results)
-			errB := t.v1Batch(orig, env, pending[half:], uuid.NewString(), results)
+			errA := t.v1Batch(orig, env, pending[:half], uuid.NewString(), results, nil)
+			errB := t.v1Batch(orig, env, pending[half:], uuid.NewString(), results, nil)
 			return errors.Join(errA, errB)
 		case retryableStatusV1(res.status):
 			t.health.failed(fmt.Errorf("the server answered %d", res.status))
