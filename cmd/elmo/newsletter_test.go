@@ -2,7 +2,6 @@ package main
 
 import (
 	"io/fs"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -28,7 +27,7 @@ func TestNewsletterNotDelivered(t *testing.T) {
 				case "hangs":
 					s.srv.SetDefault(posthogtest.Hang())
 				case "refuses":
-					s.extra["ELMO_POSTHOG_HOST"] = refusingURL(t)
+					s.extra["ELMO_POSTHOG_HOST"] = refusingHost(t)
 				}
 				res := s.run("init", "--yes", "--email", email)
 				if res.code == 0 {
@@ -60,16 +59,4 @@ func TestNewsletterNotDelivered(t *testing.T) {
 			})
 		}
 	}
-}
-
-// refusingURL returns the URL of a loopback port where nothing listens.
-func refusingURL(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return "http://" + addr
 }

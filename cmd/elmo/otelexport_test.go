@@ -9,7 +9,7 @@ import (
 // in one line on stderr at exit, and nothing more; the PostHog route, and
 // a chosen exporter that works, print nothing.
 func TestChosenExporterErrorsAreVisible(t *testing.T) {
-	dead := refusingURL(t)
+	dead := refusingHost(t)
 	tests := []struct {
 		name     string
 		env      map[string]string
