@@ -44,16 +44,18 @@ type Stats struct {
 	// Dropped counts events refused before sending: the queue was full, the
 	// client was shut down, or the event had no distinct ID.
 	Dropped uint64
-	// Rejected counts events the server refused with a status that retrying
-	// cannot fix (a 4xx other than 408, 413 and 429), or that are too large
-	// to send at all. They are not reported as undelivered.
+	// Rejected counts events the server refused for good: with a status
+	// that retrying cannot fix (a 4xx other than 408, 413 and 429), with a
+	// v1 drop result, or as too large (413) on their own. They are not
+	// reported as undelivered.
 	Rejected uint64
 	// Undelivered counts events that were neither acknowledged nor rejected
 	// when retries ran out or a flush or shutdown ended; they were passed to
 	// the undelivered hook or returned in an UndeliveredError.
 	Undelivered uint64
 	// Retried counts HTTP requests that were sent again after a network
-	// error, a 5xx, a 408 or a 429.
+	// error, a 5xx, a 408, a 429 (legacy capture only) or, with v1, for
+	// events the server asked to retry.
 	Retried uint64
 	// Held is how many events the Client holds in memory now: those
 	// waiting to be sent or acknowledged, and failed ones waiting to be
