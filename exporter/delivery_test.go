@@ -312,3 +312,24 @@ func TestDeliveryLogs(t *testing.T) {
 		})
 	}
 }
+
+// An event the v1 answer leaves out is taken as accepted, as PostHog's
+// clients do, rather than left waiting for an outcome.
+func TestV1OmittedResultIsAccepted(t *testing.T) {
+	srv := posthogtest.NewServer()
+	defer srv.Close()
+	srv.Script(posthogtest.Partial(posthogtest.ResultOmitted, posthogtest.ResultOK))
+	hook := &undeliveredHook{}
+	c := newClient(t, srv, exporter.WithCaptureAPI(exporter.CaptureV1), exporter.WithUndelivered(hook.add))
+	c.Enqueue(captureEvent("a", 0), captureEvent("b", 0))
+	if err := c.Flush(waitCtx(t)); err != nil {
+		t.Fatal(err)
+	}
+	if st := c.Stats(); st.Delivered != 2 || st.Held != 0 {
+		t.Errorf("stats %+v, want both delivered and nothing held", st)
+	}
+	if n := len(srv.Requests()); n != 1 {
+		t.Errorf("%d requests, want 1", n)
+	}
+	shutdown(t, c)
+}

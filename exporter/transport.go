@@ -105,7 +105,7 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	res, sendErr := t.send(r)
 	first := &attempt{res: res, err: sendErr}
-	if sendErr == nil && res.ok() && (!v1 || !hasRetryResult(res.body)) {
+	if sendErr == nil && res.ok() && (!v1 || settledV1(res.body, raw)) {
 		t.health.ok(0, false)
 		return res.httpResponse(req), nil
 	}
@@ -136,16 +136,22 @@ func setV1Headers(r *http.Request, reqID string, n int) {
 	r.Header.Set("PostHog-Request-Timestamp", time.Now().UTC().Format(time.RFC3339))
 }
 
-// hasRetryResult reports whether a v1 answer asks for any event to be
-// sent again, or cannot be read.
-func hasRetryResult(body []byte) bool {
-	if !bytes.Contains(body, []byte(`"retry"`)) {
-		var probe struct {
-			Results json.RawMessage `json:"results"`
-		}
-		return json.Unmarshal(body, &probe) != nil
+// settledV1 reports whether a v1 answer gives every event of the batch
+// raw a final result: none is asked to retry, and none is left out, which
+// posthog-go would never report on. Otherwise the events are taken apart.
+func settledV1(body, raw []byte) bool {
+	if bytes.Contains(body, []byte(`"retry"`)) {
+		return false
 	}
-	return true
+	var parsed struct {
+		Results map[string]json.RawMessage `json:"results"`
+	}
+	if json.Unmarshal(body, &parsed) != nil {
+		return false
+	}
+	// Each event has one uuid member; a property named uuid would make the
+	// counts differ, which only costs the slower path.
+	return len(parsed.Results) == bytes.Count(raw, []byte(`"uuid":"`))
 }
 
 // readBody returns req's body, decompressed if posthog-go compressed it.

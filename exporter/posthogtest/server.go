@@ -92,6 +92,9 @@ const (
 	ResultRetry = "retry"
 	// ResultDrop: the event was refused for good.
 	ResultDrop = "drop"
+	// ResultOmitted leaves the event out of the results, which clients
+	// take as accepted; the Server records it as accepted.
+	ResultOmitted = ""
 )
 
 // Partial accepts a v1 batch with a result for each event, by position:
@@ -388,8 +391,10 @@ func (s *Server) serveV1(w http.ResponseWriter, r *http.Request, rec Request, ra
 		if i < len(resp.results) {
 			res = resp.results[i]
 		}
-		results[ev.UUID] = map[string]string{"result": res}
-		if res == ResultOK {
+		if res != ResultOmitted {
+			results[ev.UUID] = map[string]string{"result": res}
+		}
+		if res == ResultOK || res == ResultOmitted {
 			kept = append(kept, ev)
 		}
 	}
