@@ -2,7 +2,11 @@ package exporter
 
 import (
 	"encoding/json"
+	"net/http"
 	"testing"
+	"time"
+
+	"github.com/posthog/posthog-go"
 )
 
 func TestCutMembers(t *testing.T) {
@@ -44,5 +48,32 @@ func TestStripSystemFallsBackToDecoding(t *testing.T) {
 	p := b.Batch[0].Properties
 	if _, ok := p["$os"]; ok || p["$go_version"] != nil || p["$lib"] != "posthog-go" || p["a"] != float64(1) || b.APIKey != "k" || b.Batch[0].UUID != "u" {
 		t.Errorf("stripped to %s", out)
+	}
+}
+
+func TestRetryDelay(t *testing.T) {
+	tr := &retryTransport{backoff: posthog.DefaultBackoff()}
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	tests := []struct {
+		name       string
+		retryAfter string
+		min, max   time.Duration
+	}{
+		{"no header: the backoff", "", time.Nanosecond, maxRetryWait},
+		{"seconds", "7", 7 * time.Second, 7 * time.Second},
+		{"an hour is clamped", "3600", maxRetryWait, maxRetryWait},
+		{"HTTP date", now.Add(9 * time.Second).Format(http.TimeFormat), 9 * time.Second, 9 * time.Second},
+		{"garbage: the backoff", "soon", time.Nanosecond, maxRetryWait},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := http.Header{}
+			if tt.retryAfter != "" {
+				h.Set("Retry-After", tt.retryAfter)
+			}
+			if d := tr.retryDelay(0, h, now); d < tt.min || d > tt.max {
+				t.Errorf("retryDelay = %v, want between %v and %v", d, tt.min, tt.max)
+			}
+		})
 	}
 }

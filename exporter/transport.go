@@ -394,12 +394,7 @@ func (t *retryTransport) send(r *http.Request) (*response, error) {
 
 // wait sleeps before retry attempt+1, or returns the context's error.
 func (t *retryTransport) wait(ctx context.Context, attempt int, header http.Header) error {
-	var ra time.Duration
-	if header != nil {
-		ra = retryAfter(header.Get("Retry-After"), time.Now())
-	}
-	d := min(max(min(ra, maxRetryWait), t.backoff.Duration(attempt)), maxRetryWait)
-	timer := time.NewTimer(d)
+	timer := time.NewTimer(t.retryDelay(attempt, header, time.Now()))
 	defer timer.Stop()
 	select {
 	case <-timer.C:
@@ -408,6 +403,16 @@ func (t *retryTransport) wait(ctx context.Context, attempt int, header http.Head
 	case <-ctx.Done():
 		return fmt.Errorf("posthog exporter: giving up before retry %d: %w", attempt+1, ctx.Err())
 	}
+}
+
+// retryDelay is how long to wait before retry attempt+1: the backoff, or
+// the server's Retry-After when longer, never more than maxRetryWait.
+func (t *retryTransport) retryDelay(attempt int, header http.Header, now time.Time) time.Duration {
+	var ra time.Duration
+	if header != nil {
+		ra = retryAfter(header.Get("Retry-After"), now)
+	}
+	return min(max(ra, t.backoff.Duration(attempt)), maxRetryWait)
 }
 
 // deliverLegacy sends events to /batch/, where the server accepts or
