@@ -47,74 +47,91 @@ func benchSpans(n int) []sdktrace.ReadOnlySpan {
 
 // BenchmarkDelivery sends b.N events to a loopback capture server, through
 // the span exporter and, as the baseline, by calling posthog-go directly
-// with the same properties. Both end with a shutdown that waits for every
-// event to be acknowledged.
+// with the same properties, with each capture API: exporter and posthog-go
+// use the legacy /batch/, exporter-v1 and posthog-go-v1 the v1 API. Each
+// ends with a shutdown that waits for every event to be acknowledged.
 func BenchmarkDelivery(b *testing.B) {
-	b.Run("exporter", func(b *testing.B) {
-		srv := posthogtest.NewServer()
-		defer srv.Close()
-		spans := benchSpans(b.N)
-		b.ReportAllocs()
-		b.ResetTimer()
+	for _, api := range captureAPIs {
+		suffix := ""
+		if api == exporter.CaptureV1 {
+			suffix = "-v1"
+		}
+		b.Run("exporter"+suffix, func(b *testing.B) { benchExporter(b, api) })
+		b.Run("posthog-go"+suffix, func(b *testing.B) { benchPostHogGo(b, api) })
+	}
+}
 
-		c, err := exporter.NewClient(exporter.WithHost(srv.URL), exporter.WithAPIKey(testKey), exporter.WithQueueSize(b.N+1))
-		if err != nil {
-			b.Fatal(err)
-		}
-		exp, _ := exporter.NewSpanExporter(c)
-		for i := 0; i < len(spans); i += 512 {
-			if err := exp.ExportSpans(context.Background(), spans[i:min(i+512, len(spans))]); err != nil {
-				b.Fatal(err)
-			}
-		}
-		if err := c.Shutdown(context.Background()); err != nil {
-			b.Fatal(err)
-		}
-		b.StopTimer()
-		if n := len(srv.Events()); n != b.N {
-			b.Fatalf("%d of %d events arrived", n, b.N)
-		}
-	})
-	b.Run("posthog-go", func(b *testing.B) {
-		srv := posthogtest.NewServer()
-		defer srv.Close()
-		spans := benchSpans(b.N)
-		b.ReportAllocs()
-		b.ResetTimer()
+func benchExporter(b *testing.B, api exporter.CaptureAPI) {
+	srv := posthogtest.NewServer()
+	defer srv.Close()
+	spans := benchSpans(b.N)
+	b.ReportAllocs()
+	b.ResetTimer()
 
-		zero := 0
-		ph, err := posthog.NewWithConfig(testKey, posthog.Config{
-			Endpoint:     srv.URL,
-			Compression:  posthog.CompressionGzip,
-			MaxQueueSize: b.N + 1,
-			DisableGeoIP: posthog.Ptr(false),
-			IsServer:     posthog.Ptr(false),
-			MaxRetries:   &zero,
-			Logger:       posthog.StdLogger(log.New(io.Discard, "", 0), false),
-		})
-		if err != nil {
+	c, err := exporter.NewClient(exporter.WithHost(srv.URL), exporter.WithAPIKey(testKey),
+		exporter.WithQueueSize(b.N+1), exporter.WithCaptureAPI(api))
+	if err != nil {
+		b.Fatal(err)
+	}
+	exp, _ := exporter.NewSpanExporter(c)
+	for i := 0; i < len(spans); i += 512 {
+		if err := exp.ExportSpans(context.Background(), spans[i:min(i+512, len(spans))]); err != nil {
 			b.Fatal(err)
 		}
-		for i, s := range spans {
-			props := posthog.Properties{
-				"providers": []string{"openai", "anthropic"}, "total_runs": int64(10),
-				"successful_runs": int64(9), "failed_runs": int64(1),
-				"version": "1.2.3", "os": "linux", "arch": "amd64", "runtime_version": "go1.26.0",
-				"deployment_mode": "local", "service": "elmo-cli", "duration_ms": int64(1000), "success": true,
-			}
-			if err := ph.Enqueue(posthog.Capture{
-				Uuid: fmt.Sprintf("00000000-0000-4000-8000-%012x", i), DistinctId: installID,
-				Event: s.Name(), Timestamp: s.EndTime(), Properties: props,
-			}); err != nil {
-				b.Fatal(err)
-			}
-		}
-		if err := ph.Close(); err != nil {
-			b.Fatal(err)
-		}
-		b.StopTimer()
-		if n := len(srv.Events()); n != b.N {
-			b.Fatalf("%d of %d events arrived", n, b.N)
-		}
+	}
+	if err := c.Shutdown(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	b.StopTimer()
+	if n := len(srv.Events()); n != b.N {
+		b.Fatalf("%d of %d events arrived", n, b.N)
+	}
+}
+
+func benchPostHogGo(b *testing.B, api exporter.CaptureAPI) {
+	srv := posthogtest.NewServer()
+	defer srv.Close()
+	spans := benchSpans(b.N)
+	b.ReportAllocs()
+	b.ResetTimer()
+
+	mode := posthog.CaptureModeLegacy
+	if api == exporter.CaptureV1 {
+		mode = posthog.CaptureModeAnalyticsV1
+	}
+	zero := 0
+	ph, err := posthog.NewWithConfig(testKey, posthog.Config{
+		Endpoint:     srv.URL,
+		Compression:  posthog.CompressionGzip,
+		CaptureMode:  mode,
+		MaxQueueSize: b.N + 1,
+		DisableGeoIP: posthog.Ptr(false),
+		IsServer:     posthog.Ptr(false),
+		MaxRetries:   &zero,
+		Logger:       posthog.StdLogger(log.New(io.Discard, "", 0), false),
 	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i, s := range spans {
+		props := posthog.Properties{
+			"providers": []string{"openai", "anthropic"}, "total_runs": int64(10),
+			"successful_runs": int64(9), "failed_runs": int64(1),
+			"version": "1.2.3", "os": "linux", "arch": "amd64", "runtime_version": "go1.26.0",
+			"deployment_mode": "local", "service": "elmo-cli", "duration_ms": int64(1000), "success": true,
+		}
+		if err := ph.Enqueue(posthog.Capture{
+			Uuid: fmt.Sprintf("00000000-0000-4000-8000-%012x", i), DistinctId: installID,
+			Event: s.Name(), Timestamp: s.EndTime(), Properties: props,
+		}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := ph.Close(); err != nil {
+		b.Fatal(err)
+	}
+	b.StopTimer()
+	if n := len(srv.Events()); n != b.N {
+		b.Fatalf("%d of %d events arrived", n, b.N)
+	}
 }

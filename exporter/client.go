@@ -20,9 +20,10 @@ import (
 // handed back to (*Client).Enqueue later with their UUID, which lets PostHog
 // discard a copy it already has.
 //
-// The transport adds its library properties ($lib, $lib_version and the
-// operating system fields posthog-go sends) when the event is sent; they are
-// not part of Properties.
+// The transport adds its library properties ($lib and $lib_version with the
+// legacy capture API; the PostHog-Sdk-Info header with v1) when the event is
+// sent; they are not part of Properties. The operating system and Go version
+// properties posthog-go would add are removed before sending.
 type Event struct {
 	// UUID identifies the event; PostHog deduplicates on it.
 	UUID string `json:"uuid"`
@@ -43,16 +44,18 @@ type Stats struct {
 	// Dropped counts events refused before sending: the queue was full, the
 	// client was shut down, or the event had no distinct ID.
 	Dropped uint64
-	// Rejected counts events the server refused with a status that retrying
-	// cannot fix (a 4xx other than 408, 413 and 429), or that are too large
-	// to send at all. They are not reported as undelivered.
+	// Rejected counts events the server refused for good: with a status
+	// that retrying cannot fix (a 4xx other than 408, 413 and 429), with a
+	// v1 drop result, or as too large (413) on their own. They are not
+	// reported as undelivered.
 	Rejected uint64
 	// Undelivered counts events that were neither acknowledged nor rejected
 	// when retries ran out or a flush or shutdown ended; they were passed to
 	// the undelivered hook or returned in an UndeliveredError.
 	Undelivered uint64
 	// Retried counts HTTP requests that were sent again after a network
-	// error, a 5xx, a 408 or a 429.
+	// error, a 5xx, a 408, a 429 (legacy capture only) or, with v1, for
+	// events the server asked to retry.
 	Retried uint64
 	// Held is how many events the Client holds in memory now: those
 	// waiting to be sent or acknowledged, and failed ones waiting to be
@@ -117,6 +120,8 @@ type Client struct {
 	stop   context.CancelFunc
 
 	delivered, dropped, rejected, undeliveredN atomic.Uint64
+
+	health *health
 }
 
 // generation is one posthog-go client. posthog-go can only be flushed by
@@ -129,11 +134,11 @@ type generation struct {
 }
 
 type entry struct {
-	ev       Event
-	gen      *generation
-	rejected bool       // set by the transport when the server refused it
-	noSpool  bool       // never report as undelivered (newsletter)
-	done     chan error // receives the outcome when not nil
+	ev      Event
+	gen     *generation
+	outcome outcome    // set by the transport before posthog-go reports
+	noSpool bool       // never report as undelivered (newsletter)
+	done    chan error // receives the outcome when not nil
 }
 
 // NewClient returns a Client configured by opts. It needs an API key unless
@@ -149,11 +154,16 @@ func NewClient(opts ...Option) (*Client, error) {
 		c.debug = &debugWriter{w: cfg.debug}
 		return c, nil
 	}
+	c.health = &health{log: cfg.logger, lost: func() uint64 {
+		return c.dropped.Load() + c.rejected.Load() + c.undeliveredN.Load()
+	}}
 	c.rt = &retryTransport{
 		base:        cfg.transport,
 		maxAttempts: cfg.maxRetries + 1,
 		backoff:     posthog.DefaultBackoff(),
-		rejected:    c.markRejected,
+		gzip:        cfg.compress,
+		outcomes:    c.markOutcomes,
+		health:      c.health,
 	}
 	gen, err := c.newGeneration()
 	if err != nil {
@@ -176,7 +186,11 @@ func (c *Client) posthogConfig(gen *generation) posthog.Config {
 		// The Client bounds memory itself (see Enqueue); posthog-go's queue
 		// is only as large so that it never refuses what the Client took.
 		MaxQueueSize: c.cfg.queueSize,
-		Compression:  posthog.CompressionGzip,
+		// The transport compresses, after it has removed the system
+		// properties posthog-go adds while serializing.
+		Compression:         posthog.CompressionNone,
+		CaptureMode:         c.cfg.capture.mode(),
+		HistoricalMigration: c.cfg.historicalMigration,
 		// GeoIP stays on: the public page says the IP address is used for
 		// approximate location. $is_server is never sent: the CLI is not a
 		// server.
@@ -184,10 +198,11 @@ func (c *Client) posthogConfig(gen *generation) posthog.Config {
 		IsServer:     posthog.Ptr(false),
 		// Retries live in retryTransport, not in posthog-go: posthog-go
 		// abandons a batch that is waiting to retry as soon as Close begins,
-		// which is exactly when the CLI sends everything, and its failure
-		// callback does not say which status the server gave. The transport
-		// retries within the request's context, which posthog-go cancels
-		// when a close runs out of time.
+		// which is exactly when the CLI sends everything, its failure
+		// callback does not say which status the server gave, and it
+		// neither splits a batch refused as too large nor removes its
+		// system properties. The transport retries within the request's
+		// context, which posthog-go cancels when a close runs out of time.
 		MaxRetries:         &zero,
 		RetryAfter:         func(int) time.Duration { return 0 },
 		BatchUploadTimeout: c.cfg.uploadTimeout,
@@ -289,14 +304,16 @@ func (c *Client) resolveLocked(e *entry, outcome error) {
 	}
 }
 
-// markRejected is called by the transport, before posthog-go reports the
-// failure, with the UUIDs of a batch the server refused for good.
-func (c *Client) markRejected(uuids []string) {
+// markOutcomes is called by the transport, before posthog-go reports on
+// the request, with the UUIDs of events the server acknowledged or refused
+// for good. A request that fails as a whole after some of its events were
+// delivered (a split batch) is then counted right.
+func (c *Client) markOutcomes(uuids []string, o outcome) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, id := range uuids {
 		if e, ok := c.pending[id]; ok {
-			e.rejected = true
+			e.outcome = o
 		}
 	}
 }
@@ -311,8 +328,13 @@ func (cb callback) Success(m posthog.APIMessage) {
 	c := cb.c
 	c.mu.Lock()
 	if e := c.pendingFor(m, cb.gen); e != nil {
-		c.resolveLocked(e, nil)
-		c.delivered.Add(1)
+		if e.outcome == outcomeRejected {
+			c.rejected.Add(1)
+			c.resolveLocked(e, errors.New("posthog exporter: server refused the event"))
+		} else {
+			c.resolveLocked(e, nil)
+			c.delivered.Add(1)
+		}
 	}
 	c.mu.Unlock()
 }
@@ -327,7 +349,10 @@ func (cb callback) Failure(m posthog.APIMessage, err error) {
 	}
 	defer c.mu.Unlock()
 	switch {
-	case e.rejected || errors.Is(err, posthog.ErrMessageTooBig):
+	case e.outcome == outcomeDelivered:
+		c.delivered.Add(1)
+		err = nil
+	case e.outcome == outcomeRejected || errors.Is(err, posthog.ErrMessageTooBig) || droppedByServer(err):
 		c.rejected.Add(1)
 		err = fmt.Errorf("posthog exporter: server refused the event: %w", err)
 	case e.noSpool:
@@ -338,6 +363,13 @@ func (cb callback) Failure(m posthog.APIMessage, err error) {
 		c.lastErr = err
 	}
 	c.resolveLocked(e, err)
+}
+
+// droppedByServer reports whether err is a v1 per-event result that
+// refuses the event for good.
+func droppedByServer(err error) bool {
+	var ce *posthog.CaptureEventError
+	return errors.As(err, &ce) && !ce.Exhausted && ce.Result == "drop"
 }
 
 // keepUndeliveredLocked holds a failed event until the next flush reports
@@ -434,6 +466,7 @@ func (c *Client) Shutdown(ctx context.Context) error {
 	if t, ok := c.rt.base.(interface{ CloseIdleConnections() }); ok {
 		t.CloseIdleConnections()
 	}
+	c.health.shutdown(c.Stats())
 	return err
 }
 
@@ -570,10 +603,26 @@ func wireForm(ev Event) posthog.APIMessage {
 		props[k] = v
 	}
 	m.Properties = props
-	return m.APIfy()
+	api := m.APIfy()
+	if in, ok := api.(posthog.CaptureInApi); ok {
+		p := make(posthog.Properties, len(in.Properties))
+		for k, v := range in.Properties {
+			p[k] = v
+		}
+		for _, k := range systemProperties {
+			delete(p, k)
+		}
+		in.Properties = p
+		return in
+	}
+	return api
 }
 
-// slogLogger adapts a *slog.Logger to posthog.Logger.
+// slogLogger adapts a *slog.Logger to posthog.Logger. Everything posthog-go
+// says is logged at debug level: it logs per batch and warns at every close
+// that runs past its first deadline even when nothing was lost, while the
+// Client accounts for each event and logs only changes of state (see
+// health).
 type slogLogger struct{ l *slog.Logger }
 
 func (s slogLogger) log(level slog.Level, format string, args []any) {
@@ -584,9 +633,9 @@ func (s slogLogger) log(level slog.Level, format string, args []any) {
 }
 
 func (s slogLogger) Debugf(format string, args ...any) { s.log(slog.LevelDebug, format, args) }
-func (s slogLogger) Logf(format string, args ...any)   { s.log(slog.LevelInfo, format, args) }
-func (s slogLogger) Warnf(format string, args ...any)  { s.log(slog.LevelWarn, format, args) }
-func (s slogLogger) Errorf(format string, args ...any) { s.log(slog.LevelError, format, args) }
+func (s slogLogger) Logf(format string, args ...any)   { s.log(slog.LevelDebug, format, args) }
+func (s slogLogger) Warnf(format string, args ...any)  { s.log(slog.LevelDebug, format, args) }
+func (s slogLogger) Errorf(format string, args ...any) { s.log(slog.LevelDebug, format, args) }
 
 // Ensure the HTTP transport is usable as one.
 var _ http.RoundTripper = (*retryTransport)(nil)

@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/posthog/posthog-go"
 )
 
 // DefaultHost is the PostHog capture host used when WithHost is not given.
@@ -34,6 +36,55 @@ type config struct {
 	undelivered   func([]Event)
 	debug         io.Writer
 	logger        *slog.Logger
+
+	capture             CaptureAPI
+	compress            bool
+	historicalMigration bool
+}
+
+// CaptureAPI selects which of PostHog's capture APIs a Client sends to.
+type CaptureAPI int
+
+const (
+	// CaptureLegacy is the batch endpoint, POST /batch/, with the API key in
+	// the body; the server accepts or refuses a batch as a whole. It is the
+	// default, as it is posthog-go's: every PostHog host, cloud or
+	// self-hosted, serves it.
+	CaptureLegacy CaptureAPI = iota
+	// CaptureV1 is PostHog's newer capture API, POST /i/v1/analytics/events,
+	// with Bearer authentication and a result for each event: only events
+	// the server asks to retry are sent again, under the same request ID.
+	CaptureV1
+)
+
+// String returns "legacy" or "v1".
+func (a CaptureAPI) String() string {
+	switch a {
+	case CaptureLegacy:
+		return "legacy"
+	case CaptureV1:
+		return "v1"
+	}
+	return fmt.Sprintf("CaptureAPI(%d)", int(a))
+}
+
+// ParseCaptureAPI parses "legacy" or "v1", as ELMO_POSTHOG_CAPTURE holds
+// them. An empty string is CaptureLegacy.
+func ParseCaptureAPI(s string) (CaptureAPI, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "", "legacy":
+		return CaptureLegacy, nil
+	case "v1":
+		return CaptureV1, nil
+	}
+	return 0, fmt.Errorf("posthog exporter: capture API %q is neither legacy nor v1", s)
+}
+
+func (a CaptureAPI) mode() posthog.CaptureMode {
+	if a == CaptureV1 {
+		return posthog.CaptureModeAnalyticsV1
+	}
+	return posthog.CaptureModeLegacy
 }
 
 // Option configures a Client.
@@ -111,8 +162,27 @@ func WithLogger(l *slog.Logger) Option {
 	return optionFunc(func(c *config) { c.logger = l })
 }
 
+// WithCaptureAPI selects the capture API events are sent to. The default
+// is CaptureLegacy.
+func WithCaptureAPI(api CaptureAPI) Option {
+	return optionFunc(func(c *config) { c.capture = api })
+}
+
+// WithCompression sets whether request bodies are gzip-compressed. The
+// default is true.
+func WithCompression(on bool) Option {
+	return optionFunc(func(c *config) { c.compress = on })
+}
+
+// WithHistoricalMigration marks every batch as a historical import, which
+// PostHog ingests apart from live events. The default is false.
+func WithHistoricalMigration(on bool) Option {
+	return optionFunc(func(c *config) { c.historicalMigration = on })
+}
+
 func newConfig(opts []Option) config {
 	c := config{
+		compress:      true,
 		host:          DefaultHost,
 		batchSize:     defaultBatchSize,
 		flushInterval: defaultFlushInterval,
@@ -149,6 +219,9 @@ func (c config) validate() error {
 	}
 	if c.queueSize < 1 {
 		errs = append(errs, fmt.Errorf("queue size %d is not positive", c.queueSize))
+	}
+	if c.capture != CaptureLegacy && c.capture != CaptureV1 {
+		errs = append(errs, fmt.Errorf("capture API %d is neither CaptureLegacy nor CaptureV1", int(c.capture)))
 	}
 	if c.maxRetries < 0 || c.maxRetries > 9 {
 		errs = append(errs, fmt.Errorf("max retries %d is outside 0 to 9", c.maxRetries))

@@ -10,10 +10,17 @@
 //	// at exit: shut the providers down (which flushes the exporters), then
 //	err = client.Shutdown(ctx)
 //
-// Exporting never waits on the network: events are queued, batched and sent
-// by posthog-go in the background, gzip-compressed, and retried after
-// network errors, 5xx, 408 and 429 with exponential backoff that honours
-// Retry-After. Other 4xx answers are not retried. The exporters' Shutdown
+// Exporting never waits on the network: events are queued, batched by
+// posthog-go in the background, and delivered by the Client's transport to
+// either of PostHog's capture APIs (WithCaptureAPI): the legacy /batch/,
+// the default, or v1, whose per-event results are honoured (only events
+// the server asks to retry are sent again, under the same request ID).
+// Requests are gzip-compressed and retried after network errors, 5xx and
+// 408 (and 429 with legacy) with exponential backoff that honours
+// Retry-After. Other 4xx answers are not retried; a batch refused as too
+// large is split in halves, and a single event refused so is dropped.
+// posthog-go's operating system and Go version properties are removed
+// before sending. The exporters' Shutdown
 // flushes the Client but leaves it running, since the other exporter may
 // still use it; whoever created the Client shuts it down last.
 //

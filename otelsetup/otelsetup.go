@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/go-logr/logr"
 	"go.opentelemetry.io/otel"
 	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
@@ -235,6 +236,9 @@ type Telemetry struct {
 	spoolDropped int              // spool lines that may not be sent
 	undelivered  []exporter.Event // reported by the client
 	shutdown     bool
+
+	chosen    string // the OTEL_*_EXPORTER the person set, such as "otlp"
+	exportErr error  // the first export error of a chosen exporter
 }
 
 // Start decides consent and, when telemetry is on, builds the pipeline
@@ -373,7 +377,11 @@ func (t *Telemetry) build(ctx context.Context, res *sdkresource.Resource) error 
 	cfg := t.cfg
 	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) {
 		cfg.logger.Warn("telemetry", "error", err)
+		t.noteExportError(err)
 	}))
+	// The SDK's own diagnostics (such as an OTLP endpoint it cannot parse)
+	// go where the pipeline's errors go, not straight to stderr.
+	otel.SetLogger(logr.FromSlogHandler(cfg.logger.Handler()))
 
 	// PostHog is the default of both signals: the client exists when
 	// either uses it and there is a key (or debug output). The standard
@@ -397,6 +405,11 @@ func (t *Telemetry) build(ctx context.Context, res *sdkresource.Resource) error 
 	metrics, err := envexport.Parse(envexport.MetricsVar, metricsVar)
 	if err != nil {
 		return t.fail(ctx, fmt.Errorf("otelsetup: %w", err))
+	}
+	for _, c := range []envexport.Choice{traces, metrics} {
+		if c != envexport.Default && c != envexport.None && t.chosen == "" {
+			t.chosen = string(c)
+		}
 	}
 	if traces == envexport.Default || metrics == envexport.Default {
 		c, err := t.newClient(true)
@@ -497,7 +510,12 @@ func (t *Telemetry) newClient(spool bool) (*exporter.Client, error) {
 	case key == "":
 		return nil, nil
 	default:
-		opts = append(opts, exporter.WithHost(postHogHost(cfg.getenv)), exporter.WithAPIKey(key))
+		api, err := exporter.ParseCaptureAPI(cfg.getenv("ELMO_POSTHOG_CAPTURE"))
+		if err != nil {
+			return nil, fmt.Errorf("otelsetup: check ELMO_POSTHOG_CAPTURE: %w", err)
+		}
+		opts = append(opts, exporter.WithHost(postHogHost(cfg.getenv)), exporter.WithAPIKey(key),
+			exporter.WithCaptureAPI(api))
 	}
 	if spool && cfg.role == RoleCLI {
 		opts = append(opts, exporter.WithUndelivered(func(evs []exporter.Event) {
@@ -630,6 +648,7 @@ func (t *Telemetry) Shutdown(ctx context.Context) error {
 	if t.client != nil {
 		err = errors.Join(err, ignoreClosed(t.client.Shutdown(ctx)))
 	}
+	t.reportExportError(err)
 	if !t.spooling() {
 		return err
 	}
@@ -645,6 +664,46 @@ func (t *Telemetry) Shutdown(ctx context.Context) error {
 	spoolCtx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	return errors.Join(err, updateSpool(spoolCtx, SpoolPath(t.cfg.configPath), t.cfg.policy, replayed, undelivered, rewrite))
+}
+
+// noteExportError keeps the first error of an exporter the person chose
+// with OTEL_*_EXPORTER, for reportExportError.
+func (t *Telemetry) noteExportError(err error) {
+	if t.chosen == "" || err == nil {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.exportErr == nil {
+		t.exportErr = err
+	}
+}
+
+// reportExportError prints, in the CLI, one line on stderr when an
+// exporter the person chose to debug with failed: they asked to see the
+// telemetry, so a dead endpoint must not pass in silence. The PostHog
+// route stays silent.
+func (t *Telemetry) reportExportError(shutdownErr error) {
+	if t.cfg.role != RoleCLI || t.chosen == "" {
+		return
+	}
+	t.mu.Lock()
+	err := t.exportErr
+	t.mu.Unlock()
+	if err == nil {
+		// Not the PostHog client's: it serves the signal left unset.
+		for _, e := range flatten(shutdownErr) {
+			if !errors.As(e, new(*exporter.UndeliveredError)) && !errors.Is(e, exporter.ErrClosed) {
+				err = e
+				break
+			}
+		}
+	}
+	if err == nil {
+		return
+	}
+	msg := strings.Join(strings.Fields(err.Error()), " ")
+	fmt.Fprintf(t.cfg.stderr, "elmo: telemetry was not exported (OTEL_*_EXPORTER=%s): %s\n", t.chosen, msg)
 }
 
 // spanHandOff is the PostHog span exporter with delivery left to the

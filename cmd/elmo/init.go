@@ -44,8 +44,11 @@ const (
 	defaultPort = 3000
 )
 
-// signupTimeout bounds the wait for the newsletter signup to be delivered.
-const signupTimeout = 10 * time.Second
+// signupBudget bounds the newsletter signup on its own: init waits at most
+// 3 seconds for PostHog to acknowledge it, whatever the network does, then
+// says in one line that it was not sent. The signup is never written to
+// disk for a later run.
+const signupBudget = 3 * time.Second
 
 // The steps of elmo init, as failed_step reports them.
 const (
@@ -524,10 +527,20 @@ func (r *initRun) signUp(ctx context.Context) error {
 	if tel == nil {
 		return errors.New("the deployment is set up, but the product-updates signup could not be sent: telemetry failed to start; run 'elmo init --email ...' again to retry")
 	}
-	ctx, cancel := context.WithTimeout(ctx, signupTimeout)
+	sctx, cancel := context.WithTimeout(ctx, signupBudget)
 	defer cancel()
-	if err := tel.SignUpForNewsletter(ctx, r.email, true); err != nil {
-		return fmt.Errorf("the deployment is set up, but the product-updates signup could not be sent: %w; run 'elmo init --email ...' again to retry", err)
+	if err := tel.SignUpForNewsletter(sctx, r.email, true); err != nil {
+		if ctx.Err() != nil {
+			// The person pressed Ctrl-C.
+			return ctx.Err()
+		}
+		// The budget running out is not an interruption: describe it
+		// without wrapping the context's error.
+		reason := err.Error()
+		if sctx.Err() != nil {
+			reason = fmt.Sprintf("PostHog did not acknowledge it within %v", signupBudget)
+		}
+		return fmt.Errorf("the deployment is set up, but the product-updates signup was not sent (%s); run 'elmo init --email %s' again to retry", reason, r.email)
 	}
 	fmt.Fprintf(r.out, "Signed up %s for product updates.\n", r.email)
 	return nil

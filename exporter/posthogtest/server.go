@@ -71,12 +71,45 @@ const (
 	kindClose
 )
 
-// Response is one scripted answer. Build it with Accept, Respond,
+// Response is one scripted answer. Build it with Accept, Partial, Respond,
 // RespondRetryAfter, Hang or CloseConnection.
 type Response struct {
 	kind       responseKind
 	status     int
 	retryAfter string
+	results    []string // v1 per-event results by position; nil: all ok
+}
+
+// V1Path is the path of the v1 capture API, which the Server serves beside
+// the legacy /batch/.
+const V1Path = "/i/v1/analytics/events"
+
+// Per-event results of the v1 capture API.
+const (
+	// ResultOK: the event was accepted.
+	ResultOK = "ok"
+	// ResultRetry: the event was not accepted and may be sent again.
+	ResultRetry = "retry"
+	// ResultDrop: the event was refused for good.
+	ResultDrop = "drop"
+	// ResultOmitted leaves the event out of the results, which clients
+	// take as accepted; the Server records it as accepted.
+	ResultOmitted = ""
+)
+
+// Partial accepts a v1 batch with a result for each event, by position:
+// results[i] is the result of the batch's event i, ResultOK for events past
+// the end of results. Only events with ResultOK are recorded. For a legacy
+// batch it is the same as Accept.
+func Partial(results ...string) Response {
+	return Response{kind: kindAccept, results: append([]string(nil), results...)}
+}
+
+// WithRetryAfter returns r with a Retry-After header of d, rounded up to
+// whole seconds.
+func (r Response) WithRetryAfter(d time.Duration) Response {
+	r.retryAfter = fmt.Sprint(int((d + time.Second - 1) / time.Second))
+	return r
 }
 
 // Accept validates the batch like the capture API and records its events.
@@ -118,7 +151,9 @@ func WithMaxBodySize(n int) Option { return func(c *config) { c.maxBody = n } }
 func WithAPIKey(key string) Option { return func(c *config) { c.apiKey = key } }
 
 // Server is a PostHog-compatible capture server listening on 127.0.0.1. It
-// serves the legacy batch endpoint, /batch/, and records every request and
+// serves the legacy batch endpoint, /batch/ (API key in the body, one
+// answer for the whole batch), and the v1 capture API, V1Path (Bearer
+// authentication, a result for each event), and records every request and
 // every accepted event.
 type Server struct {
 	// URL is the base URL of the server, of the form http://127.0.0.1:port,
@@ -267,7 +302,8 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		Query:  r.URL.RawQuery,
 		Header: r.Header.Clone(),
 	}
-	if r.Method != http.MethodPost || (r.URL.Path != "/batch/" && r.URL.Path != "/batch") {
+	v1 := r.URL.Path == V1Path
+	if r.Method != http.MethodPost || (r.URL.Path != "/batch/" && r.URL.Path != "/batch" && !v1) {
 		rec.Status = http.StatusNotFound
 		s.record(rec, nil)
 		http.NotFound(w, r)
@@ -307,39 +343,128 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	if v1 {
+		s.serveV1(w, r, rec, raw, err, resp)
+		return
+	}
 	status, body, evs := s.accept(raw, err, rec.Gzip)
 	rec.Status = status
 	rec.Body = body
 	s.record(rec, evs)
 	w.Header().Set("Content-Type", "application/json")
+	if resp.retryAfter != "" {
+		w.Header().Set("Retry-After", resp.retryAfter)
+	}
 	w.WriteHeader(status)
 	if status == http.StatusOK {
 		_, _ = io.WriteString(w, `{"status":"Ok"}`)
 	}
 }
 
+// serveV1 answers a v1 batch: a status for the request, and with 200 a
+// result for each event.
+func (s *Server) serveV1(w http.ResponseWriter, r *http.Request, rec Request, raw []byte, readErr error, resp Response) {
+	w.Header().Set("Content-Type", "application/json")
+	if id := r.Header.Get("PostHog-Request-Id"); id != "" {
+		w.Header().Set("PostHog-Request-Id", id)
+	}
+	key, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok || key == "" || (s.cfg.apiKey != "" && key != s.cfg.apiKey) {
+		rec.Status = http.StatusUnauthorized
+		s.record(rec, nil)
+		w.WriteHeader(rec.Status)
+		_, _ = io.WriteString(w, `{"error":"authentication_failed"}`)
+		return
+	}
+	status, body, evs := s.acceptV1(raw, readErr, rec.Gzip)
+	rec.Status = status
+	rec.Body = body
+	if status != http.StatusOK {
+		s.record(rec, nil)
+		w.WriteHeader(status)
+		return
+	}
+	results := make(map[string]map[string]string, len(evs))
+	var kept []Event
+	for i, ev := range evs {
+		res := ResultOK
+		if i < len(resp.results) {
+			res = resp.results[i]
+		}
+		if res != ResultOmitted {
+			results[ev.UUID] = map[string]string{"result": res}
+		}
+		if res == ResultOK || res == ResultOmitted {
+			kept = append(kept, ev)
+		}
+	}
+	s.record(rec, kept)
+	if resp.retryAfter != "" {
+		w.Header().Set("Retry-After", resp.retryAfter)
+	}
+	w.WriteHeader(http.StatusOK)
+	_ = json.NewEncoder(w).Encode(map[string]any{"results": results})
+}
+
+// acceptV1 validates a v1 batch: created_at and batch, no api_key.
+func (s *Server) acceptV1(raw []byte, readErr error, gz bool) (int, []byte, []Event) {
+	body, status := s.decompress(raw, readErr, gz)
+	if status != 0 {
+		return status, nil, nil
+	}
+	var b struct {
+		APIKey    *string           `json:"api_key"`
+		CreatedAt string            `json:"created_at"`
+		Batch     []json.RawMessage `json:"batch"`
+	}
+	if err := json.Unmarshal(body, &b); err != nil || b.APIKey != nil {
+		return http.StatusBadRequest, body, nil
+	}
+	if _, err := time.Parse(time.RFC3339, b.CreatedAt); err != nil {
+		return http.StatusBadRequest, body, nil
+	}
+	evs := make([]Event, 0, len(b.Batch))
+	for _, m := range b.Batch {
+		ev, err := decodeEvent(m)
+		if err != nil {
+			return http.StatusBadRequest, body, nil
+		}
+		evs = append(evs, ev)
+	}
+	return http.StatusOK, body, evs
+}
+
+// decompress returns the body of a request, or the status that refuses it.
+func (s *Server) decompress(raw []byte, readErr error, gz bool) ([]byte, int) {
+	if readErr != nil {
+		return nil, http.StatusBadRequest
+	}
+	if len(raw) > s.cfg.maxBody {
+		return nil, http.StatusRequestEntityTooLarge
+	}
+	if !gz {
+		return raw, 0
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(raw))
+	if err != nil {
+		return nil, http.StatusBadRequest
+	}
+	body, err := io.ReadAll(io.LimitReader(zr, int64(s.cfg.maxBody)+1))
+	if err != nil {
+		return nil, http.StatusBadRequest
+	}
+	if len(body) > s.cfg.maxBody {
+		return nil, http.StatusRequestEntityTooLarge
+	}
+	return body, 0
+}
+
 // accept validates one batch the way the capture API does: a whole batch is
 // accepted or refused.
 func (s *Server) accept(raw []byte, readErr error, gz bool) (int, []byte, []Event) {
-	if readErr != nil {
-		return http.StatusBadRequest, nil, nil
-	}
-	if len(raw) > s.cfg.maxBody {
-		return http.StatusRequestEntityTooLarge, nil, nil
-	}
-	body := raw
-	if gz {
-		zr, err := gzip.NewReader(bytes.NewReader(raw))
-		if err != nil {
-			return http.StatusBadRequest, nil, nil
-		}
-		body, err = io.ReadAll(io.LimitReader(zr, int64(s.cfg.maxBody)+1))
-		if err != nil {
-			return http.StatusBadRequest, nil, nil
-		}
-		if len(body) > s.cfg.maxBody {
-			return http.StatusRequestEntityTooLarge, nil, nil
-		}
+	body, status := s.decompress(raw, readErr, gz)
+	if status != 0 {
+		return status, nil, nil
 	}
 
 	var b struct {

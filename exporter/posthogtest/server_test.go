@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
@@ -155,5 +156,86 @@ func TestWaitForEventsHonoursContext(t *testing.T) {
 	cancel()
 	if _, err := srv.WaitForEvents(ctx, 1); !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+}
+
+func postV1(t *testing.T, url, auth, body string) (int, map[string]map[string]string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, url+posthogtest.V1Path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	req.Header.Set("PostHog-Request-Id", "7d0e4a52-9d6b-4f1c-8b1e-2a3b4c5d6e7f")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out struct {
+		Results map[string]map[string]string `json:"results"`
+	}
+	_ = json.NewDecoder(res.Body).Decode(&out)
+	return res.StatusCode, out.Results
+}
+
+func TestV1(t *testing.T) {
+	second := strings.Replace(validEvent, "0b6b8f3e-5d1c-4c1e-9a52-1f0f4b0b6f11", "1b6b8f3e-5d1c-4c1e-9a52-1f0f4b0b6f11", 1)
+	batch := `{"created_at":"2025-01-02T03:04:05Z","batch":[` + validEvent + `,` + second + `]}`
+	tests := []struct {
+		name     string
+		auth     string
+		body     string
+		script   []posthogtest.Response
+		want     int
+		results  []string // by position, when 200
+		accepted int
+	}{
+		{"accepted", "Bearer phc_k", batch, nil, 200, []string{"ok", "ok"}, 2},
+		{"no bearer", "", batch, nil, 401, nil, 0},
+		{"api key in body", "Bearer phc_k", `{"api_key":"k","created_at":"2025-01-02T03:04:05Z","batch":[` + validEvent + `]}`, nil, 400, nil, 0},
+		{"no created_at", "Bearer phc_k", `{"batch":[` + validEvent + `]}`, nil, 400, nil, 0},
+		{"partial", "Bearer phc_k", batch, []posthogtest.Response{posthogtest.Partial(posthogtest.ResultRetry, posthogtest.ResultDrop)}, 200, []string{"retry", "drop"}, 0},
+		{"partial, first ok", "Bearer phc_k", batch, []posthogtest.Response{posthogtest.Partial(posthogtest.ResultOK, posthogtest.ResultRetry)}, 200, []string{"ok", "retry"}, 1},
+		{"503", "Bearer phc_k", batch, []posthogtest.Response{posthogtest.Respond(503)}, 503, nil, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := posthogtest.NewServer()
+			defer srv.Close()
+			srv.Script(tt.script...)
+			status, results := postV1(t, srv.URL, tt.auth, tt.body)
+			if status != tt.want {
+				t.Fatalf("status %d, want %d", status, tt.want)
+			}
+			for i, want := range tt.results {
+				id := []string{"0b6b8f3e-5d1c-4c1e-9a52-1f0f4b0b6f11", "1b6b8f3e-5d1c-4c1e-9a52-1f0f4b0b6f11"}[i]
+				if got := results[id]["result"]; got != want {
+					t.Errorf("result of event %d = %q, want %q", i, got, want)
+				}
+			}
+			if n := len(srv.Events()); n != tt.accepted {
+				t.Errorf("%d events recorded, want %d", n, tt.accepted)
+			}
+		})
+	}
+}
+
+func TestV1RetryAfterOnPartial(t *testing.T) {
+	srv := posthogtest.NewServer()
+	defer srv.Close()
+	srv.Script(posthogtest.Partial(posthogtest.ResultRetry).WithRetryAfter(1500 * time.Millisecond))
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+posthogtest.V1Path,
+		strings.NewReader(`{"created_at":"2025-01-02T03:04:05Z","batch":[`+validEvent+`]}`))
+	req.Header.Set("Authorization", "Bearer k")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if got := res.Header.Get("Retry-After"); got != "2" {
+		t.Errorf("Retry-After = %q, want 2 (whole seconds, rounded up)", got)
 	}
 }

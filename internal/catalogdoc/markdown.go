@@ -20,8 +20,10 @@ const (
 const Generator = "go run ./internal/catalogdoc/cmd/gencatalog"
 
 // LibraryProperties are the properties that posthog-go, the library that
-// delivers the events, adds to every event.
-var LibraryProperties = []string{"$lib", "$lib_version", "$os", "$os_version", "$os_distro", "$go_version"}
+// delivers the events, adds to every event. The system context it would
+// add as well ($os, $os_version, $os_distro, $go_version) is removed before
+// sending.
+var LibraryProperties = catalog.TransportProperties()
 
 // Markdown returns the "What is collected" section of README.md for the
 // given catalog events and resource attributes: a table of the events,
@@ -79,7 +81,9 @@ func Markdown(events []catalog.Event, resource []catalog.Property) string {
 	for i, l := range LibraryProperties {
 		libs[i] = "`" + l + "`"
 	}
-	w("posthog-go, the library that delivers the events, adds these to every event:\n%s.\n", joinAnd(libs))
+	w("posthog-go, the library that delivers the events, names itself in every event with\n%s\n", joinAnd(libs))
+	w("(with PostHog's v1 capture API, in a request header instead). The operating system and Go version\n")
+	w("it would also add are removed before sending: `os` and `runtime_version` say as much.\n")
 	w("PostHog records the IP address each request comes from and uses it for approximate location.\n")
 	return b.String()
 }

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/elmohq/telemetry/exporter"
 	"github.com/elmohq/telemetry/internal/lifeline"
 	"github.com/elmohq/telemetry/otelsetup"
 )
@@ -89,8 +90,28 @@ func StartTelemetry(ctx context.Context, name, version string, getenv func(strin
 	return func() {
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), TelemetryShutdownTimeout)
 		defer cancel()
-		if err := tel.Shutdown(sctx); err != nil {
+		// Events not delivered are counted in the client's own log line,
+		// which is written only when something was lost.
+		if err := withoutUndelivered(tel.Shutdown(sctx)); err != nil {
 			logger.Warn("telemetry did not shut down cleanly", "error", err)
 		}
 	}, nil
+}
+
+// withoutUndelivered returns err without the parts that only report
+// undelivered events.
+func withoutUndelivered(err error) error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var keep []error
+		for _, e := range j.Unwrap() {
+			if e = withoutUndelivered(e); e != nil {
+				keep = append(keep, e)
+			}
+		}
+		return errors.Join(keep...)
+	}
+	if errors.As(err, new(*exporter.UndeliveredError)) {
+		return nil
+	}
+	return err
 }

@@ -36,6 +36,13 @@ BenchmarkRatios/counter-on-2       	 1746706	       225.1 base-ns/op	         0.
 pkg: github.com/elmohq/telemetry/cmd/elmo
 BenchmarkExit/telemetry=off-2         	      10	  20000000 ns/op
 BenchmarkExit/telemetry=on,server=hangs-2 	      10	 330000000 ns/op
+BenchmarkExit/telemetry=on,server=refuses-2 	      10	 320000000 ns/op
+BenchmarkExit/telemetry=on,server=503-2 	      10	 320000000 ns/op
+BenchmarkExit/telemetry=on,server=413-2 	      10	 320000000 ns/op
+BenchmarkExit/telemetry=on,server=hangs,capture=v1-2 	      10	 320000000 ns/op
+BenchmarkExit/telemetry=on,server=refuses,capture=v1-2 	      10	 320000000 ns/op
+BenchmarkExit/telemetry=on,server=503,capture=v1-2 	      10	 320000000 ns/op
+BenchmarkExit/telemetry=on,server=413,capture=v1-2 	      10	 320000000 ns/op
 `
 
 func parsed(t *testing.T) results {
@@ -107,14 +114,22 @@ func TestEvaluate(t *testing.T) {
 		"processors: span pipeline, filter keeping all attributes (b/a)": {"1.20x", "ok"},
 		"processors: span pipeline, filter dropping half (c/a)":          {"1.30x", "ok"},
 		// No exporter results at all.
-		"exporter: delivery to PostHog, ns/event (throughput >= 0.8x)": {"-", "MISS (no results)"},
+		"exporter: delivery to PostHog, ns/event (throughput >= 0.8x)":             {"-", "MISS (no results)"},
+		"exporter: delivery to PostHog, v1 capture, ns/event (throughput >= 1.0x)": {"-", "MISS (no results)"},
 		// The median of 1.05, 1.15, 1.13.
-		"otelsetup: span, telemetry off (in turns)":         {"1.13x", "MISS"},
-		"otelsetup: span, telemetry off: extra allocations": {"+1.00 allocs/op", "MISS"},
-		"otelsetup: span, telemetry on (in turns)":          {"-", "MISS (no BenchmarkRatios/span-on base-ns/op)"},
-		"otelsetup: span, telemetry on, PostHog export":     {"-", "MISS (no BenchmarkSpan/sdk ns/op)"},
-		"otelsetup: counter add, telemetry on (in turns)":   {"0.90x", "ok"},
-		"cli: elmo version exit, server hangs":              {"+310.0 ms", "ok"},
+		"otelsetup: span, telemetry off (in turns)":              {"1.13x", "MISS"},
+		"otelsetup: span, telemetry off: extra allocations":      {"+1.00 allocs/op", "MISS"},
+		"otelsetup: span, telemetry on (in turns)":               {"-", "MISS (no BenchmarkRatios/span-on base-ns/op)"},
+		"otelsetup: span, telemetry on, PostHog export":          {"-", "MISS (no BenchmarkSpan/sdk ns/op)"},
+		"otelsetup: counter add, telemetry on (in turns)":        {"0.90x", "ok"},
+		"cli: elmo version exit, server hangs":                   {"+310.0 ms", "ok"},
+		"cli: elmo version exit, server refuses":                 {"+300.0 ms", "ok"},
+		"cli: elmo version exit, server answers 503":             {"+300.0 ms", "ok"},
+		"cli: elmo version exit, server answers 413":             {"+300.0 ms", "ok"},
+		"cli: elmo version exit, server hangs, v1 capture":       {"+300.0 ms", "ok"},
+		"cli: elmo version exit, server refuses, v1 capture":     {"+300.0 ms", "ok"},
+		"cli: elmo version exit, server answers 503, v1 capture": {"+300.0 ms", "ok"},
+		"cli: elmo version exit, server answers 413, v1 capture": {"+300.0 ms", "ok"},
 	}
 	if len(rows) != len(want) {
 		t.Fatalf("got %d rows, want %d", len(rows), len(want))
@@ -136,8 +151,13 @@ func TestEvaluate(t *testing.T) {
 
 func TestEvaluateSubset(t *testing.T) {
 	rows := evaluate(parsed(t), map[string]bool{"cli": true})
-	if len(rows) != 1 || rows[0].status != "ok" || rows[0].baseline != "telemetry off: 20.0 ms" {
-		t.Errorf("rows = %+v, want only the cli row, ok", rows)
+	if len(rows) != 8 {
+		t.Fatalf("rows = %+v, want only the 8 cli rows", rows)
+	}
+	for _, r := range rows {
+		if r.status != "ok" || r.baseline != "telemetry off: 20.0 ms" {
+			t.Errorf("row %+v, want ok against telemetry off", r)
+		}
 	}
 }
 

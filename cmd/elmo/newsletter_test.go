@@ -1,0 +1,62 @@
+package main
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/elmohq/telemetry/exporter/posthogtest"
+)
+
+// A signup PostHog does not take ends init with one clear line, never
+// "interrupted", and the email is written nowhere: not to the spool a
+// later run sends, not to any file, whether the server answers 503, never
+// answers, or cannot be reached; with either capture API.
+func TestNewsletterNotDelivered(t *testing.T) {
+	const email = "signup-canary@example.org"
+	for _, api := range []string{"legacy", "v1"} {
+		for _, server := range []string{"503", "hangs", "refuses"} {
+			t.Run(api+"/"+server, func(t *testing.T) {
+				s := newSandbox(t)
+				s.extra["ELMO_POSTHOG_CAPTURE"] = api
+				switch server {
+				case "503":
+					s.srv.SetDefault(posthogtest.Respond(503))
+				case "hangs":
+					s.srv.SetDefault(posthogtest.Hang())
+				case "refuses":
+					s.extra["ELMO_POSTHOG_HOST"] = refusingHost(t)
+				}
+				res := s.run("init", "--yes", "--email", email)
+				if res.code == 0 {
+					t.Errorf("init exited 0 though the signup was not sent")
+				}
+				var lines []string
+				for l := range strings.Lines(res.stderr) {
+					if strings.Contains(l, "signup") {
+						lines = append(lines, l)
+					}
+				}
+				if len(lines) != 1 || !strings.Contains(lines[0], "product-updates signup was not sent") {
+					t.Errorf("stderr has %d signup lines, want one saying it was not sent:\n%s", len(lines), res.stderr)
+				}
+				if strings.Contains(res.stderr, "interrupted") {
+					t.Errorf("stderr says interrupted, though nothing was:\n%s", res.stderr)
+				}
+				for _, root := range []string{s.home, s.xdg, s.dir} {
+					_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+						if err != nil || d.IsDir() {
+							return nil
+						}
+						if b, _ := os.ReadFile(p); strings.Contains(string(b), email) {
+							t.Errorf("%s holds the email", p)
+						}
+						return nil
+					})
+				}
+			})
+		}
+	}
+}
