@@ -20,9 +20,20 @@ func TestAnalyzer(t *testing.T) {
 		"ignore",     // the ignore directive
 		"versioncmd", // the acceptance case: cmd/elmo/version.go with a key cli_version does not allow
 		"clean",      // nothing to report
+		"testfiles",  // findings in _test.go files are left out
 	} {
 		t.Run(pkg, func(t *testing.T) {
 			analysistest.Run(t, analysistest.TestData(), catalogcheck.Analyzer, pkg)
 		})
 	}
+}
+
+// TestAnalyzerTestFiles checks that -testfiles reports findings in
+// _test.go files.
+func TestAnalyzerTestFiles(t *testing.T) {
+	if err := catalogcheck.Analyzer.Flags.Set("testfiles", "true"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = catalogcheck.Analyzer.Flags.Set("testfiles", "false") })
+	analysistest.Run(t, analysistest.TestData(), catalogcheck.Analyzer, "testfilesflag")
 }
