@@ -151,7 +151,9 @@ func WithUndelivered(f func([]Event)) Option {
 }
 
 // WithDebug makes the Client write each event to w as one line of JSON,
-// exactly as it would be sent, and send nothing.
+// exactly as it would be sent, and send nothing. The drop notes of a span
+// or data point (processors.WithDropNotes) follow its event, one line
+// each starting with NotePrefix.
 func WithDebug(w io.Writer) Option {
 	return optionFunc(func(c *config) { c.debug = w })
 }

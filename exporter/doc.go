@@ -34,6 +34,8 @@
 // second delivery never counts twice.
 //
 // WithDebug writes each event as one JSON line, exactly as it would be
-// sent, and sends nothing. Noop is the exporter for when telemetry is off.
+// sent, and sends nothing; when the gate in processors explains what it
+// removed (processors.WithDropNotes), its notes follow the event, one
+// line each starting with NotePrefix. Noop is the exporter for when telemetry is off.
 // NewsletterSignup sends the one event that may go out with telemetry off.
 package exporter

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"go.opentelemetry.io/otel/attribute"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
@@ -55,6 +56,11 @@ func (e *MetricExporter) Aggregation(k sdkmetric.InstrumentKind) sdkmetric.Aggre
 // Export queues one event per data point and returns without waiting on the
 // network.
 func (e *MetricExporter) Export(ctx context.Context, rm *metricdata.ResourceMetrics) error {
+	return e.export(ctx, rm, nil)
+}
+
+// export is Export, with the drop notes of each point in debug mode.
+func (e *MetricExporter) export(ctx context.Context, rm *metricdata.ResourceMetrics, notes func(string, attribute.Set) []string) error {
 	if e.stopped.Load() {
 		return nil
 	}
@@ -66,20 +72,20 @@ func (e *MetricExporter) Export(ctx context.Context, rm *metricdata.ResourceMetr
 		for _, m := range sm.Metrics {
 			switch d := m.Data.(type) {
 			case metricdata.Sum[int64]:
-				exportPoints(e.client, id, m.Name, d.DataPoints, true)
+				exportPoints(e.client, id, m.Name, d.DataPoints, true, notes)
 			case metricdata.Sum[float64]:
-				exportPoints(e.client, id, m.Name, d.DataPoints, true)
+				exportPoints(e.client, id, m.Name, d.DataPoints, true, notes)
 			case metricdata.Gauge[int64]:
-				exportPoints(e.client, id, m.Name, d.DataPoints, false)
+				exportPoints(e.client, id, m.Name, d.DataPoints, false, notes)
 			case metricdata.Gauge[float64]:
-				exportPoints(e.client, id, m.Name, d.DataPoints, false)
+				exportPoints(e.client, id, m.Name, d.DataPoints, false, notes)
 			}
 		}
 	}
 	return nil
 }
 
-func exportPoints[N int64 | float64](c *Client, id *identity, name string, points []metricdata.DataPoint[N], sum bool) {
+func exportPoints[N int64 | float64](c *Client, id *identity, name string, points []metricdata.DataPoint[N], sum bool, notes func(string, attribute.Set) []string) {
 	for _, dp := range points {
 		if sum && dp.Value == 0 {
 			continue
@@ -93,13 +99,17 @@ func exportPoints[N int64 | float64](c *Client, id *identity, name string, point
 		}
 		props := id.properties(dp.Attributes, 1)
 		props[catalog.PropValue] = dp.Value
-		_ = c.enqueue(Event{
+		var pointNotes []string
+		if notes != nil && c.debug != nil {
+			pointNotes = notes(name, dp.Attributes)
+		}
+		c.enqueueNoted(Event{
 			UUID:       metricUUID(id.distinctID, name, dp.Attributes, dp.StartTime, dp.Time),
 			Event:      name,
 			DistinctID: id.distinctID,
 			Timestamp:  dp.Time.UTC(),
 			Properties: props,
-		}, nil, false)
+		}, pointNotes)
 	}
 }
 

@@ -61,13 +61,13 @@ func (e *SpanExporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnl
 		props := attrProperties(id, attrs, 2)
 		props[catalog.PropDurationMS] = s.EndTime().Sub(s.StartTime()).Milliseconds()
 		props[catalog.PropSuccess] = s.Status().Code != codes.Error
-		_ = e.client.enqueue(Event{
+		e.client.enqueueNoted(Event{
 			UUID:       spanUUID(s.SpanContext()),
 			Event:      s.Name(),
 			DistinctID: id.distinctID,
 			Timestamp:  s.EndTime().UTC(),
 			Properties: props,
-		}, nil, false)
+		}, e.client.spanNotes(s))
 	}
 	return nil
 }

@@ -229,6 +229,10 @@ type Telemetry struct {
 	mp     *sdkmetric.MeterProvider // nil when off
 	client *exporter.Client         // nil unless events go to PostHog or debug
 
+	// debugOut is stderr for debug output (ELMO_TELEMETRY_DEBUG): the
+	// events and the gate's notes on what it removed, one write at a time.
+	debugOut io.Writer
+
 	mu      sync.Mutex
 	preview bool // telemetry is off, events are only printed (ELMO_TELEMETRY_DEBUG)
 
@@ -261,6 +265,9 @@ func Start(ctx context.Context, opts ...Option) (*Telemetry, error) {
 		return nil, err
 	}
 	t := &Telemetry{cfg: cfg, exporter: ExporterOff}
+	if cfg.debug() {
+		t.debugOut = &lockedWriter{w: cfg.stderr}
+	}
 
 	var store *configfile.Store
 	switch cfg.role {
@@ -442,7 +449,16 @@ func (t *Telemetry) build(ctx context.Context, res *sdkresource.Resource) error 
 	case spanExp == nil:
 		spanExp = exporter.Noop{}
 	}
-	metricFilter, err := processors.NewMetricFilter(processors.WithPolicy(cfg.policy))
+	filterOpts := []processors.FilterOption{processors.WithPolicy(cfg.policy)}
+	if t.debugOut != nil {
+		// Debug output says what the gate removed and why: after each
+		// event for what it removed from it, at once for a span or
+		// instrument removed whole. Never a removed value.
+		filterOpts = append(filterOpts, processors.WithDropNotes(func(note string) {
+			fmt.Fprintf(t.debugOut, "%s%s\n", exporter.NotePrefix, note)
+		}))
+	}
+	metricFilter, err := processors.NewMetricFilter(filterOpts...)
 	if err != nil {
 		_ = spanExp.Shutdown(ctx)
 		return t.fail(ctx, fmt.Errorf("otelsetup: %w", err))
@@ -473,7 +489,7 @@ func (t *Telemetry) build(ctx context.Context, res *sdkresource.Resource) error 
 	}
 	metricOpts := metricFilter.ExportOptions()
 
-	filter, err := processors.NewSpanFilter(sdktrace.NewBatchSpanProcessor(spanExp), processors.WithPolicy(cfg.policy))
+	filter, err := processors.NewSpanFilter(sdktrace.NewBatchSpanProcessor(spanExp), filterOpts...)
 	if err != nil {
 		return t.fail(ctx, fmt.Errorf("otelsetup: %w", err))
 	}
@@ -506,7 +522,7 @@ func (t *Telemetry) newClient(spool bool) (*exporter.Client, error) {
 	opts := []exporter.Option{exporter.WithLogger(cfg.logger)}
 	switch key := PostHogKey(cfg.getenv); {
 	case cfg.debug():
-		opts = append(opts, exporter.WithDebug(cfg.stderr))
+		opts = append(opts, exporter.WithDebug(t.debugOut))
 	case key == "":
 		return nil, nil
 	default:
@@ -767,4 +783,16 @@ func ignoreClosed(err error) error {
 		return nil
 	}
 	return err
+}
+
+// lockedWriter serializes writes to w.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

@@ -2,6 +2,7 @@ package processors
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/elmohq/telemetry/catalog"
 	"go.opentelemetry.io/otel/attribute"
@@ -18,6 +19,7 @@ import (
 type MetricFilter struct {
 	policy *Policy
 	drops  dropCounters
+	notes  func(string) // nil unless WithDropNotes
 }
 
 // NewMetricFilter returns a MetricFilter for the policy set with
@@ -27,7 +29,7 @@ func NewMetricFilter(opts ...FilterOption) (*MetricFilter, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &MetricFilter{policy: cfg.policy}, nil
+	return &MetricFilter{policy: cfg.policy, notes: cfg.notes}, nil
 }
 
 // Options returns the MeterProvider options that apply the filter: its
@@ -54,7 +56,7 @@ func (m *MetricFilter) View() sdkmetric.View {
 	return func(inst sdkmetric.Instrument) (sdkmetric.Stream, bool) {
 		ce := m.policy.instrument(inst.Name, inst.Kind)
 		if ce == nil {
-			m.drops.add(ReasonInstrumentNotInCatalog, 1)
+			m.dropInstrument(inst.Name, inst.Kind)
 			return sdkmetric.Stream{Name: inst.Name, Aggregation: sdkmetric.AggregationDrop{}}, true
 		}
 		return sdkmetric.Stream{
@@ -79,6 +81,35 @@ func (m *MetricFilter) attributeFilter(ce *compiledEvent) attribute.Filter {
 		}
 		return true
 	}
+}
+
+// dropInstrument counts an instrument the policy does not allow, and
+// explains it with WithDropNotes.
+func (m *MetricFilter) dropInstrument(name string, kind sdkmetric.InstrumentKind) {
+	m.drops.add(ReasonInstrumentNotInCatalog, 1)
+	if m.notes == nil {
+		return
+	}
+	what := "not in catalog"
+	if e, ok := m.policy.Event(name); ok {
+		what = fmt.Sprintf("catalog entry %s is a %v", e.DisplayName(), e.Kind)
+	}
+	m.notes(fmt.Sprintf("dropped %s %s: %s", instrumentKindName(kind), quoteName(name), what))
+}
+
+// instrumentKindName names an instrument kind for a note.
+func instrumentKindName(k sdkmetric.InstrumentKind) string {
+	switch k {
+	case sdkmetric.InstrumentKindCounter, sdkmetric.InstrumentKindObservableCounter:
+		return "counter"
+	case sdkmetric.InstrumentKindGauge, sdkmetric.InstrumentKindObservableGauge:
+		return "gauge"
+	case sdkmetric.InstrumentKindUpDownCounter, sdkmetric.InstrumentKindObservableUpDownCounter:
+		return "up-down counter"
+	case sdkmetric.InstrumentKindHistogram:
+		return "histogram"
+	}
+	return "instrument"
 }
 
 // Dropped returns how much the filter has dropped so far, per reason.
@@ -122,7 +153,7 @@ func (m *MetricFilter) ExportOptions() []sdkmetric.Option {
 	return []sdkmetric.Option{
 		sdkmetric.WithView(func(inst sdkmetric.Instrument) (sdkmetric.Stream, bool) {
 			if m.policy.instrument(inst.Name, inst.Kind) == nil {
-				m.drops.add(ReasonInstrumentNotInCatalog, 1)
+				m.dropInstrument(inst.Name, inst.Kind)
 				return sdkmetric.Stream{Name: inst.Name, Aggregation: sdkmetric.AggregationDrop{}}, true
 			}
 			return sdkmetric.Stream{Name: inst.Name, Description: inst.Description, Unit: inst.Unit}, true
@@ -144,10 +175,43 @@ type filteringExporter struct {
 
 var _ sdkmetric.Exporter = filteringExporter{}
 
+// notedExporter is implemented by an exporter that can print the drop
+// notes of each data point after its event (see WithDropNotes).
+type notedExporter interface {
+	ExportNoted(ctx context.Context, rm *metricdata.ResourceMetrics, notes func(metric string, attrs attribute.Set) []string) error
+}
+
 // Export filters rm, then exports what is left.
 func (e filteringExporter) Export(ctx context.Context, rm *metricdata.ResourceMetrics) error {
+	if ne, ok := e.Exporter.(notedExporter); ok && e.filter.notes != nil {
+		notes := make(pointNotes)
+		e.filter.filter(rm, notes)
+		return ne.ExportNoted(ctx, rm, notes.get)
+	}
 	e.filter.Filter(rm)
 	return e.Exporter.Export(ctx, rm)
+}
+
+// pointNotes holds the drop notes of data points, by metric name and
+// attributes as sent.
+type pointNotes map[pointKey][]string
+
+type pointKey struct {
+	metric string
+	attrs  attribute.Distinct
+}
+
+func (p pointNotes) add(metric string, attrs attribute.Set, notes []string) {
+	k := pointKey{metric, attrs.Equivalent()}
+	for _, n := range notes {
+		if !containsString(p[k], n) {
+			p[k] = append(p[k], n)
+		}
+	}
+}
+
+func (p pointNotes) get(metric string, attrs attribute.Set) []string {
+	return p[pointKey{metric, attrs.Equivalent()}]
 }
 
 // Filter applies the policy to rm in place: metrics not in the policy (by
@@ -159,7 +223,10 @@ func (e filteringExporter) Export(ctx context.Context, rm *metricdata.ResourceMe
 // "other") replaces it, so points can merge;
 // exemplars are removed; the resource keeps only the policy's resource
 // attributes; every scope becomes [Scope].
-func (m *MetricFilter) Filter(rm *metricdata.ResourceMetrics) {
+func (m *MetricFilter) Filter(rm *metricdata.ResourceMetrics) { m.filter(rm, nil) }
+
+// filter is Filter, recording drop notes in notes when it is not nil.
+func (m *MetricFilter) filter(rm *metricdata.ResourceMetrics, notes pointNotes) {
 	if rm == nil {
 		return
 	}
@@ -169,7 +236,7 @@ func (m *MetricFilter) Filter(rm *metricdata.ResourceMetrics) {
 		sm.Scope = Scope
 		kept := sm.Metrics[:0]
 		for _, mt := range sm.Metrics {
-			if data, ok := m.filterData(mt.Name, mt.Data); ok {
+			if data, ok := m.filterData(mt.Name, mt.Data, notes); ok {
 				mt.Data = data
 				kept = append(kept, mt)
 			}
@@ -181,7 +248,7 @@ func (m *MetricFilter) Filter(rm *metricdata.ResourceMetrics) {
 
 // filterData filters the data of the metric called name, or reports false
 // when the metric may not be exported at all.
-func (m *MetricFilter) filterData(name string, data metricdata.Aggregation) (metricdata.Aggregation, bool) {
+func (m *MetricFilter) filterData(name string, data metricdata.Aggregation, notes pointNotes) (metricdata.Aggregation, bool) {
 	kind := sdkmetric.InstrumentKindGauge
 	switch d := data.(type) {
 	case metricdata.Sum[int64]:
@@ -196,15 +263,23 @@ func (m *MetricFilter) filterData(name string, data metricdata.Aggregation) (met
 		}
 	case metricdata.Gauge[int64], metricdata.Gauge[float64]:
 	default:
-		m.drops.add(ReasonInstrumentNotInCatalog, 1)
+		m.dropInstrument(name, sdkmetric.InstrumentKindHistogram)
 		return nil, false
 	}
 	ce := m.policy.instrument(name, kind)
 	if ce == nil {
-		m.drops.add(ReasonInstrumentNotInCatalog, 1)
+		m.dropInstrument(name, kind)
 		return nil, false
 	}
-	keep := func(set attribute.Set) attribute.Set { return m.filterSet(ce, set) }
+	keep := func(set attribute.Set) attribute.Set {
+		out := m.filterSet(ce, set)
+		if notes != nil {
+			for it := set.Iter(); it.Next(); {
+				notes.add(name, out, ce.explain(name, it.Attribute()))
+			}
+		}
+		return out
+	}
 	switch d := data.(type) {
 	case metricdata.Sum[int64]:
 		d.DataPoints = filterPoints(d.DataPoints, keep, true)

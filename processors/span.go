@@ -21,6 +21,8 @@ type FilterOption interface {
 type filterConfig struct {
 	policy    *Policy
 	policySet bool
+	notes     func(string)
+	notesSet  bool
 }
 
 type filterOptionFunc func(*filterConfig)
@@ -42,6 +44,9 @@ func newFilterConfig(opts []FilterOption) (filterConfig, error) {
 	}
 	if cfg.policySet && cfg.policy == nil {
 		return cfg, errors.New("processors: WithPolicy was given a nil policy")
+	}
+	if cfg.notesSet && cfg.notes == nil {
+		return cfg, errNilNotes
 	}
 	if cfg.policy == nil {
 		cfg.policy = DefaultPolicy()
@@ -78,6 +83,7 @@ type SpanFilter struct {
 	policy *Policy
 	drops  dropCounters
 	res    atomic.Pointer[resourcePair]
+	notes  func(string) // nil unless WithDropNotes
 }
 
 type resourcePair struct{ in, out *resource.Resource }
@@ -94,7 +100,7 @@ func NewSpanFilter(next sdktrace.SpanProcessor, opts ...FilterOption) (*SpanFilt
 	if err != nil {
 		return nil, err
 	}
-	return &SpanFilter{next: next, policy: cfg.policy}, nil
+	return &SpanFilter{next: next, policy: cfg.policy, notes: cfg.notes}, nil
 }
 
 // OnStart does nothing; see [SpanFilter] for why the wrapped processor is
@@ -107,6 +113,9 @@ func (f *SpanFilter) OnEnd(s sdktrace.ReadOnlySpan) {
 	ce := f.policy.span(s.Name())
 	if ce == nil {
 		f.drops.add(ReasonSpanNotInCatalog, 1)
+		if f.notes != nil {
+			f.notes("dropped span " + quoteName(s.Name()) + ": not in catalog")
+		}
 		return
 	}
 	v := &filteredSpan{
@@ -116,6 +125,13 @@ func (f *SpanFilter) OnEnd(s sdktrace.ReadOnlySpan) {
 	}
 	f.drops.add(ReasonEvent, uint64(len(s.Events())))
 	f.drops.add(ReasonLink, uint64(len(s.Links())))
+	if f.notes != nil {
+		f.next.OnEnd(&notedSpan{
+			filteredSpan: *v,
+			notes:        f.spanNotes(ce, s.Name(), s.Attributes(), len(s.Events()), len(s.Links()), s.Status().Description != ""),
+		})
+		return
+	}
 	f.next.OnEnd(v)
 }
 
@@ -196,6 +212,18 @@ type filteredSpan struct {
 	filter *SpanFilter
 	attrs  []attribute.KeyValue
 }
+
+// notedSpan is the view handed on by a filter made with [WithDropNotes]:
+// a filteredSpan that also says what the filter removed. It is a type of
+// its own so that filteredSpan, made for every span, stays as small.
+type notedSpan struct {
+	filteredSpan
+	notes []string
+}
+
+// DropNotes returns what the filter removed from the span and why. The
+// notes name keys, catalog entries and rules, never a removed value.
+func (s *notedSpan) DropNotes() []string { return s.notes }
 
 func (s *filteredSpan) Name() string { return s.raw.Name() }
 

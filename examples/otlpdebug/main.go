@@ -112,10 +112,12 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		catalog.KeySuccessfulRuns.Int(1),
 		catalog.KeyFailedRuns.Int(1),
 		// Not in the catalog: dropped.
+		//catalogcheck:ignore the example shows the gate dropping it
 		attribute.String("prompt", "Which CRM do small agencies recommend?"),
 	)
 	for _, provider := range []string{"openai", "anthropic"} {
 		// Not in the catalog: the whole span is dropped.
+		//catalogcheck:ignore the example shows the gate dropping it
 		_, child := tracer.Start(ctx, "provider_request")
 		child.SetAttributes(catalog.KeyProvider.String(provider))
 		child.End()

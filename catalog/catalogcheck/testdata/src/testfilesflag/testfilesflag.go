@@ -1,0 +1,2 @@
+// Package testfilesflag is checked with -testfiles.
+package testfilesflag
