@@ -149,3 +149,27 @@ func TestPlantedSpoolLinesAreNeverSent(t *testing.T) {
 		t.Errorf("the planted lines are still in the spool:\n%s", b)
 	}
 }
+
+// An exporter setting this build does not support is named in one line
+// on stderr; the command still runs, and nothing is sent anywhere.
+func TestUnsupportedExporterSettingIsNamed(t *testing.T) {
+	s := newSandbox(t)
+	s.writeConfig(consentGiven)
+	for _, tc := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{"OTEL_TRACES_EXPORTER": "zipkin"}, `OTEL_TRACES_EXPORTER="zipkin"`},
+		{map[string]string{"OTEL_METRICS_EXPORTER": "prometheus"}, `OTEL_METRICS_EXPORTER="prometheus"`},
+		{map[string]string{"OTEL_TRACES_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}, `OTEL_EXPORTER_OTLP_PROTOCOL="grpc"`},
+	} {
+		t.Run(tc.want, func(t *testing.T) {
+			before := s.requestCount()
+			res := s.mustRunEnv(tc.env, "version")
+			if lines := strings.Count(res.stderr, "\n"); !strings.Contains(res.stderr, tc.want) || lines != 1 {
+				t.Errorf("stderr does not name %s in one line:\n%s", tc.want, res.stderr)
+			}
+			s.assertNoRequestsSince(before, "PostHog, with an unsupported exporter setting")
+		})
+	}
+}
