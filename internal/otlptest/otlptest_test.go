@@ -15,7 +15,7 @@ import (
 func TestServerReceivesSpans(t *testing.T) {
 	srv := otlptest.NewServer()
 	defer srv.Close()
-	exp, err := otlptracehttp.New(context.Background(), otlptracehttp.WithEndpointURL(srv.URL))
+	exp, err := otlptracehttp.New(context.Background(), otlptracehttp.WithEndpointURL(srv.URL+"/v1/traces"))
 	if err != nil {
 		t.Fatal(err)
 	}
