@@ -163,15 +163,20 @@ func Lookup(name string) (Event, bool) {
 		}
 	}
 	for _, e := range events {
-		if e.Prefix && len(name) > len(e.Name) && name[:len(e.Name)] == e.Name && nameChars(name[len(e.Name):]) {
+		if e.Prefix && InFamily(name, e.Name) {
 			return e.Clone(), true
 		}
 	}
 	return Event{}, false
 }
 
-// nameChars reports whether s holds only a-z, 0-9 and _.
-func nameChars(s string) bool {
+// MaxEventNameLen is the longest event name, in bytes, including the
+// names of spans that a prefix entry matches.
+const MaxEventNameLen = 64
+
+// NameChars reports whether s holds only a-z, 0-9 and _, the characters
+// of an event name.
+func NameChars(s string) bool {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '_') {
@@ -179,4 +184,12 @@ func nameChars(s string) bool {
 		}
 	}
 	return true
+}
+
+// InFamily reports whether the span name belongs to the family of the
+// prefix entry named prefix, such as "cli_start" to "cli_": the prefix
+// followed by one or more name characters, within [MaxEventNameLen].
+func InFamily(name, prefix string) bool {
+	return len(name) > len(prefix) && len(name) <= MaxEventNameLen &&
+		name[:len(prefix)] == prefix && NameChars(name[len(prefix):])
 }

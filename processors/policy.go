@@ -19,7 +19,7 @@ var Scope = instrumentation.Scope{Name: "github.com/elmohq/telemetry"}
 
 // MaxEventNameLen is the longest event name a policy accepts, in bytes,
 // including the names of spans matched by a prefix entry.
-const MaxEventNameLen = 64
+const MaxEventNameLen = catalog.MaxEventNameLen
 
 // ErrInvalidPolicy is wrapped by the errors of [NewPolicy].
 var ErrInvalidPolicy = errors.New("invalid telemetry policy")
@@ -201,7 +201,7 @@ func validName(name string, prefix bool) error {
 		return errors.New("empty name")
 	case len(name) > MaxEventNameLen:
 		return fmt.Errorf("name longer than %d bytes", MaxEventNameLen)
-	case !nameChars(name):
+	case !catalog.NameChars(name):
 		return errors.New("name must use only a-z, 0-9 and _")
 	case prefix && name[len(name)-1] != '_':
 		return errors.New(`a prefix must end with "_"`)
@@ -209,17 +209,6 @@ func validName(name string, prefix bool) error {
 		return fmt.Errorf("prefix leaves no room for a name within %d bytes", MaxEventNameLen)
 	}
 	return nil
-}
-
-// nameChars reports whether s holds only a-z, 0-9 and _.
-func nameChars(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '_') {
-			return false
-		}
-	}
-	return true
 }
 
 func compileProperty(prop catalog.Property) (compiledProp, []error) {
@@ -336,7 +325,7 @@ func (p *Policy) span(name string) *compiledEvent {
 func (p *Policy) prefixSpan(name string) *compiledEvent {
 	for _, ce := range p.prefixes {
 		pre := ce.event.Name
-		if len(name) > len(pre) && len(name) <= MaxEventNameLen && name[:len(pre)] == pre && nameChars(name[len(pre):]) {
+		if catalog.InFamily(name, pre) {
 			return ce
 		}
 	}

@@ -156,18 +156,7 @@ func (v *vocab) commandEntries(leaf string) []*entry {
 }
 
 // nameChars reports whether s is not empty and holds only a-z, 0-9 and _.
-func nameChars(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '_') {
-			return false
-		}
-	}
-	return true
-}
+func nameChars(s string) bool { return s != "" && catalog.NameChars(s) }
 
 // localEntries returns the catalog.Event composite literals of the
 // package whose name is a constant.
