@@ -20,6 +20,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/elmohq/telemetry/exporter"
+	"github.com/elmohq/telemetry/exporter/posthogmap"
 	"github.com/elmohq/telemetry/exporter/posthogtest"
 	"github.com/elmohq/telemetry/processors"
 )
@@ -304,3 +305,6 @@ func withoutLib(props map[string]any) map[string]any {
 	}
 	return out
 }
+
+// spanUUID is the UUID of a span's event.
+var spanUUID = posthogmap.SpanUUID
