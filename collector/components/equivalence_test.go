@@ -64,7 +64,7 @@ var spanSeq uint32
 // spanStub returns an ended span with fresh IDs.
 func spanStub(name string, res *resource.Resource, failed bool, attrs ...attribute.KeyValue) tracetest.SpanStub {
 	spanSeq++
-	start := time.Date(2026, 11, 30, 10, 0, 0, int(spanSeq)*1000, time.UTC)
+	start := time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC).Add(time.Duration(spanSeq) * time.Microsecond)
 	st := sdktrace.Status{Code: codes.Ok}
 	if failed {
 		st = sdktrace.Status{Code: codes.Error, Description: "open /home/alice/.elmo/db: permission denied"}
@@ -72,8 +72,8 @@ func spanStub(name string, res *resource.Resource, failed bool, attrs ...attribu
 	return tracetest.SpanStub{
 		Name: name,
 		SpanContext: trace.NewSpanContext(trace.SpanContextConfig{
-			TraceID:    trace.TraceID{0xe1, byte(spanSeq >> 8), byte(spanSeq)},
-			SpanID:     trace.SpanID{0x5b, byte(spanSeq >> 8), byte(spanSeq)},
+			TraceID:    trace.TraceID{0xe1, byte(spanSeq >> 24), byte(spanSeq >> 16), byte(spanSeq >> 8), byte(spanSeq)},
+			SpanID:     trace.SpanID{0x5b, byte(spanSeq >> 24), byte(spanSeq >> 16), byte(spanSeq >> 8), byte(spanSeq)},
 			TraceFlags: trace.FlagsSampled,
 		}),
 		StartTime:            start,
