@@ -51,10 +51,17 @@ func newFilter(set processor.Settings, policy *processors.Policy) (*filter, erro
 	}
 	f := &filter{policy: policy, dropped: dropped, reasons: make(map[string]metric.MeasurementOption)}
 	for _, r := range processors.Reasons() {
-		f.reasons[r.String()] = metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", r.String())))
+		f.reasons[r.String()] = reasonOption(r.String())
 	}
-	f.reasons[ReasonCumulative] = metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", ReasonCumulative)))
+	f.reasons[ReasonCumulative] = reasonOption(ReasonCumulative)
 	return f, nil
+}
+
+// reasonOption is the attribute of the drop counter for reason.
+func reasonOption(reason string) metric.MeasurementOption {
+	// The Collector's own telemetry, which never reaches PostHog.
+	//catalogcheck:ignore the drop counter is the Collector's own telemetry, not an Elmo event
+	return metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", reason)))
 }
 
 // drop counts n items dropped for reason.
