@@ -12,6 +12,8 @@ import (
 	"go.opentelemetry.io/collector/confmap/provider/envprovider"
 	"go.opentelemetry.io/collector/confmap/provider/fileprovider"
 	"go.opentelemetry.io/collector/otelcol"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 
 	"github.com/elmohq/telemetry/collector/components"
 	"github.com/elmohq/telemetry/exporter/posthogtest"
@@ -82,6 +84,8 @@ func startGateway(t testing.TB, srv *posthogtest.Server, queueDir string, extra 
 	col, err := otelcol.NewCollector(otelcol.CollectorSettings{
 		BuildInfo: components.BuildInfo,
 		Factories: components.Factories,
+		// Warnings and errors only: the outage test's are the ones to read.
+		LoggingOptions: []zap.Option{zap.IncreaseLevel(zapcore.WarnLevel)},
 		ConfigProviderSettings: otelcol.ConfigProviderSettings{
 			ResolverSettings: confmap.ResolverSettings{
 				URIs:              []string{filepath.Join("..", "config.yaml")},
