@@ -3,8 +3,12 @@ package components_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
+	"net/http"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -53,6 +57,8 @@ type gateway struct {
 	Endpoint string
 	// QueueDir is where its sending queue is kept.
 	QueueDir string
+	// MetricsURL serves the Collector's own metrics, Prometheus format.
+	MetricsURL string
 
 	col  *otelcol.Collector
 	done chan error
@@ -96,7 +102,13 @@ func startGateway(t testing.TB, srv *posthogtest.Server, queueDir string, extra 
 	if err != nil {
 		t.Fatalf("creating the collector: %v", err)
 	}
-	g := &gateway{Endpoint: "http://" + addr, QueueDir: queueDir, col: col, done: make(chan error, 1)}
+	g := &gateway{
+		Endpoint:   "http://" + addr,
+		QueueDir:   queueDir,
+		MetricsURL: "http://127.0.0.1:" + metricsPort + "/metrics",
+		col:        col,
+		done:       make(chan error, 1),
+	}
 	go func() { g.done <- col.Run(context.Background()) }()
 	t.Cleanup(func() { g.Stop(t) })
 
@@ -135,4 +147,32 @@ func (g *gateway) Stop(t testing.TB) {
 		t.Errorf("the collector did not stop within %v", testTimeout)
 	}
 	g.col = nil
+}
+
+// metric returns the sum of the samples of the Collector's own metric
+// whose name starts with name, as its Prometheus endpoint serves them.
+func (g *gateway) metric(t testing.TB, name string) float64 {
+	t.Helper()
+	resp, err := http.Get(g.MetricsURL)
+	if err != nil {
+		t.Fatalf("reading the collector's metrics: %v", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum float64
+	for _, line := range strings.Split(string(body), "\n") {
+		if !strings.HasPrefix(line, name) {
+			continue
+		}
+		fields := strings.Fields(line)
+		v, err := strconv.ParseFloat(fields[len(fields)-1], 64)
+		if err != nil {
+			t.Fatalf("metric line %q: %v", line, err)
+		}
+		sum += v
+	}
+	return sum
 }

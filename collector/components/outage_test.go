@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
@@ -54,12 +55,13 @@ func TestGatewayOutage(t *testing.T) {
 		queueSize               int // events; 0 keeps config.yaml's default
 		sent                    int
 		wantAtLeast, wantAtMost int
+		wantRefused             float64 // spans the queue refused, by the Collector's own count
 	}{
 		{name: "within the bound", sent: 60, wantAtLeast: 60, wantAtMost: 60},
 		// The first 10 events are held; the next 50 do not fit in a queue
 		// of 20 and are dropped (the batch processor hands the exporter
 		// one batch, refused whole), never held beyond the bound.
-		{name: "past the bound", queueSize: 20, sent: 60, wantAtLeast: 10, wantAtMost: 10},
+		{name: "past the bound", queueSize: 20, sent: 60, wantAtLeast: 10, wantAtMost: 10, wantRefused: 50},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -80,6 +82,20 @@ func TestGatewayOutage(t *testing.T) {
 				t.Fatal(err)
 			}
 			viaOTLP(t, g.Endpoint, spans[10:], nil)
+			if tt.wantRefused > 0 {
+				// The batch processor hands the 50 on within its timeout; look
+				// until the exporter's queue has counted them refused.
+				ctx := waitCtx(t)
+				tick := time.NewTicker(20 * time.Millisecond)
+				for g.metric(t, "otelcol_exporter_enqueue_failed_spans") < tt.wantRefused {
+					select {
+					case <-ctx.Done():
+						t.Fatalf("the queue refused %v spans, want %v", g.metric(t, "otelcol_exporter_enqueue_failed_spans"), tt.wantRefused)
+					case <-tick.C:
+					}
+				}
+				tick.Stop()
+			}
 			g.Stop(t)
 			if n := len(srv.Events()); n != 0 {
 				t.Fatalf("%d events accepted while PostHog was down", n)
