@@ -13,29 +13,16 @@ import (
 	"time"
 
 	"github.com/posthog/posthog-go"
+
+	"github.com/elmohq/telemetry/exporter/posthogmap"
 )
 
-// Event is one PostHog event in the form the capture API receives it. It
-// round-trips through encoding/json, so undelivered events can be stored and
-// handed back to (*Client).Enqueue later with their UUID, which lets PostHog
+// Event is one PostHog event in the form the capture API receives it, as
+// the shared mapping of package posthogmap makes it. It round-trips
+// through encoding/json, so undelivered events can be stored and handed
+// back to (*Client).Enqueue later with their UUID, which lets PostHog
 // discard a copy it already has.
-//
-// The transport adds its library properties ($lib and $lib_version with the
-// legacy capture API; the PostHog-Sdk-Info header with v1) when the event is
-// sent; they are not part of Properties. The operating system and Go version
-// properties posthog-go would add are removed before sending.
-type Event struct {
-	// UUID identifies the event; PostHog deduplicates on it.
-	UUID string `json:"uuid"`
-	// Event is the event name.
-	Event string `json:"event"`
-	// DistinctID is the install or deployment the event belongs to.
-	DistinctID string `json:"distinct_id"`
-	// Timestamp is when the event happened, in UTC.
-	Timestamp time.Time `json:"timestamp"`
-	// Properties are the event's properties.
-	Properties map[string]any `json:"properties"`
-}
+type Event = posthogmap.Event
 
 // Stats counts what happened to the events handed to a Client.
 type Stats struct {
@@ -254,6 +241,11 @@ func (c *Client) enqueue(ev Event, done chan error, noSpool bool) error {
 	c.mu.Lock()
 	if _, dup := c.pending[ev.UUID]; dup {
 		c.mu.Unlock()
+		if done != nil {
+			// The caller waits for an outcome that belongs to the copy
+			// already pending.
+			return errPending
+		}
 		return nil
 	}
 	if len(c.pending) >= c.cfg.queueSize {
@@ -330,7 +322,7 @@ func (cb callback) Success(m posthog.APIMessage) {
 	if e := c.pendingFor(m, cb.gen); e != nil {
 		if e.outcome == outcomeRejected {
 			c.rejected.Add(1)
-			c.resolveLocked(e, errors.New("posthog exporter: server refused the event"))
+			c.resolveLocked(e, errRefused)
 		} else {
 			c.resolveLocked(e, nil)
 			c.delivered.Add(1)
@@ -354,7 +346,7 @@ func (cb callback) Failure(m posthog.APIMessage, err error) {
 		err = nil
 	case e.outcome == outcomeRejected || errors.Is(err, posthog.ErrMessageTooBig) || droppedByServer(err):
 		c.rejected.Add(1)
-		err = fmt.Errorf("posthog exporter: server refused the event: %w", err)
+		err = fmt.Errorf("%w: %w", errRefused, err)
 	case e.noSpool:
 		c.undeliveredN.Add(1)
 	default:

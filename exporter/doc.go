@@ -33,6 +33,13 @@
 // Because every event's UUID is derived from what it describes, such a
 // second delivery never counts twice.
 //
+// Client.Send is the delivery of a caller that keeps events itself, such
+// as the sending queue of the elmo-collector's posthog exporter: it sends
+// at once, waits for each event's outcome, and returns what was not
+// delivered, telling apart what PostHog refused for good (ErrRejected).
+// The mapping of spans and data points to events lives in
+// exporter/posthogmap, which that exporter shares.
+//
 // WithDebug writes each event as one JSON line, exactly as it would be
 // sent, and sends nothing; when the gate in processors explains what it
 // removed (processors.WithDropNotes), its notes follow the event, one

@@ -10,7 +10,7 @@ import (
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
-	"github.com/elmohq/telemetry/catalog"
+	"github.com/elmohq/telemetry/exporter/posthogmap"
 )
 
 var _ sdkmetric.Exporter = (*MetricExporter)(nil)
@@ -87,29 +87,26 @@ func (e *MetricExporter) export(ctx context.Context, rm *metricdata.ResourceMetr
 
 func exportPoints[N int64 | float64](c *Client, id *identity, name string, points []metricdata.DataPoint[N], sum bool, notes func(string, attribute.Set) []string) {
 	for _, dp := range points {
-		if sum && dp.Value == 0 {
+		p := posthogmap.Point[N]{
+			Name:       name,
+			Attributes: dp.Attributes,
+			Start:      dp.StartTime,
+			Time:       dp.Time,
+			Value:      dp.Value,
+			Sum:        sum,
+		}
+		if !p.Sendable() {
 			continue
 		}
-		if !finite(float64(dp.Value)) {
-			continue
-		}
-		if id.distinctID == "" {
+		if id.DistinctID() == "" {
 			c.dropped.Add(1)
 			continue
 		}
-		props := id.properties(dp.Attributes, 1)
-		props[catalog.PropValue] = dp.Value
 		var pointNotes []string
 		if notes != nil && c.debug != nil {
 			pointNotes = notes(name, dp.Attributes)
 		}
-		c.enqueueNoted(Event{
-			UUID:       metricUUID(id.distinctID, name, dp.Attributes, dp.StartTime, dp.Time),
-			Event:      name,
-			DistinctID: id.distinctID,
-			Timestamp:  dp.Time.UTC(),
-			Properties: props,
-		}, pointNotes)
+		c.enqueueNoted(posthogmap.PointEvent(id.Identity, &p), pointNotes)
 	}
 }
 

@@ -9,7 +9,7 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
-	"github.com/elmohq/telemetry/catalog"
+	"github.com/elmohq/telemetry/exporter/posthogmap"
 )
 
 var _ sdktrace.SpanExporter = (*SpanExporter)(nil)
@@ -53,21 +53,20 @@ func (e *SpanExporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnl
 	}
 	for _, s := range spans {
 		id := e.identity(s)
-		if id.distinctID == "" {
+		if id.DistinctID() == "" {
 			e.client.dropped.Add(1)
 			continue
 		}
-		attrs := s.Attributes()
-		props := attrProperties(id, attrs, 2)
-		props[catalog.PropDurationMS] = s.EndTime().Sub(s.StartTime()).Milliseconds()
-		props[catalog.PropSuccess] = s.Status().Code != codes.Error
-		e.client.enqueueNoted(Event{
-			UUID:       spanUUID(s.SpanContext()),
-			Event:      s.Name(),
-			DistinctID: id.distinctID,
-			Timestamp:  s.EndTime().UTC(),
-			Properties: props,
-		}, e.client.spanNotes(s))
+		sc := s.SpanContext()
+		e.client.enqueueNoted(id.SpanEvent(&posthogmap.Span{
+			Name:       s.Name(),
+			TraceID:    sc.TraceID(),
+			SpanID:     sc.SpanID(),
+			Start:      s.StartTime(),
+			End:        s.EndTime(),
+			Failed:     s.Status().Code == codes.Error,
+			Attributes: s.Attributes(),
+		}), e.client.spanNotes(s))
 	}
 	return nil
 }

@@ -17,13 +17,17 @@
 // OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4318. Start a receiver,
 // then run it:
 //
-//	# an OpenTelemetry Collector that prints what it receives
+//	# without Docker: this project's Collector, printing what it receives
+//	./scripts/build-collector
+//	bin/elmo-collector --config examples/otlpdebug/otelcol.yaml
+//
+//	# or the upstream Collector
 //	docker run --rm -p 4318:4318 \
 //	  -v "$PWD/examples/otlpdebug/otelcol.yaml:/etc/otelcol/config.yaml" \
 //	  otel/opentelemetry-collector:latest --config /etc/otelcol/config.yaml
 //
-//	# or Jaeger, then open http://localhost:16686 and pick elmo-worker
-//	docker run --rm -p 16686:16686 -p 4318:4318 jaegertracing/all-in-one:latest
+//	# or Jaeger v2, then open http://localhost:16686 and pick elmo-worker
+//	docker run --rm -p 16686:16686 -p 4318:4318 jaegertracing/jaeger:latest
 //
 //	go run ./examples/otlpdebug
 //
