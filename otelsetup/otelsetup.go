@@ -611,6 +611,11 @@ func (t *Telemetry) NoticeShown() bool { return t.noticeShown }
 // telemetry is off.
 func (t *Telemetry) InstallID() string { return t.installID }
 
+// Debug reports whether ELMO_TELEMETRY_DEBUG asks to print each event
+// on stderr instead of sending it. Then nothing is sent, the newsletter
+// signup included.
+func (t *Telemetry) Debug() bool { return t.cfg.debug() }
+
 // Exporter names where events go: "posthog", "posthog (no key)",
 // "debug", an OTEL_TRACES_EXPORTER value such as "otlp", "console" or
 // "none", or "off".

@@ -542,6 +542,10 @@ func (r *initRun) signUp(ctx context.Context) error {
 		}
 		return fmt.Errorf("the deployment is set up, but the product-updates signup was not sent (%s); run 'elmo init --email %s' again to retry", reason, r.email)
 	}
+	if tel.Debug() {
+		fmt.Fprintf(r.out, "Did not sign up %s for product updates: ELMO_TELEMETRY_DEBUG printed the signup on stderr instead of sending it.\n", r.email)
+		return nil
+	}
 	fmt.Fprintf(r.out, "Signed up %s for product updates.\n", r.email)
 	return nil
 }
