@@ -57,7 +57,9 @@ disable' or 'enable', run 'elmo start' again.`,
 				fmt.Fprintln(out, "Stop it with 'elmo stop'.")
 				return nil
 			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "Running the deployment in %s; press Ctrl-C to stop.\n", opts.Dir)
+			opts.Ready = func() {
+				fmt.Fprintf(cmd.ErrOrStderr(), "Running the deployment in %s; press Ctrl-C to stop.\n", opts.Dir)
+			}
 			err = launch.Run(cmd.Context(), opts)
 			if err == nil && cmd.Context().Err() != nil {
 				fmt.Fprintln(cmd.ErrOrStderr(), "Stopped.")

@@ -56,6 +56,11 @@ type Options struct {
 	// parent environment and the .env, such as DISABLE_TELEMETRY=1 when
 	// the person turned telemetry off for every program.
 	Env []string
+	// Ready, when set, is called once by Run after its checks passed (the
+	// .env is read, the programs are found, the directory's lock is held)
+	// and before the services start, so that a caller announces a
+	// deployment only when it is about to run.
+	Ready func()
 }
 
 // ExitError reports a service that exited while the deployment ran, or
@@ -185,6 +190,9 @@ func Run(ctx context.Context, opts Options) error {
 		return err
 	}
 	lock.update(func(st *State) { st.PID = os.Getpid() })
+	if opts.Ready != nil {
+		opts.Ready()
+	}
 	grace := opts.GracePeriod
 	if grace <= 0 {
 		grace = DefaultGracePeriod
