@@ -219,6 +219,9 @@ func TestEventsCommandPrintsTheCatalog(t *testing.T) {
 	if err := json.Unmarshal([]byte(res.stdout), &got); err != nil {
 		t.Fatalf("events --json: %v\n%s", err, res.stdout)
 	}
+	if strings.Contains(res.stdout, `\u003c`) || !strings.Contains(res.stdout, `"cli_<command>"`) {
+		t.Errorf("events --json escapes < and >, or lacks cli_<command>:\n%s", res.stdout)
+	}
 	cat := catalog.Events()
 	if len(got) != len(cat) {
 		t.Fatalf("events --json lists %d events, the catalog has %d", len(got), len(cat))

@@ -90,6 +90,7 @@ func (a *app) telemetryStatusCommand() *cobra.Command {
 			if asJSON {
 				enc := json.NewEncoder(cmd.OutOrStdout())
 				enc.SetIndent("", "  ")
+				enc.SetEscapeHTML(false)
 				return enc.Encode(rep)
 			}
 			return writeStatus(cmd.OutOrStdout(), rep)
