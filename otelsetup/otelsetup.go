@@ -582,18 +582,24 @@ func (t *Telemetry) showNotice(ctx context.Context, store *configfile.Store) {
 	t.noticeShown = true
 }
 
+// PageURL is the address of the telemetry page: what Elmo collects, how
+// to turn it off and how to see what is sent.
+const PageURL = "https://github.com/elmohq/telemetry/blob/main/docs/telemetry.md"
+
 // Notice is the first-run notice the CLI shows on an interactive terminal
 // before it ever sends anything.
 const Notice = `
 Elmo collects anonymous usage data to learn which features are used:
 command names, version, OS, architecture, a random install ID, and a few
-non-secret options. It never collects API keys, .env contents, prompts,
-brand names, responses, file paths or hostnames. Nothing was sent now.
+non-secret options. PostHog, which receives the events, sees your IP
+address and uses it for an approximate location. It never collects API
+keys, .env contents, prompts, brand names, responses, file paths or
+hostnames. Nothing was sent now.
 
   elmo telemetry status     what is collected and the current state
   elmo telemetry disable    turn it off (or set DISABLE_TELEMETRY=1)
 
-Learn more: https://github.com/elmohq/elmo
+Learn more: ` + PageURL + `
 
 `
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/elmohq/telemetry/catalog"
 	"github.com/elmohq/telemetry/exporter/posthogtest"
+	"github.com/elmohq/telemetry/otelsetup"
 )
 
 func TestUsageErrorsExit2(t *testing.T) {
@@ -116,6 +117,7 @@ type statusJSON struct {
 		Bytes  int64  `json:"bytes"`
 	} `json:"spool"`
 	Warnings []string `json:"warnings"`
+	Page     string   `json:"page"`
 }
 
 func status(t *testing.T, s *sandbox) statusJSON {
@@ -126,6 +128,9 @@ func status(t *testing.T, s *sandbox) statusJSON {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&st); err != nil {
 		t.Fatalf("status --json: %v\n%s", err, res.stdout)
+	}
+	if st.Page != otelsetup.PageURL {
+		t.Errorf("status --json page = %q, want %q", st.Page, otelsetup.PageURL)
 	}
 	return st
 }

@@ -72,6 +72,7 @@ where set-up fails. The choice covers this CLI and your local deployment.
           text or responses; file paths or hostnames; logs or stack traces.
 See every event with 'elmo telemetry events'. Change your mind at any time
 with 'elmo telemetry disable' or 'elmo telemetry enable'.
+Learn more: ` + otelsetup.PageURL + `
 `
 
 var modePattern = regexp.MustCompile(`^[a-z][a-z0-9-]{0,31}$`)

@@ -53,6 +53,8 @@ type statusReport struct {
 	Deployment deploymentReport `json:"deployment"`
 	Spool      spoolReport      `json:"spool"`
 	Warnings   []string         `json:"warnings"`
+	// Page is the address of the telemetry page.
+	Page string `json:"page"`
 }
 
 // deploymentReport is the deployment's part of statusReport.
@@ -121,8 +123,12 @@ func (a *app) status(ctx context.Context) (statusReport, error) {
 	}
 	rep.Enabled, rep.Source, rep.Reason = d.Enabled, string(d.Source), d.Reason
 	if rep.NoticeShown {
-		rep.Reason += "; the notice was shown now, so telemetry is on from the next run unless you disable it"
+		// The decision was made before the notice: say what happened
+		// since, not that it was never shown.
+		rep.Reason = "no choice is recorded in " + store.Path() +
+			"; the telemetry notice was shown just now, so this run sends nothing and telemetry is on from the next run unless you disable it"
 	}
+	rep.Page = otelsetup.PageURL
 
 	if settings, _, err := store.Load(); err == nil {
 		rep.InstallID = settings.TelemetryID
@@ -219,7 +225,8 @@ func writeStatus(w io.Writer, rep statusReport) error {
 			return err
 		}
 	}
-	return nil
+	_, err := fmt.Fprintf(w, "What is collected and how to see what was sent: %s\n", rep.Page)
+	return err
 }
 
 func orNone(s string) string {

@@ -16,6 +16,7 @@ import (
 	"github.com/creack/pty"
 
 	"github.com/elmohq/telemetry/exporter/posthogtest"
+	"github.com/elmohq/telemetry/otelsetup"
 )
 
 // terminal is a pseudo-terminal the binary runs on.
@@ -159,6 +160,29 @@ func TestFirstRunNotice(t *testing.T) {
 	if evs := s.events(1); len(posthogtest.Named(evs, "cli_version")) != 1 {
 		t.Errorf("events = %s, want cli_version", posthogtest.Names(evs))
 	}
+}
+
+// The notice names what PostHog records and links to the telemetry page;
+// status, run as the first command, says in one consistent line that the
+// notice was shown just now.
+func TestFirstRunNoticeWithStatus(t *testing.T) {
+	s := newSandbox(t)
+	term := newTerminal(t)
+	cmd := term.start(s, true, "telemetry", "status")
+	if code := exitCode(t, cmd); code != 0 {
+		t.Fatalf("exit code %d\n%s", code, term.output())
+	}
+	term.waitFor("Install ID:")
+	out := term.output()
+	for _, want := range []string{"IP", "Learn more: " + otelsetup.PageURL, "shown just now", otelsetup.PageURL} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "not shown yet") {
+		t.Errorf("status says the notice was not shown though it was:\n%s", out)
+	}
+	s.assertNoRequests()
 }
 
 func TestFirstRunNoticeNotInCI(t *testing.T) {
