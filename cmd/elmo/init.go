@@ -471,12 +471,33 @@ func (r *initRun) askProviders(ctx context.Context) ([]string, error) {
 // providerSettings returns the API key and base URL to write for the
 // provider called name: from the environment, else asked for when
 // questions may be asked. A value the .env already holds is kept and
-// returned as "". Local models (ollama) need no key; providers without a
-// well-known address need a base URL.
+// returned as "". A provider that needs no key (a local server such as
+// Ollama) is set up with its base URL: the one in the environment, else
+// the answer to a question that defaults to its usual address, else that
+// address. Providers without a well-known address need a base URL.
 func (r *initRun) providerSettings(ctx context.Context, name string) (key, baseURL string, err error) {
 	keyVar, urlVar := provider.EnvAPIKey(name), provider.EnvBaseURL(name)
 	key, baseURL = r.a.getenv(keyVar), r.a.getenv(urlVar)
-	if old, ok := r.env.Get(keyVar); key == "" && (name == "ollama" || ok && old != "") {
+	if !provider.NeedsKey(name) {
+		if old, ok := r.env.Get(urlVar); baseURL == "" && ok && old != "" {
+			return key, "", nil
+		}
+		if baseURL != "" {
+			return key, baseURL, nil
+		}
+		def := provider.DefaultBaseURL(name)
+		if r.prompt {
+			answer, err := r.ask.Line(ctx, fmt.Sprintf("%s (Enter for %s): ", urlVar, def))
+			if err != nil {
+				return "", "", err
+			}
+			if answer != "" {
+				def = answer
+			}
+		}
+		return key, def, nil
+	}
+	if old, ok := r.env.Get(keyVar); key == "" && ok && old != "" {
 		key = ""
 	} else if key == "" {
 		if !r.prompt {

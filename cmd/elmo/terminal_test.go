@@ -236,6 +236,36 @@ func TestInitInteractive(t *testing.T) {
 	}
 }
 
+// Answering "openai, ollama" sets up both: the key of one, the address of
+// the other (Enter keeps the usual one).
+func TestInitInteractiveOllama(t *testing.T) {
+	s := newSandbox(t)
+	term := newTerminal(t)
+	cmd := term.start(s, true, "init")
+	term.waitFor("Share anonymous usage data? [Y/n]")
+	term.typeLine("n")
+	term.waitFor("Email for product updates (optional):")
+	term.typeLine("")
+	term.waitFor("Model providers to set up")
+	term.typeLine("openai, ollama")
+	term.waitFor("OPENAI_API_KEY:")
+	term.typeLine("sk-test-interactive")
+	term.waitFor("OLLAMA_BASE_URL (Enter for http://127.0.0.1:11434/v1):")
+	term.typeLine("")
+	if code := exitCode(t, cmd); code != 0 {
+		t.Fatalf("exit code %d\n%s", code, term.output())
+	}
+	env := s.envFile()
+	for _, want := range []string{"OPENAI_API_KEY=sk-test-interactive\n", "OLLAMA_BASE_URL=http://127.0.0.1:11434/v1\n"} {
+		if !strings.Contains(env, want) {
+			t.Errorf(".env lacks %q:\n%s", want, env)
+		}
+	}
+	if !strings.Contains(term.output(), "ollama, openai") {
+		t.Errorf("the summary does not list both providers:\n%s", term.output())
+	}
+}
+
 func TestInterruptedInitExitsAndSends(t *testing.T) {
 	s := newSandbox(t)
 	s.writeConfig(consentGiven)
