@@ -28,6 +28,7 @@ import (
 	"github.com/elmohq/telemetry/internal/consent"
 	"github.com/elmohq/telemetry/internal/dotenv"
 	"github.com/elmohq/telemetry/internal/provider"
+	"github.com/elmohq/telemetry/internal/sentlog"
 	"github.com/elmohq/telemetry/otelsetup"
 )
 
@@ -325,6 +326,11 @@ func (r *initRun) consent(ctx context.Context) error {
 	if !r.share {
 		if err := otelsetup.RemoveSpool(store.Path()); err != nil {
 			return fmt.Errorf("cannot delete the unsent events: %w", err)
+		}
+		if p, err := sentlog.DefaultPath(r.a.getenv); err == nil {
+			if err := sentlog.Remove(p); err != nil {
+				return err
+			}
 		}
 	}
 	runner.Begin(r.cmd)

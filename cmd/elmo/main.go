@@ -23,6 +23,7 @@ import (
 
 	"github.com/elmohq/telemetry/internal/cli/runner"
 	"github.com/elmohq/telemetry/internal/configfile"
+	"github.com/elmohq/telemetry/internal/sentlog"
 	"github.com/elmohq/telemetry/otelsetup"
 )
 
@@ -122,6 +123,9 @@ func (a *app) startTelemetry(ctx context.Context) {
 	}
 	if version != "" {
 		opts = append(opts, otelsetup.WithVersion(version))
+	}
+	if path, err := sentlog.DefaultPath(a.getenv); err == nil {
+		opts = append(opts, otelsetup.WithSentLog(path))
 	}
 	tel, err := otelsetup.Start(ctx, opts...)
 	if err != nil {

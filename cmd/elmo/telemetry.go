@@ -17,6 +17,7 @@ import (
 	"github.com/elmohq/telemetry/internal/cli/runner"
 	"github.com/elmohq/telemetry/internal/configfile"
 	"github.com/elmohq/telemetry/internal/consent"
+	"github.com/elmohq/telemetry/internal/sentlog"
 	"github.com/elmohq/telemetry/otelsetup"
 )
 
@@ -34,6 +35,7 @@ whatever was chosen.`
 		a.telemetrySetCommand(false),
 		a.telemetrySetCommand(true),
 		a.telemetryEventsCommand(),
+		a.telemetryLogCommand(),
 	)
 	return cmd
 }
@@ -323,6 +325,19 @@ func (a *app) setTelemetry(ctx context.Context, out io.Writer, enable bool) erro
 			errs = append(errs, fmt.Errorf("cannot delete the unsent events: %w", err))
 		} else if events > 0 {
 			changes = append(changes, fmt.Sprintf("deleted %d unsent events", events))
+		}
+		// The records of what was sent go too: nothing of it is kept.
+		logs := []string{sentlog.DeploymentPath(dir)}
+		if p, err := sentlog.DefaultPath(a.getenv); err == nil {
+			logs = append(logs, p)
+		}
+		for _, p := range logs {
+			recs, _ := sentlog.Read(p)
+			if err := sentlog.Remove(p); err != nil {
+				errs = append(errs, err)
+			} else if len(recs) > 0 {
+				changes = append(changes, fmt.Sprintf("deleted the record of %d sent events, %s", len(recs), p))
+			}
 		}
 	}
 
