@@ -59,6 +59,7 @@ func main() {
 	if fd := int(os.Stdin.Fd()); term.IsTerminal(fd) {
 		a.stdinFD, a.interactive = fd, true
 	}
+	a.stderrTerminal = term.IsTerminal(int(os.Stderr.Fd()))
 	code := a.run(ctx, os.Args[1:])
 	stop()
 	os.Exit(code)
@@ -71,6 +72,7 @@ type app struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
 	interactive    bool // stdin is a terminal: questions may be asked
+	stderrTerminal bool // stderr is a terminal: output is read by a person
 	stdinFD        int
 
 	dirFlag string // --dir
