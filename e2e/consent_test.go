@@ -55,9 +55,10 @@ func (s *sandbox) elmoStart(dir string, extra map[string]string) *stack {
 	return &stack{t: s.t, web: p, worker: p, url: m[1]}
 }
 
-// "elmo telemetry disable # turn off everything"
+// "`elmo start` applies that choice to the web app and the worker it runs,
+// whatever the deployment's directory."
 //
-// Everything includes a deployment in another directory than the
+// That includes a deployment in another directory than the
 // default: `elmo telemetry disable`, run as the page shows it (without
 // --dir), edits only the default deployment's .env, and `elmo start
 // --dir D` applies the recorded choice to the services it runs.
@@ -100,7 +101,9 @@ func TestPromise_DisableTurnsOffADeploymentInAnyDirectory(t *testing.T) {
 	s.assertNoRequestsSince(before, "the deployment in "+elsewhere+" after elmo telemetry disable")
 }
 
-// "The CLI asks during elmo init whether to share telemetry."
+// "Running `elmo init` again keeps an earlier choice: the question
+// defaults to it, `--yes` keeps it, and only an answer or `--telemetry`
+// changes it."
 //
 // Asked again, by a later elmo init, it keeps the answer given before:
 // --yes keeps it and the question defaults to it. Only an answer or

@@ -18,9 +18,9 @@ func signup(t *testing.T, evs []posthogtest.Event) posthogtest.Event {
 	return su[0]
 }
 
-// "If you opt in to product updates during elmo init and provide an email
-// address, we record a newsletter_signup event with the email attached as
-// a person property."
+// "If you ask for product updates during `elmo init` and give an email
+// address, Elmo sends a `newsletter_signup` event with the email attached
+// as a person property."
 func TestPromise_NewsletterSignupRecordsEmailAsPersonProperty(t *testing.T) {
 	s := newSandbox(t)
 	answerInit(t, s, "y", canaryEmail)
@@ -42,7 +42,7 @@ func TestPromise_NewsletterSignupRecordsEmailAsPersonProperty(t *testing.T) {
 	}
 }
 
-// "This is the only path that ever sends an email."
+// "This is the only path that ever sends an email address."
 //
 // The machine is full of email addresses (the environment, git's
 // configuration, .env); only the one typed for product updates leaves,
@@ -79,9 +79,9 @@ func TestPromise_NewsletterOnlyPathThatSendsEmail(t *testing.T) {
 // requireDeploymentOK reports whether the deployment's binaries built.
 func requireDeploymentOK() bool { return deploymentErr == nil }
 
-// "The signup runs even if you have disabled telemetry, because typing
-// your email is an explicit action with clear intent; the event still
-// goes to the same PostHog project."
+// "The signup is sent even if you have disabled telemetry, because typing
+// your email is an explicit action with clear intent; it goes to the same
+// PostHog project."
 func TestPromise_NewsletterSentEvenWithTelemetryDisabled(t *testing.T) {
 	for _, tt := range []struct {
 		name   string
@@ -120,8 +120,8 @@ func TestPromise_NewsletterSentEvenWithTelemetryDisabled(t *testing.T) {
 	}
 }
 
-// "If telemetry is enabled, the event is keyed off your install ID, so
-// the email links to the rest of your CLI events."
+// "If telemetry is on, the event is keyed by your install ID, so the email
+// links to the rest of your CLI events."
 func TestPromise_NewsletterWithTelemetryOnKeyedByInstallID(t *testing.T) {
 	s := newSandbox(t)
 	s.mustRun("init", "--yes", "--email", canaryEmail)
@@ -138,8 +138,8 @@ func TestPromise_NewsletterWithTelemetryOnKeyedByInstallID(t *testing.T) {
 	}
 }
 
-// "If telemetry is disabled, the event is keyed off the email itself and
-// is never linked back to your install ID."
+// "If telemetry is off, the event is keyed by the email itself and is
+// never linked to your install ID."
 func TestPromise_NewsletterWithTelemetryOffKeyedByEmailNotInstallID(t *testing.T) {
 	s := newSandbox(t)
 	// An earlier run with telemetry on created an install ID and sent it.
@@ -167,10 +167,9 @@ func TestPromise_NewsletterWithTelemetryOffKeyedByEmailNotInstallID(t *testing.T
 	}
 }
 
-// "When telemetry is disabled, no events are sent. The newsletter signup
-// path described above is the one exception: if you choose to enter your
-// email during elmo init, that single event is sent regardless of your
-// telemetry setting, since you are explicitly asking to receive updates."
+// "The newsletter signup is the one exception: if you enter your email
+// during `elmo init`, that single event is sent whatever your telemetry
+// setting."
 func TestPromise_NewsletterIsTheOneExceptionSingleEvent(t *testing.T) {
 	s := newSandbox(t)
 	answerInit(t, s, "n", canaryEmail)

@@ -12,7 +12,7 @@ import (
 // pathLike matches a value that holds an absolute or home-relative path.
 var pathLike = regexp.MustCompile(`(^|[\s=:'"])(/|~/|[A-Za-z]:\\)[^\s]`)
 
-// "What is not collected: API keys, .env contents, or any secrets"
+// "No API keys, `.env` contents or other secrets."
 func TestPromise_NeverAPIKeysEnvContentsOrSecrets(t *testing.T) {
 	t.Run("session", func(t *testing.T) {
 		sc := sharedScenario(t)
@@ -50,7 +50,7 @@ func TestPromise_NeverAPIKeysEnvContentsOrSecrets(t *testing.T) {
 	})
 }
 
-// "What is not collected: Brand names, prompt text, or scraped responses"
+// "No brand names, prompt text or responses."
 func TestPromise_NeverBrandNamesPromptTextOrResponses(t *testing.T) {
 	sc := sharedScenario(t)
 	sc.requireDeployment(t)
@@ -66,7 +66,7 @@ func TestPromise_NeverBrandNamesPromptTextOrResponses(t *testing.T) {
 		canaryBrand, "Acme", canaryPrompt, "canary-prompt", canaryEdited, "birdseed", canaryResponse, "canary-scraped-response")
 }
 
-// "What is not collected: File paths, repo paths, or hostnames"
+// "No file paths, repository paths or hostnames."
 func TestPromise_NeverFilePathsRepoPathsOrHostnames(t *testing.T) {
 	sc := sharedScenario(t)
 	needles := []string{
@@ -90,7 +90,7 @@ func TestPromise_NeverFilePathsRepoPathsOrHostnames(t *testing.T) {
 	}
 }
 
-// "What is not collected: Logs or stack traces"
+// "No logs or stack traces."
 func TestPromise_NeverLogsOrStackTraces(t *testing.T) {
 	sc := sharedScenario(t)
 	// What the programs logged, each line a canary: the CLI's errors, and

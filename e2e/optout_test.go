@@ -53,8 +53,8 @@ func (s *sandbox) cliSends() {
 	}
 }
 
-// "The CLI asks during elmo init whether to share telemetry. The choice
-// covers both the CLI and your local deployment."
+// "`elmo init` asks whether to share telemetry, and the choice covers both
+// the CLI and your local deployment."
 func TestPromise_InitAsksAndChoiceCoversCLIAndDeployment(t *testing.T) {
 	s := newSandbox(t)
 	out := answerInit(t, s, "n", "")
@@ -86,7 +86,7 @@ func TestPromise_InitAsksAndChoiceCoversCLIAndDeployment(t *testing.T) {
 	assertDeploymentSends(t, s, s.exercise(newModelServer(t)))
 }
 
-// "elmo telemetry status # show current state and install ID"
+// "`elmo telemetry status` shows the current state and the install ID."
 func TestPromise_StatusShowsStateAndInstallID(t *testing.T) {
 	s := newSandbox(t)
 	status := func(extra map[string]string) (text string, js map[string]any) {
@@ -149,7 +149,7 @@ func containsRow(text, label, value string) bool {
 	return false
 }
 
-// "elmo telemetry disable # turn off everything"
+// "`elmo telemetry disable` turns off everything."
 func TestPromise_DisableTurnsOffEverything(t *testing.T) {
 	s := newSandbox(t)
 	model := newModelServer(t)
@@ -176,10 +176,10 @@ func TestPromise_DisableTurnsOffEverything(t *testing.T) {
 	}
 }
 
-// "elmo telemetry disable writes telemetryDisabled: true to
-// ~/.config/elmo/config.json (used by the CLI) and adds
-// DISABLE_TELEMETRY=1 to your deployment's .env (used by the web app and
-// worker)."
+// "`elmo telemetry disable` writes `telemetryDisabled: true` to
+// `~/.config/elmo/config.json` (used by the CLI) and adds
+// `DISABLE_TELEMETRY=1` to your deployment's `.env` (used by the web app
+// and the worker)."
 func TestPromise_DisableWritesConfigForCLIAndEnvForDeployment(t *testing.T) {
 	s := newSandbox(t)
 	s.writeConfig(`{"telemetryDisabled": false, "theme": "dark"}`)
@@ -221,7 +221,7 @@ func TestPromise_DisableWritesConfigForCLIAndEnvForDeployment(t *testing.T) {
 	assertDeploymentSends(t, s, s.exercise(model))
 }
 
-// "elmo telemetry enable # turn back on"
+// "`elmo telemetry enable` turns it back on."
 func TestPromise_EnableTurnsBackOn(t *testing.T) {
 	s := newSandbox(t)
 	model := newModelServer(t)
@@ -246,7 +246,8 @@ func TestPromise_EnableTurnsBackOn(t *testing.T) {
 	assertDeploymentSends(t, s, s.exercise(model))
 }
 
-// "Restart the stack with elmo start to apply the deployment-side change."
+// "A deployment that is running keeps the setting it started with: run
+// `elmo start` again to apply the change."
 //
 // A deployment started before the change keeps the environment it was
 // started with; started again, it applies the change.
@@ -275,7 +276,7 @@ func TestPromise_RestartAppliesDeploymentChange(t *testing.T) {
 	s.assertNoRequestsSince(n, "the restarted deployment")
 }
 
-// "Setting DISABLE_TELEMETRY=1 in any environment also disables telemetry
+// "Setting `DISABLE_TELEMETRY=1` in any environment disables telemetry
 // there unconditionally."
 func TestPromise_DisableTelemetryEnvDisablesUnconditionally(t *testing.T) {
 	tests := []struct {
@@ -317,30 +318,40 @@ func TestPromise_DisableTelemetryEnvDisablesUnconditionally(t *testing.T) {
 	})
 }
 
-// DO_NOT_TRACK, the cross-tool convention, is honoured as well
-// (DESIGN.md, consent rule 2), everywhere DISABLE_TELEMETRY is.
+// "`DO_NOT_TRACK=1` and `OTEL_SDK_DISABLED=true` do the same."
+//
+// DO_NOT_TRACK, the cross-tool convention, and OTEL_SDK_DISABLED, the
+// OpenTelemetry switch, are honoured everywhere DISABLE_TELEMETRY is.
 func TestPromise_DoNotTrackAlsoRespected(t *testing.T) {
-	s := newSandbox(t)
-	s.mustRun("init", "--yes")
-	s.events(1)
-	n := s.requestCount()
-	dnt := map[string]string{"DO_NOT_TRACK": "1"}
-	s.mustRunEnv(dnt, "version")
-	s.mustRunEnv(dnt, "telemetry", "status")
-	s.assertNoRequestsSince(n, "the CLI with DO_NOT_TRACK=1")
-	s.mustRunEnv(map[string]string{"DO_NOT_TRACK": "0"}, "version")
-	if len(posthogtest.Named(s.events(n+1), "cli_version")) != 1 {
-		t.Errorf("control: DO_NOT_TRACK=0 turned telemetry off")
+	for _, v := range []string{"DO_NOT_TRACK", "OTEL_SDK_DISABLED"} {
+		t.Run(v, func(t *testing.T) {
+			s := newSandbox(t)
+			s.mustRun("init", "--yes")
+			s.events(1)
+			n := s.requestCount()
+			off := map[string]string{v: "true"}
+			if v == "DO_NOT_TRACK" {
+				off[v] = "1"
+			}
+			s.mustRunEnv(off, "version")
+			s.mustRunEnv(off, "telemetry", "status")
+			s.assertNoRequestsSince(n, "the CLI with "+v+"="+off[v])
+			s.mustRunEnv(map[string]string{v: "0"}, "version")
+			if len(posthogtest.Named(s.events(n+1), "cli_version")) != 1 {
+				t.Errorf("control: %s=0 turned telemetry off", v)
+			}
+			requireDeployment(t)
+			n = s.requestCount()
+			st := s.startStack(off)
+			st.createBrand(canaryBrand)
+			st.stop()
+			s.assertNoRequestsSince(n, "the deployment with "+v+"="+off[v])
+		})
 	}
-	requireDeployment(t)
-	n = s.requestCount()
-	st := s.startStack(dnt)
-	st.createBrand(canaryBrand)
-	st.stop()
-	s.assertNoRequestsSince(n, "the deployment with DO_NOT_TRACK=1")
 }
 
-// "When telemetry is disabled, no events are sent."
+// "When telemetry is disabled, no events are sent, not even those an
+// earlier run could not deliver."
 //
 // Every command, in every disabled state, sends nothing, not even events
 // that an earlier run could not deliver and kept for later.

@@ -23,6 +23,10 @@ const (
 	canaryPrivate   = "llama3-canary-private"
 )
 
+// "Elmo sends only the events and properties listed below, to PostHog and
+// to any exporter you choose for debugging alike; anything else a program
+// records is dropped before it leaves the process."
+//
 // The catalog's promise holds on every road out, not only PostHog: with
 // the standard variables choosing OTLP or the console, what a local
 // collector or the terminal receives is what PostHog would, and the

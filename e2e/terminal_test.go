@@ -6,10 +6,14 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"strings"
 	"syscall"
 	"testing"
 
 	"github.com/creack/pty"
+
+	"github.com/elmohq/telemetry/exporter/posthogtest"
+	"github.com/elmohq/telemetry/otelsetup"
 )
 
 // terminal is a pseudo-terminal that elmo runs on, as when a person types
@@ -106,4 +110,31 @@ func answerInit(t *testing.T, s *sandbox, share, email string) string {
 	term.typeLine("")
 	term.wait(cmd)
 	return term.out.String()
+}
+
+// "A CLI run that finds no choice recorded sends nothing: on a terminal
+// it shows a short notice once, and only later runs send."
+//
+// Without a terminal no notice can be seen: such runs send nothing, however
+// many. On a terminal the notice shows once, that run sends nothing either,
+// and the next run sends.
+func TestPromise_NothingSentBeforeTheNoticeOrAChoice(t *testing.T) {
+	s := newSandbox(t)
+	s.mustRun("version")
+	s.mustRun("telemetry", "status")
+	s.assertNoRequestsSince(0, "runs without a terminal before any choice")
+
+	term := newTerminal(t)
+	cmd := term.start(s, "version")
+	term.wait(cmd)
+	term.waitFor("Learn more: " + otelsetup.PageURL)
+	s.assertNoRequestsSince(0, "the run that showed the notice")
+
+	res := s.mustRun("version")
+	if strings.Contains(res.stderr, "Learn more") {
+		t.Errorf("the notice was shown a second time:\n%s", res.stderr)
+	}
+	if evs := s.events(1); len(posthogtest.Named(evs, "cli_version")) != 1 {
+		t.Errorf("the run after the notice sent %s, want cli_version", posthogtest.Names(evs))
+	}
 }

@@ -150,6 +150,7 @@ func NewClient(opts ...Option) (*Client, error) {
 		backoff:     posthog.DefaultBackoff(),
 		gzip:        cfg.compress,
 		outcomes:    c.markOutcomes,
+		record:      cfg.record,
 		health:      c.health,
 	}
 	gen, err := c.newGeneration()
@@ -251,6 +252,9 @@ func (c *Client) enqueue(ev Event, done chan error, noSpool bool) error {
 	if len(c.pending) >= c.cfg.queueSize {
 		c.mu.Unlock()
 		c.dropped.Add(1)
+		if !noSpool {
+			c.recordDrop(ev, DropQueueFull)
+		}
 		return errors.New("posthog exporter: queue is full")
 	}
 	e := &entry{ev: ev, gen: gen, done: done, noSpool: noSpool}
@@ -323,6 +327,9 @@ func (cb callback) Success(m posthog.APIMessage) {
 		if e.outcome == outcomeRejected {
 			c.rejected.Add(1)
 			c.resolveLocked(e, errRefused)
+			if !e.noSpool {
+				defer c.recordDrop(e.ev, DropRefused) // after the unlock
+			}
 		} else {
 			c.resolveLocked(e, nil)
 			c.delivered.Add(1)
@@ -333,6 +340,12 @@ func (cb callback) Success(m posthog.APIMessage) {
 
 func (cb callback) Failure(m posthog.APIMessage, err error) {
 	c := cb.c
+	var refused *Event // recorded as dropped once c.mu is released
+	defer func() {
+		if refused != nil {
+			c.recordDrop(*refused, DropRefused)
+		}
+	}()
 	c.mu.Lock()
 	e := c.pendingFor(m, cb.gen)
 	if e == nil {
@@ -347,6 +360,9 @@ func (cb callback) Failure(m posthog.APIMessage, err error) {
 	case e.outcome == outcomeRejected || errors.Is(err, posthog.ErrMessageTooBig) || droppedByServer(err):
 		c.rejected.Add(1)
 		err = fmt.Errorf("%w: %w", errRefused, err)
+		if !e.noSpool {
+			refused = &e.ev
+		}
 	case e.noSpool:
 		c.undeliveredN.Add(1)
 	default:

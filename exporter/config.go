@@ -34,6 +34,7 @@ type config struct {
 	uploadTimeout time.Duration
 	transport     http.RoundTripper
 	undelivered   func([]Event)
+	record        func([]Sent, []Drop)
 	debug         io.Writer
 	logger        *slog.Logger
 

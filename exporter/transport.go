@@ -68,6 +68,7 @@ type retryTransport struct {
 	backoff     *posthog.Backoff
 	gzip        bool
 	outcomes    func(uuids []string, o outcome)
+	record      func([]Sent, []Drop) // nil unless WithDeliveryRecord
 	health      *health
 	retried     atomic.Uint64
 }
@@ -107,6 +108,7 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	first := &attempt{res: res, err: sendErr}
 	if sendErr == nil && res.ok() && (!v1 || settledV1(res.body, raw)) {
 		t.health.ok(0, false)
+		t.recordSentBody(raw)
 		return res.httpResponse(req), nil
 	}
 
@@ -453,6 +455,7 @@ func (t *retryTransport) legacyBatch(orig *http.Request, env map[string]json.Raw
 		case res.status >= 200 && res.status < 300:
 			t.health.ok(len(events), failed)
 			t.report(events, outcomeDelivered)
+			t.recordSent(events)
 			return res, nil
 		case res.status == http.StatusRequestEntityTooLarge:
 			t.health.reached()
@@ -581,6 +584,7 @@ func (t *retryTransport) v1Batch(orig *http.Request, env map[string]json.RawMess
 			}
 			t.health.ok(len(ok), failed)
 			setAll(ok, "ok", outcomeDelivered)
+			t.recordSent(ok)
 			setAll(drop, "drop", outcomeRejected)
 			if len(next) == 0 {
 				return nil

@@ -25,6 +25,7 @@ import (
 	"github.com/elmohq/telemetry/internal/configfile"
 	"github.com/elmohq/telemetry/internal/consent"
 	"github.com/elmohq/telemetry/internal/envexport"
+	"github.com/elmohq/telemetry/internal/sentlog"
 	"github.com/elmohq/telemetry/processors"
 	"github.com/elmohq/telemetry/resource"
 )
@@ -81,6 +82,7 @@ type config struct {
 	getenv     func(string) string
 	configPath string
 	policy     *processors.Policy
+	sentLog    string
 }
 
 // WithRole sets the role. The default is RoleCLI.
@@ -123,6 +125,16 @@ func WithGetenv(getenv func(string) string) Option { return func(c *config) { c.
 // WithConfigPath sets the path of config.json. The default is
 // $XDG_CONFIG_HOME/elmo/config.json, else ~/.config/elmo/config.json.
 func WithConfigPath(path string) Option { return func(c *config) { c.configPath = path } }
+
+// WithSentLog keeps a local record of the events sent to PostHog, exactly
+// as they went on the wire, and of those dropped, with the reason, in the
+// file at path (see `elmo telemetry log`). The record is written only when
+// telemetry is on and events go to PostHog: in the CLI role within the
+// exit budget's window for local files at Shutdown, in the deployment
+// role after each batch the server answered. It holds at most a few
+// hundred events and 256 KiB, with mode 0600; the newsletter signup is
+// never written.
+func WithSentLog(path string) Option { return func(c *config) { c.sentLog = path } }
 
 // WithPolicy sets the policy that decides which events and attributes may
 // leave the process. The default is processors.DefaultPolicy, the Elmo
@@ -228,6 +240,7 @@ type Telemetry struct {
 	tp     *sdktrace.TracerProvider // nil when off
 	mp     *sdkmetric.MeterProvider // nil when off
 	client *exporter.Client         // nil unless events go to PostHog or debug
+	sent   *sentlog.Log             // nil unless WithSentLog and events go to PostHog
 
 	// debugOut is stderr for debug output (ELMO_TELEMETRY_DEBUG): the
 	// events and the gate's notes on what it removed, one write at a time.
@@ -533,6 +546,27 @@ func (t *Telemetry) newClient(spool bool) (*exporter.Client, error) {
 		opts = append(opts, exporter.WithHost(postHogHost(cfg.getenv)), exporter.WithAPIKey(key),
 			exporter.WithCaptureAPI(api))
 	}
+	if spool && cfg.sentLog != "" && !cfg.debug() && !t.preview {
+		log, err := sentlog.New(cfg.sentLog)
+		if err != nil {
+			return nil, fmt.Errorf("otelsetup: %w", err)
+		}
+		t.sent = log
+		record := log.Add
+		if cfg.role == RoleDeployment {
+			// A service runs for long: its record is written as it goes,
+			// from the goroutine that delivered the batch.
+			record = func(sent []exporter.Sent, dropped []exporter.Drop) {
+				log.Add(sent, dropped)
+				ctx, cancel := context.WithTimeout(context.Background(), sentLogWait)
+				defer cancel()
+				if err := log.Write(ctx); err != nil {
+					cfg.logger.Debug("cannot write the telemetry log", "error", err)
+				}
+			}
+		}
+		opts = append(opts, exporter.WithDeliveryRecord(record))
+	}
 	if spool && cfg.role == RoleCLI {
 		opts = append(opts, exporter.WithUndelivered(func(evs []exporter.Event) {
 			t.mu.Lock()
@@ -582,18 +616,28 @@ func (t *Telemetry) showNotice(ctx context.Context, store *configfile.Store) {
 	t.noticeShown = true
 }
 
+// PageURL is the address of the telemetry page: what Elmo collects, how
+// to turn it off and how to see what is sent.
+const PageURL = "https://github.com/elmohq/telemetry/blob/main/docs/telemetry.md"
+
+// sentLogWait bounds the wait for the lock of the telemetry log and of
+// the spool, which other runs hold only while they rewrite a small file.
+const sentLogWait = 50 * time.Millisecond
+
 // Notice is the first-run notice the CLI shows on an interactive terminal
 // before it ever sends anything.
 const Notice = `
 Elmo collects anonymous usage data to learn which features are used:
 command names, version, OS, architecture, a random install ID, and a few
-non-secret options. It never collects API keys, .env contents, prompts,
-brand names, responses, file paths or hostnames. Nothing was sent now.
+non-secret options. PostHog, which receives the events, sees your IP
+address and uses it for an approximate location. It never collects API
+keys, .env contents, prompts, brand names, responses, file paths or
+hostnames. Nothing was sent now.
 
   elmo telemetry status     what is collected and the current state
   elmo telemetry disable    turn it off (or set DISABLE_TELEMETRY=1)
 
-Learn more: https://github.com/elmohq/elmo
+Learn more: ` + PageURL + `
 
 `
 
@@ -610,6 +654,11 @@ func (t *Telemetry) NoticeShown() bool { return t.noticeShown }
 // InstallID returns the CLI's install ID, "" when there is none or
 // telemetry is off.
 func (t *Telemetry) InstallID() string { return t.installID }
+
+// Debug reports whether ELMO_TELEMETRY_DEBUG asks to print each event
+// on stderr instead of sending it. Then nothing is sent, the newsletter
+// signup included.
+func (t *Telemetry) Debug() bool { return t.cfg.debug() }
 
 // Exporter names where events go: "posthog", "posthog (no key)",
 // "debug", an OTEL_TRACES_EXPORTER value such as "otlp", "console" or
@@ -665,6 +714,15 @@ func (t *Telemetry) Shutdown(ctx context.Context) error {
 		err = errors.Join(err, ignoreClosed(t.client.Shutdown(ctx)))
 	}
 	t.reportExportError(err)
+	// The local files are small: writing them is not bound by the
+	// delivery budget, only by a short wait for their locks.
+	fileCtx, cancel := context.WithTimeout(context.Background(), sentLogWait)
+	defer cancel()
+	if t.sent != nil {
+		if werr := t.sent.Write(fileCtx); werr != nil {
+			t.cfg.logger.Debug("cannot write the telemetry log", "error", werr)
+		}
+	}
 	if !t.spooling() {
 		return err
 	}
@@ -675,11 +733,7 @@ func (t *Telemetry) Shutdown(ctx context.Context) error {
 	t.mu.Lock()
 	replayed, undelivered, rewrite := t.replayed, t.undelivered, t.spoolDropped > 0
 	t.mu.Unlock()
-	// The spool is a small local file: writing it is not bound by the
-	// delivery budget, only by a short wait for its lock.
-	spoolCtx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	defer cancel()
-	return errors.Join(err, updateSpool(spoolCtx, SpoolPath(t.cfg.configPath), t.cfg.policy, replayed, undelivered, rewrite))
+	return errors.Join(err, updateSpool(fileCtx, SpoolPath(t.cfg.configPath), t.cfg.policy, replayed, undelivered, rewrite))
 }
 
 // noteExportError keeps the first error of an exporter the person chose

@@ -40,8 +40,6 @@ import (
 	"sync"
 	"time"
 
-	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
-
 	"github.com/elmohq/telemetry/catalog"
 	"github.com/elmohq/telemetry/internal/deployconf"
 	"github.com/elmohq/telemetry/internal/provider"
@@ -101,7 +99,9 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	}
 	app := &app{store: st, inst: inst, log: logger}
 	srv := &http.Server{
-		Handler:           otelhttp.NewHandler(app.routes(), serviceName),
+		// No span or metric per request: the catalog has no event for
+		// them, so recording them would cost every request for nothing.
+		Handler:           app.routes(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}

@@ -64,11 +64,22 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%s started: %d providers configured, checking for due prompts every %v\n",
-		serviceName, len(clients), settings.WorkerInterval)
+	fmt.Fprintf(stdout, "%s started: %s configured, checking for due prompts every %v\n",
+		serviceName, countProviders(len(clients)), settings.WorkerInterval)
 	w.loop(ctx)
 	fmt.Fprintf(stdout, "%s stopped\n", serviceName)
 	return nil
+}
+
+// countProviders says how many providers are configured, in words.
+func countProviders(n int) string {
+	switch n {
+	case 0:
+		return "no providers"
+	case 1:
+		return "1 provider"
+	}
+	return fmt.Sprintf("%d providers", n)
 }
 
 // isShutdown reports whether err comes from ctx ending.

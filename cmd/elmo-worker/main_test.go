@@ -241,3 +241,69 @@ func TestHangingProvider(t *testing.T) {
 		t.Errorf("provider_errors{anthropic, timeout} = %v, want at least 1; events: %v", got, posthogtest.Names(events))
 	}
 }
+
+// A provider that answers 429 with Retry-After is not called again before
+// that time, whatever the worker's cycle; the other prompts keep running.
+func TestRateLimitedProviderIsCalledAfterRetryAfter(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		status int
+	}{
+		{"429", 429},
+		{"503", 503},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			throttled := deploytest.NewThrottledProvider(tc.status, "3600")
+			defer throttled.Close()
+			healthy := deploytest.NewProvider(200, canaryResponse)
+			defer healthy.Close()
+			env := deploytest.BaseEnv(t.TempDir())
+			for k, v := range map[string]string{
+				"DEPLOYMENT_ID":      "5f0c6d1e-8a4b-4c6f-9e2d-3b7a1c0e9f42",
+				"DISABLE_TELEMETRY":  "1",
+				"OPENAI_API_KEY":     canaryKey,
+				"OPENAI_BASE_URL":    healthy.URL,
+				"ANTHROPIC_API_KEY":  canaryKey2,
+				"ANTHROPIC_BASE_URL": throttled.URL,
+				"WORKER_INTERVAL":    "50ms",
+				"PROMPT_INTERVAL":    "1ms",
+			} {
+				env[k] = v
+			}
+			ctx, cancel := deploytest.Context()
+			defer cancel()
+			st, err := store.Open(ctx, store.WithDir(env["ELMO_DIR"]))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := st.CreateBrand(ctx, canaryBrand)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, target := range []store.Target{{Provider: "anthropic", Model: "claude-3.5-haiku"}, {Provider: "openai", Model: "gpt-4o-mini"}} {
+				if _, err := st.CreatePrompt(ctx, store.Prompt{BrandID: b.ID, Text: canaryPrompt, Targets: []store.Target{target}}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			st.Close()
+
+			p, err := deploytest.Start(binary, env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Prompt 2, on the healthy provider, runs on every cycle.
+			if err := p.Output.WaitForCount(ctx, 5, `msg="prompt processed"`, "prompt=2"); err != nil {
+				t.Fatalf("%v\noutput:\n%s", err, p.Output)
+			}
+			if err := p.Stop(ctx); err != nil {
+				t.Fatalf("elmo-worker did not stop cleanly: %v\noutput:\n%s", err, p.Output)
+			}
+			if n := throttled.Requests(); n != 1 {
+				t.Errorf("the provider that asked to wait an hour got %d requests in 5 cycles, want 1\noutput:\n%s", n, p.Output)
+			}
+			if _, err := p.Output.WaitFor(ctx, `msg="provider run failed; it will be retried"`, "provider=anthropic", "retry_in=1h0m0s"); err != nil {
+				t.Errorf("%v\noutput:\n%s", err, p.Output)
+			}
+		})
+	}
+}

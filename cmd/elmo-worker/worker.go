@@ -32,6 +32,7 @@ type worker struct {
 	clients  map[string]*provider.Client
 	settings deployconf.Settings
 	log      *slog.Logger
+	backoff  *backoff // per provider and model, after 429 and 5xx
 
 	tracer         trace.Tracer
 	promptRuns     metric.Int64Counter
@@ -57,6 +58,7 @@ func newWorker(st *store.Store, clients map[string]*provider.Client, settings de
 		clients:        clients,
 		settings:       settings,
 		log:            log,
+		backoff:        newBackoff(settings.WorkerInterval),
 		tracer:         otel.Tracer(instrumentationName),
 		promptRuns:     runs,
 		providerErrors: errs,
@@ -116,6 +118,12 @@ func (w *worker) process(ctx context.Context, p store.Prompt) {
 		w.reschedule(ctx, p)
 		return
 	}
+	// Targets whose provider asked to slow down wait for their turn; the
+	// prompt stays due until every target has answered.
+	pending, waiting := w.backoff.ready(pending)
+	if len(pending) == 0 {
+		return
+	}
 
 	start := time.Now()
 	runs := make([]outcome, len(pending))
@@ -134,6 +142,7 @@ func (w *worker) process(ctx context.Context, p store.Prompt) {
 	for _, r := range runs {
 		prov := telemetryProvider(r.target.Provider)
 		resp := store.Response{PromptID: p.ID, Provider: r.target.Provider, Model: r.target.Model}
+		retryIn := w.backoff.observe(r.target, r.err)
 		if r.err == nil {
 			ok++
 			resp.Text = r.text
@@ -145,8 +154,11 @@ func (w *worker) process(ctx context.Context, p store.Prompt) {
 			failed++
 			errType := string(provider.TypeOf(r.err))
 			resp.ErrorType = errType
-			w.log.Warn("provider run failed; it will be retried next cycle",
-				"prompt", p.ID, "provider", r.target.Provider, "model", r.target.Model, "error", r.err)
+			if retryIn == 0 {
+				retryIn = w.settings.WorkerInterval
+			}
+			w.log.Warn("provider run failed; it will be retried",
+				"prompt", p.ID, "provider", r.target.Provider, "model", r.target.Model, "retry_in", retryIn, "error", r.err)
 			w.promptRuns.Add(ctx, 1, metric.WithAttributes(
 				catalog.KeyProvider.String(prov),
 				catalog.KeyModel.String(r.target.Model),
@@ -178,7 +190,7 @@ func (w *worker) process(ctx context.Context, p store.Prompt) {
 	}
 	span.End()
 	w.log.Info("prompt processed", "prompt", p.ID, "runs", len(runs), "ok", ok, "failed", failed)
-	if failed == 0 {
+	if failed == 0 && waiting == 0 {
 		w.reschedule(ctx, p)
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/elmohq/telemetry/catalog"
 	"github.com/elmohq/telemetry/exporter/posthogtest"
+	"github.com/elmohq/telemetry/otelsetup"
 )
 
 func TestUsageErrorsExit2(t *testing.T) {
@@ -116,6 +117,7 @@ type statusJSON struct {
 		Bytes  int64  `json:"bytes"`
 	} `json:"spool"`
 	Warnings []string `json:"warnings"`
+	Page     string   `json:"page"`
 }
 
 func status(t *testing.T, s *sandbox) statusJSON {
@@ -126,6 +128,9 @@ func status(t *testing.T, s *sandbox) statusJSON {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&st); err != nil {
 		t.Fatalf("status --json: %v\n%s", err, res.stdout)
+	}
+	if st.Page != otelsetup.PageURL {
+		t.Errorf("status --json page = %q, want %q", st.Page, otelsetup.PageURL)
 	}
 	return st
 }
@@ -218,6 +223,9 @@ func TestEventsCommandPrintsTheCatalog(t *testing.T) {
 	}
 	if err := json.Unmarshal([]byte(res.stdout), &got); err != nil {
 		t.Fatalf("events --json: %v\n%s", err, res.stdout)
+	}
+	if strings.Contains(res.stdout, `\u003c`) || !strings.Contains(res.stdout, `"cli_<command>"`) {
+		t.Errorf("events --json escapes < and >, or lacks cli_<command>:\n%s", res.stdout)
 	}
 	cat := catalog.Events()
 	if len(got) != len(cat) {

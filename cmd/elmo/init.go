@@ -28,6 +28,7 @@ import (
 	"github.com/elmohq/telemetry/internal/consent"
 	"github.com/elmohq/telemetry/internal/dotenv"
 	"github.com/elmohq/telemetry/internal/provider"
+	"github.com/elmohq/telemetry/internal/sentlog"
 	"github.com/elmohq/telemetry/otelsetup"
 )
 
@@ -72,6 +73,7 @@ where set-up fails. The choice covers this CLI and your local deployment.
           text or responses; file paths or hostnames; logs or stack traces.
 See every event with 'elmo telemetry events'. Change your mind at any time
 with 'elmo telemetry disable' or 'elmo telemetry enable'.
+Learn more: ` + otelsetup.PageURL + `
 `
 
 var modePattern = regexp.MustCompile(`^[a-z][a-z0-9-]{0,31}$`)
@@ -325,6 +327,11 @@ func (r *initRun) consent(ctx context.Context) error {
 		if err := otelsetup.RemoveSpool(store.Path()); err != nil {
 			return fmt.Errorf("cannot delete the unsent events: %w", err)
 		}
+		if p, err := sentlog.DefaultPath(r.a.getenv); err == nil {
+			if err := sentlog.Remove(p); err != nil {
+				return err
+			}
+		}
 	}
 	runner.Begin(r.cmd)
 	return nil
@@ -470,12 +477,33 @@ func (r *initRun) askProviders(ctx context.Context) ([]string, error) {
 // providerSettings returns the API key and base URL to write for the
 // provider called name: from the environment, else asked for when
 // questions may be asked. A value the .env already holds is kept and
-// returned as "". Local models (ollama) need no key; providers without a
-// well-known address need a base URL.
+// returned as "". A provider that needs no key (a local server such as
+// Ollama) is set up with its base URL: the one in the environment, else
+// the answer to a question that defaults to its usual address, else that
+// address. Providers without a well-known address need a base URL.
 func (r *initRun) providerSettings(ctx context.Context, name string) (key, baseURL string, err error) {
 	keyVar, urlVar := provider.EnvAPIKey(name), provider.EnvBaseURL(name)
 	key, baseURL = r.a.getenv(keyVar), r.a.getenv(urlVar)
-	if old, ok := r.env.Get(keyVar); key == "" && (name == "ollama" || ok && old != "") {
+	if !provider.NeedsKey(name) {
+		if old, ok := r.env.Get(urlVar); baseURL == "" && ok && old != "" {
+			return key, "", nil
+		}
+		if baseURL != "" {
+			return key, baseURL, nil
+		}
+		def := provider.DefaultBaseURL(name)
+		if r.prompt {
+			answer, err := r.ask.Line(ctx, fmt.Sprintf("%s (Enter for %s): ", urlVar, def))
+			if err != nil {
+				return "", "", err
+			}
+			if answer != "" {
+				def = answer
+			}
+		}
+		return key, def, nil
+	}
+	if old, ok := r.env.Get(keyVar); key == "" && ok && old != "" {
 		key = ""
 	} else if key == "" {
 		if !r.prompt {
@@ -541,6 +569,10 @@ func (r *initRun) signUp(ctx context.Context) error {
 			reason = fmt.Sprintf("PostHog did not acknowledge it within %v", signupBudget)
 		}
 		return fmt.Errorf("the deployment is set up, but the product-updates signup was not sent (%s); run 'elmo init --email %s' again to retry", reason, r.email)
+	}
+	if tel.Debug() {
+		fmt.Fprintf(r.out, "Did not sign up %s for product updates: ELMO_TELEMETRY_DEBUG printed the signup on stderr instead of sending it.\n", r.email)
+		return nil
 	}
 	fmt.Fprintf(r.out, "Signed up %s for product updates.\n", r.email)
 	return nil

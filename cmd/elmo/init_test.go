@@ -197,6 +197,29 @@ func TestInitProviders(t *testing.T) {
 	}
 }
 
+// A provider that needs no key, such as Ollama, is set up with its base
+// URL: the usual address by default, the one in the environment when set.
+func TestInitKeylessProvider(t *testing.T) {
+	for _, tc := range []struct {
+		name, url, want string
+	}{
+		{"default address", "", "OLLAMA_BASE_URL=http://127.0.0.1:11434/v1\n"},
+		{"address from the environment", "http://10.0.0.5:11434/v1", "OLLAMA_BASE_URL=http://10.0.0.5:11434/v1\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newSandbox(t)
+			s.extra["OLLAMA_BASE_URL"] = tc.url
+			res := s.mustRun("init", "--yes", "--telemetry=false", "--provider", "ollama")
+			if env := s.envFile(); !strings.Contains(env, tc.want) || strings.Contains(env, "OLLAMA_API_KEY") {
+				t.Errorf(".env lacks %q or has a key:\n%s", tc.want, env)
+			}
+			if !containsLine(res.stdout, "Providers:", "ollama") {
+				t.Errorf("the summary does not list ollama:\n%s", res.stdout)
+			}
+		})
+	}
+}
+
 func TestInitReportsTheStepThatFailed(t *testing.T) {
 	s := newSandbox(t)
 	s.writeConfig(consentGiven)

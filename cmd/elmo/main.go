@@ -23,6 +23,7 @@ import (
 
 	"github.com/elmohq/telemetry/internal/cli/runner"
 	"github.com/elmohq/telemetry/internal/configfile"
+	"github.com/elmohq/telemetry/internal/sentlog"
 	"github.com/elmohq/telemetry/otelsetup"
 )
 
@@ -58,6 +59,7 @@ func main() {
 	if fd := int(os.Stdin.Fd()); term.IsTerminal(fd) {
 		a.stdinFD, a.interactive = fd, true
 	}
+	a.stderrTerminal = term.IsTerminal(int(os.Stderr.Fd()))
 	code := a.run(ctx, os.Args[1:])
 	stop()
 	os.Exit(code)
@@ -70,6 +72,7 @@ type app struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
 	interactive    bool // stdin is a terminal: questions may be asked
+	stderrTerminal bool // stderr is a terminal: output is read by a person
 	stdinFD        int
 
 	dirFlag string // --dir
@@ -122,6 +125,9 @@ func (a *app) startTelemetry(ctx context.Context) {
 	}
 	if version != "" {
 		opts = append(opts, otelsetup.WithVersion(version))
+	}
+	if path, err := sentlog.DefaultPath(a.getenv); err == nil {
+		opts = append(opts, otelsetup.WithSentLog(path))
 	}
 	tel, err := otelsetup.Start(ctx, opts...)
 	if err != nil {

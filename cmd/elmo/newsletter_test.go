@@ -60,3 +60,26 @@ func TestNewsletterNotDelivered(t *testing.T) {
 		}
 	}
 }
+
+// With ELMO_TELEMETRY_DEBUG, the signup is printed, not sent, and init
+// says so instead of claiming a signup; with telemetry on or off.
+func TestNewsletterDebugIsNotASignup(t *testing.T) {
+	const email = "debug-signup@example.org"
+	for _, telemetry := range []string{"true", "false"} {
+		t.Run("telemetry="+telemetry, func(t *testing.T) {
+			s := newSandbox(t)
+			s.extra["ELMO_TELEMETRY_DEBUG"] = "1"
+			res := s.mustRun("init", "--yes", "--telemetry="+telemetry, "--email", email)
+			if strings.Contains(res.stdout, "Signed up") {
+				t.Errorf("init claims a signup though nothing was sent:\n%s", res.stdout)
+			}
+			if !strings.Contains(res.stdout, "Did not sign up "+email) {
+				t.Errorf("init does not say the signup was not sent:\n%s", res.stdout)
+			}
+			if !strings.Contains(res.stderr, `"newsletter_signup"`) {
+				t.Errorf("the signup was not printed on stderr:\n%s", res.stderr)
+			}
+			s.assertNoRequests()
+		})
+	}
+}

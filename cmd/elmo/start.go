@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/elmohq/telemetry/internal/cli/deployment"
+	"github.com/elmohq/telemetry/internal/cli/runner"
 	"github.com/elmohq/telemetry/internal/consent"
 	"github.com/elmohq/telemetry/internal/launch"
 )
@@ -21,6 +22,7 @@ const stopTimeout = 30 * time.Second
 
 func (a *app) startCommand() *cobra.Command {
 	var detach bool
+	var logFormat string
 	cmd := &cobra.Command{
 		Use:   "start",
 		Short: "Run the local deployment: the web app and the worker",
@@ -45,6 +47,15 @@ disable' or 'enable', run 'elmo start' again.`,
 			if err != nil {
 				return err
 			}
+			switch logFormat {
+			case "auto":
+				opts.HumanLogs = a.stderrTerminal
+			case "human":
+				opts.HumanLogs = true
+			case "structured":
+			default:
+				return runner.Usage(fmt.Errorf("--log-format %q is not one of auto, human, structured", logFormat))
+			}
 			if detach {
 				services, err := launch.StartBackground(opts)
 				if err != nil {
@@ -57,7 +68,9 @@ disable' or 'enable', run 'elmo start' again.`,
 				fmt.Fprintln(out, "Stop it with 'elmo stop'.")
 				return nil
 			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "Running the deployment in %s; press Ctrl-C to stop.\n", opts.Dir)
+			opts.Ready = func() {
+				fmt.Fprintf(cmd.ErrOrStderr(), "Running the deployment in %s; press Ctrl-C to stop.\n", opts.Dir)
+			}
 			err = launch.Run(cmd.Context(), opts)
 			if err == nil && cmd.Context().Err() != nil {
 				fmt.Fprintln(cmd.ErrOrStderr(), "Stopped.")
@@ -66,6 +79,8 @@ disable' or 'enable', run 'elmo start' again.`,
 		},
 	}
 	cmd.Flags().BoolVarP(&detach, "detach", "d", false, "run the services in the background")
+	cmd.Flags().StringVar(&logFormat, "log-format", "auto",
+		"how to print the services' log lines: human, structured (key=value, for log collectors), or auto: human on a terminal")
 	return cmd
 }
 

@@ -38,6 +38,33 @@ func TestStartWithoutInitSaysToRunInit(t *testing.T) {
 	}
 }
 
+// A deployment that cannot run is not announced: elmo start checks
+// first, then says it runs.
+func TestStartChecksBeforeAnnouncing(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		dir  func(s *sandbox) string
+	}{
+		{"missing directory", func(s *sandbox) string { return filepath.Join(s.home, "nonexistent") }},
+		{"directory without .env", func(s *sandbox) string { return s.home }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newSandbox(t)
+			s.writeConfig(consentGiven)
+			if err := os.MkdirAll(s.home, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			res := s.run("start", "--dir", tc.dir(s))
+			if res.code != 1 || !strings.Contains(res.stderr, "elmo init") {
+				t.Errorf("exit %d, stderr %q; want 1 and a hint to run elmo init", res.code, res.stderr)
+			}
+			if strings.Contains(res.stderr, "Running the deployment") {
+				t.Errorf("start announced a deployment it could not run:\n%s", res.stderr)
+			}
+		})
+	}
+}
+
 func TestStopWhenNotRunning(t *testing.T) {
 	s := newSandbox(t)
 	s.writeConfig(consentGiven)

@@ -17,6 +17,7 @@ import (
 	"github.com/elmohq/telemetry/internal/cli/runner"
 	"github.com/elmohq/telemetry/internal/configfile"
 	"github.com/elmohq/telemetry/internal/consent"
+	"github.com/elmohq/telemetry/internal/sentlog"
 	"github.com/elmohq/telemetry/otelsetup"
 )
 
@@ -34,6 +35,7 @@ whatever was chosen.`
 		a.telemetrySetCommand(false),
 		a.telemetrySetCommand(true),
 		a.telemetryEventsCommand(),
+		a.telemetryLogCommand(),
 	)
 	return cmd
 }
@@ -53,6 +55,8 @@ type statusReport struct {
 	Deployment deploymentReport `json:"deployment"`
 	Spool      spoolReport      `json:"spool"`
 	Warnings   []string         `json:"warnings"`
+	// Page is the address of the telemetry page.
+	Page string `json:"page"`
 }
 
 // deploymentReport is the deployment's part of statusReport.
@@ -90,6 +94,7 @@ func (a *app) telemetryStatusCommand() *cobra.Command {
 			if asJSON {
 				enc := json.NewEncoder(cmd.OutOrStdout())
 				enc.SetIndent("", "  ")
+				enc.SetEscapeHTML(false)
 				return enc.Encode(rep)
 			}
 			return writeStatus(cmd.OutOrStdout(), rep)
@@ -120,8 +125,12 @@ func (a *app) status(ctx context.Context) (statusReport, error) {
 	}
 	rep.Enabled, rep.Source, rep.Reason = d.Enabled, string(d.Source), d.Reason
 	if rep.NoticeShown {
-		rep.Reason += "; the notice was shown now, so telemetry is on from the next run unless you disable it"
+		// The decision was made before the notice: say what happened
+		// since, not that it was never shown.
+		rep.Reason = "no choice is recorded in " + store.Path() +
+			"; the telemetry notice was shown just now, so this run sends nothing and telemetry is on from the next run unless you disable it"
 	}
+	rep.Page = otelsetup.PageURL
 
 	if settings, _, err := store.Load(); err == nil {
 		rep.InstallID = settings.TelemetryID
@@ -218,7 +227,8 @@ func writeStatus(w io.Writer, rep statusReport) error {
 			return err
 		}
 	}
-	return nil
+	_, err := fmt.Fprintf(w, "What is collected and how to see what was sent: %s\n", rep.Page)
+	return err
 }
 
 func orNone(s string) string {
@@ -315,6 +325,19 @@ func (a *app) setTelemetry(ctx context.Context, out io.Writer, enable bool) erro
 			errs = append(errs, fmt.Errorf("cannot delete the unsent events: %w", err))
 		} else if events > 0 {
 			changes = append(changes, fmt.Sprintf("deleted %d unsent events", events))
+		}
+		// The records of what was sent go too: nothing of it is kept.
+		logs := []string{sentlog.DeploymentPath(dir)}
+		if p, err := sentlog.DefaultPath(a.getenv); err == nil {
+			logs = append(logs, p)
+		}
+		for _, p := range logs {
+			recs, _ := sentlog.Read(p)
+			if err := sentlog.Remove(p); err != nil {
+				errs = append(errs, err)
+			} else if len(recs) > 0 {
+				changes = append(changes, fmt.Sprintf("deleted the record of %d sent events, %s", len(recs), p))
+			}
 		}
 	}
 

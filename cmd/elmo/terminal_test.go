@@ -16,6 +16,7 @@ import (
 	"github.com/creack/pty"
 
 	"github.com/elmohq/telemetry/exporter/posthogtest"
+	"github.com/elmohq/telemetry/otelsetup"
 )
 
 // terminal is a pseudo-terminal the binary runs on.
@@ -161,6 +162,29 @@ func TestFirstRunNotice(t *testing.T) {
 	}
 }
 
+// The notice names what PostHog records and links to the telemetry page;
+// status, run as the first command, says in one consistent line that the
+// notice was shown just now.
+func TestFirstRunNoticeWithStatus(t *testing.T) {
+	s := newSandbox(t)
+	term := newTerminal(t)
+	cmd := term.start(s, true, "telemetry", "status")
+	if code := exitCode(t, cmd); code != 0 {
+		t.Fatalf("exit code %d\n%s", code, term.output())
+	}
+	term.waitFor("What is collected and how to see what was sent: " + otelsetup.PageURL)
+	out := term.output()
+	for _, want := range []string{"IP", "Learn more: " + otelsetup.PageURL, "shown just now", otelsetup.PageURL} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "not shown yet") {
+		t.Errorf("status says the notice was not shown though it was:\n%s", out)
+	}
+	s.assertNoRequests()
+}
+
 func TestFirstRunNoticeNotInCI(t *testing.T) {
 	s := newSandbox(t)
 	s.extra["CI"] = "true"
@@ -210,6 +234,35 @@ func TestInitInteractive(t *testing.T) {
 	if n := len(s.srv.Requests()); n != 1 {
 		t.Errorf("server got %d requests, want 1", n)
 	}
+}
+
+// Answering "openai, ollama" sets up both: the key of one, the address of
+// the other (Enter keeps the usual one).
+func TestInitInteractiveOllama(t *testing.T) {
+	s := newSandbox(t)
+	term := newTerminal(t)
+	cmd := term.start(s, true, "init")
+	term.waitFor("Share anonymous usage data? [Y/n]")
+	term.typeLine("n")
+	term.waitFor("Email for product updates (optional):")
+	term.typeLine("")
+	term.waitFor("Model providers to set up")
+	term.typeLine("openai, ollama")
+	term.waitFor("OPENAI_API_KEY:")
+	term.typeLine("sk-test-interactive")
+	term.waitFor("OLLAMA_BASE_URL (Enter for http://127.0.0.1:11434/v1):")
+	term.typeLine("")
+	if code := exitCode(t, cmd); code != 0 {
+		t.Fatalf("exit code %d\n%s", code, term.output())
+	}
+	env := s.envFile()
+	for _, want := range []string{"OPENAI_API_KEY=sk-test-interactive\n", "OLLAMA_BASE_URL=http://127.0.0.1:11434/v1\n"} {
+		if !strings.Contains(env, want) {
+			t.Errorf(".env lacks %q:\n%s", want, env)
+		}
+	}
+	// The summary lists both.
+	term.waitFor("ollama, openai")
 }
 
 func TestInterruptedInitExitsAndSends(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -13,22 +14,26 @@ import (
 )
 
 // TestREADMEMatchesCatalog fails when the "What is collected" section of
-// README.md is not what the catalog generates, so that the README never
-// promises something the filter does not do.
+// README.md or of the telemetry page is not what the catalog generates,
+// so that neither ever promises something the filter does not do.
 func TestREADMEMatchesCatalog(t *testing.T) {
-	data, err := os.ReadFile("../../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := catalogdoc.Section(string(data))
-	if err != nil {
-		t.Fatalf("README.md: %v; add a \"## What is collected\" heading followed by the lines\n%s\n%s\nand run %s",
-			err, catalogdoc.BeginMarker, catalogdoc.EndMarker, catalogdoc.Generator)
-	}
-	want := catalogdoc.Markdown(catalog.Events(), catalog.Resource())
-	if got != want {
-		t.Errorf("the catalog section of README.md is out of date. Run\n\n\t%s\n\nfrom the module root. The section should read:\n\n%s",
-			catalogdoc.Generator, want)
+	for _, doc := range catalogdoc.Documents {
+		t.Run(doc, func(t *testing.T) {
+			data, err := os.ReadFile(filepath.Join("..", "..", filepath.FromSlash(doc)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := catalogdoc.Section(string(data))
+			if err != nil {
+				t.Fatalf("%s: %v; add a \"What is collected\" heading followed by the lines\n%s\n%s\nand run %s",
+					doc, err, catalogdoc.BeginMarker, catalogdoc.EndMarker, catalogdoc.Generator)
+			}
+			want := catalogdoc.Markdown(catalog.Events(), catalog.Resource())
+			if got != want {
+				t.Errorf("the catalog section of %s is out of date. Run\n\n\t%s\n\nfrom the module root. The section should read:\n\n%s",
+					doc, catalogdoc.Generator, want)
+			}
+		})
 	}
 }
 

@@ -15,8 +15,12 @@ const (
 	EndMarker   = "<!-- catalog:end -->"
 )
 
+// Documents are the files, relative to the module root, that hold the
+// generated section: the README and the telemetry page.
+var Documents = []string{"README.md", "docs/telemetry.md"}
+
 // Generator is the command that rewrites the generated section of
-// README.md, run from the module root.
+// every file in Documents, run from the module root.
 const Generator = "go run ./internal/catalogdoc/cmd/gencatalog"
 
 // LibraryProperties are the properties that posthog-go, the library that

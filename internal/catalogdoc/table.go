@@ -92,6 +92,7 @@ func propertyEntries(ps []catalog.Property) []PropertyEntry {
 func WriteJSON(w io.Writer, events []catalog.Event) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
 	if err := enc.Encode(Entries(events)); err != nil {
 		return fmt.Errorf("catalogdoc: writing the catalog as JSON: %w", err)
 	}

@@ -316,18 +316,27 @@ func TestSameKeyInDifferentObjectsIsNotADuplicate(t *testing.T) {
 }
 
 func TestUnwritableDirectoryGivesErrorNamingPath(t *testing.T) {
-	if runtime.GOOS == "windows" || os.Geteuid() == 0 {
-		t.Skip("permissions are not enforced for this user")
-	}
-	dir := t.TempDir()
-	if err := os.Chmod(dir, 0o500); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = os.Chmod(dir, 0o700) })
-	path := filepath.Join(dir, "elmo", "config.json")
-	_, err := configfile.New(path).InstallID(context.Background(), true)
-	if err == nil || !strings.Contains(err.Error(), filepath.Dir(path)) {
-		t.Fatalf("got %v, want an error naming %s", err, filepath.Dir(path))
+	// Permission bits do not stop root, as CI runs the tests: a file
+	// where the directory should be stops every user.
+	for _, tc := range []struct {
+		name    string
+		blocker string // relative to the temporary directory; a file
+		path    string // of config.json, relative to the same
+	}{
+		{"config directory is a file", "elmo", "elmo/config.json"},
+		{"its parent is a file", "xdg", "xdg/elmo/config.json"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, tc.blocker), []byte("not a directory"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(dir, tc.path)
+			_, err := configfile.New(path).InstallID(context.Background(), true)
+			if err == nil || !strings.Contains(err.Error(), filepath.Dir(path)) {
+				t.Fatalf("got %v, want an error naming %s", err, filepath.Dir(path))
+			}
+		})
 	}
 }
 

@@ -158,6 +158,30 @@ func (l *Lines) WaitFor(ctx context.Context, parts ...string) (string, error) {
 	}
 }
 
+// WaitForCount blocks until n lines containing every one of parts have
+// been recorded, or returns ctx's error.
+func (l *Lines) WaitForCount(ctx context.Context, n int, parts ...string) error {
+	for {
+		l.mu.Lock()
+		found := 0
+		for _, line := range l.lines {
+			if containsAll(line, parts) {
+				found++
+			}
+		}
+		changed := l.changed
+		l.mu.Unlock()
+		if found >= n {
+			return nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return fmt.Errorf("%d of %d lines with %q: %w", found, n, parts, ctx.Err())
+		}
+	}
+}
+
 func containsAll(s string, parts []string) bool {
 	for _, p := range parts {
 		if !strings.Contains(s, p) {

@@ -14,10 +14,11 @@ type Provider struct {
 	// URL is the base URL to configure, ending in /v1.
 	URL string
 
-	srv    *httptest.Server
-	status int
-	answer string
-	hang   chan struct{}
+	srv        *httptest.Server
+	status     int
+	answer     string
+	retryAfter string
+	hang       chan struct{}
 
 	mu       sync.Mutex
 	requests int
@@ -28,6 +29,15 @@ type Provider struct {
 // answer, or, when status is not 200, fails with status.
 func NewProvider(status int, answer string) *Provider {
 	p := &Provider{status: status, answer: answer}
+	p.srv = httptest.NewServer(http.HandlerFunc(p.serve))
+	p.URL = p.srv.URL + "/v1"
+	return p
+}
+
+// NewThrottledProvider starts a provider that fails every chat completion
+// with status, such as 429 or 503, and a Retry-After header of retryAfter.
+func NewThrottledProvider(status int, retryAfter string) *Provider {
+	p := &Provider{status: status, retryAfter: retryAfter}
 	p.srv = httptest.NewServer(http.HandlerFunc(p.serve))
 	p.URL = p.srv.URL + "/v1"
 	return p
@@ -59,6 +69,9 @@ func (p *Provider) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if p.status != http.StatusOK {
+		if p.retryAfter != "" {
+			w.Header().Set("Retry-After", p.retryAfter)
+		}
 		http.Error(w, `{"error":{"message":"scripted failure"}}`, p.status)
 		return
 	}

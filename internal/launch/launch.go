@@ -56,6 +56,16 @@ type Options struct {
 	// parent environment and the .env, such as DISABLE_TELEMETRY=1 when
 	// the person turned telemetry off for every program.
 	Env []string
+	// HumanLogs rewrites the services' structured log lines (slog's
+	// key=value text, as a log collector reads it) in the form elmo prints
+	// its own lines: "warning: message (key=value ...)", for a person at a
+	// terminal. Other lines pass as they are.
+	HumanLogs bool
+	// Ready, when set, is called once by Run after its checks passed (the
+	// .env is read, the programs are found, the directory's lock is held)
+	// and before the services start, so that a caller announces a
+	// deployment only when it is about to run.
+	Ready func()
 }
 
 // ExitError reports a service that exited while the deployment ran, or
@@ -185,6 +195,9 @@ func Run(ctx context.Context, opts Options) error {
 		return err
 	}
 	lock.update(func(st *State) { st.PID = os.Getpid() })
+	if opts.Ready != nil {
+		opts.Ready()
+	}
 	grace := opts.GracePeriod
 	if grace <= 0 {
 		grace = DefaultGracePeriod
@@ -206,6 +219,7 @@ func Run(ctx context.Context, opts Options) error {
 		cmd.SysProcAttr = foregroundAttr()
 		stdout := newPrefixWriter(&outMu, opts.Stdout, name)
 		stderr := newPrefixWriter(&outMu, opts.Stderr, name)
+		stdout.human, stderr.human = opts.HumanLogs, opts.HumanLogs
 		if name == "elmo-web" {
 			stdout.onLine = func(line []byte) {
 				if m := listeningLine.FindSubmatch(line); m != nil {

@@ -17,6 +17,8 @@ type prefixWriter struct {
 	buf    []byte
 	// onLine, when set, sees each complete line, without the prefix.
 	onLine func(line []byte)
+	// human rewrites structured log lines for a person (see humanLine).
+	human bool
 }
 
 // maxLine bounds a buffered partial line; longer lines are split.
@@ -65,6 +67,9 @@ func (p *prefixWriter) flush() {
 }
 
 func (p *prefixWriter) writeLine(line []byte) error {
+	if p.human {
+		line = humanLine(line)
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	_, err := p.w.Write(append(append([]byte(nil), p.prefix...), line...))

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // maxResponseSize bounds how much of an answer a Client reads.
@@ -127,7 +128,9 @@ func (c *Client) Complete(ctx context.Context, model, prompt string) (string, er
 		return "", c.fail(classifyTransport(err), resp.StatusCode, fmt.Errorf("reading the answer: %w", err))
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return "", c.fail(classifyStatus(resp.StatusCode), resp.StatusCode, errors.New(http.StatusText(resp.StatusCode)))
+		e := c.fail(classifyStatus(resp.StatusCode), resp.StatusCode, errors.New(http.StatusText(resp.StatusCode)))
+		e.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+		return "", e
 	}
 	if len(data) > maxResponseSize {
 		return "", c.fail(TypeInvalidResponse, resp.StatusCode, fmt.Errorf("the answer is larger than %d bytes", maxResponseSize))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -111,6 +112,33 @@ func TestCompleteClassifiesFailures(t *testing.T) {
 			}
 			if strings.Contains(err.Error(), "secret detail") || strings.Contains(err.Error(), "sk-test-key") {
 				t.Errorf("error %q carries the answer body or the key", err)
+			}
+		})
+	}
+}
+
+// A failed answer's Retry-After is kept in the error.
+func TestCompleteKeepsRetryAfter(t *testing.T) {
+	for _, tc := range []struct {
+		status int
+		header string
+		want   time.Duration
+	}{
+		{429, "120", 2 * time.Minute},
+		{503, "7", 7 * time.Second},
+		{500, "", 0},
+	} {
+		t.Run(fmt.Sprintf("%d/%q", tc.status, tc.header), func(t *testing.T) {
+			c := newClient(t, func(w http.ResponseWriter, r *http.Request) {
+				if tc.header != "" {
+					w.Header().Set("Retry-After", tc.header)
+				}
+				http.Error(w, "busy", tc.status)
+			})
+			_, err := c.Complete(context.Background(), "m", "p")
+			pe, ok := errors.AsType[*provider.Error](err)
+			if !ok || pe.RetryAfter != tc.want {
+				t.Fatalf("error %v; want a *provider.Error with RetryAfter %v", err, tc.want)
 			}
 		})
 	}

@@ -23,6 +23,14 @@ var defaultBaseURLs = map[string]string{
 	"ollama":     "http://127.0.0.1:11434/v1",
 }
 
+// keyless are the providers that run on the person's machine and need no
+// API key: only their base URL.
+var keyless = map[string]bool{"ollama": true}
+
+// NeedsKey reports whether the provider called name needs an API key.
+// A local server such as Ollama does not: its base URL is its settings.
+func NeedsKey(name string) bool { return !keyless[name] }
+
 // DefaultBaseURL returns the OpenAI-compatible base URL of a well-known
 // provider, or "" when it has none.
 func DefaultBaseURL(name string) string { return defaultBaseURLs[name] }

@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/elmohq/telemetry/catalog"
 )
@@ -51,6 +54,10 @@ type Error struct {
 	// StatusCode is the HTTP status of the answer, or 0 when there was
 	// none.
 	StatusCode int
+	// RetryAfter is how long the provider asked to wait before the next
+	// request, from the Retry-After header of a failed answer (in seconds
+	// or as a date); 0 when it did not say.
+	RetryAfter time.Duration
 	// Err is the underlying error.
 	Err error
 }
@@ -119,3 +126,26 @@ func classifyStatus(code int) ErrorType {
 		return TypeInvalidResponse
 	}
 }
+
+// parseRetryAfter reads a Retry-After header: a number of seconds or an
+// HTTP date, relative to now. Anything else, or a time in the past, is 0.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if secs <= 0 {
+			return 0
+		}
+		return time.Duration(min(secs, int64(maxRetryAfter/time.Second))) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return min(max(t.Sub(now), 0), maxRetryAfter)
+	}
+	return 0
+}
+
+// maxRetryAfter caps a Retry-After, so that a broken or hostile answer
+// cannot stop a provider for good.
+const maxRetryAfter = 24 * time.Hour

@@ -15,7 +15,9 @@ import (
 	"time"
 
 	"github.com/elmohq/telemetry/exporter"
+	"github.com/elmohq/telemetry/internal/deployconf"
 	"github.com/elmohq/telemetry/internal/lifeline"
+	"github.com/elmohq/telemetry/internal/sentlog"
 	"github.com/elmohq/telemetry/otelsetup"
 )
 
@@ -82,6 +84,15 @@ func StartTelemetry(ctx context.Context, name, version string, getenv func(strin
 	}
 	if version != "" {
 		opts = append(opts, otelsetup.WithVersion(version))
+	}
+	// The record of what was sent lives in the deployment directory,
+	// where `elmo telemetry log --dir` finds it.
+	dir := getenv("ELMO_DIR")
+	if dir == "" {
+		dir, _ = deployconf.DefaultDir()
+	}
+	if dir != "" {
+		opts = append(opts, otelsetup.WithSentLog(sentlog.DeploymentPath(dir)))
 	}
 	tel, err := otelsetup.Start(ctx, opts...)
 	if err != nil {

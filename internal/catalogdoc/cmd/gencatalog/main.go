@@ -1,12 +1,13 @@
 // Command gencatalog rewrites the "What is collected" section of
-// README.md from the event catalog: the text between the lines
-// <!-- catalog:begin --> and <!-- catalog:end -->. Run it from the module
-// root after changing catalog/events.go:
+// README.md and of the telemetry page, docs/telemetry.md, from the event
+// catalog: the text between the lines <!-- catalog:begin --> and
+// <!-- catalog:end --> of each. Run it from the module root after
+// changing catalog/events.go:
 //
 //	go run ./internal/catalogdoc/cmd/gencatalog
 //
-// With -check it changes nothing and exits 1 when the section is out of
-// date.
+// Files named as arguments are rewritten instead. With -check it changes
+// nothing and exits 1 when a section is out of date.
 package main
 
 import (
@@ -20,11 +21,24 @@ import (
 )
 
 func main() {
-	path := flag.String("readme", "README.md", "the file to rewrite")
-	check := flag.Bool("check", false, "only report whether the section is up to date")
+	check := flag.Bool("check", false, "only report whether the sections are up to date")
+	flag.Usage = func() {
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: gencatalog [-check] [file ...]\n\nThe files default to %v.\n", catalogdoc.Documents)
+		flag.PrintDefaults()
+	}
 	flag.Parse()
-	if err := run(*path, *check); err != nil {
-		fmt.Fprintf(os.Stderr, "gencatalog: %v\n", err)
+	paths := flag.Args()
+	if len(paths) == 0 {
+		paths = catalogdoc.Documents
+	}
+	failed := false
+	for _, path := range paths {
+		if err := run(path, *check); err != nil {
+			fmt.Fprintf(os.Stderr, "gencatalog: %v\n", err)
+			failed = true
+		}
+	}
+	if failed {
 		os.Exit(1)
 	}
 }
