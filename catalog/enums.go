@@ -83,14 +83,3 @@ func DeploymentMode(s string) string {
 	}
 	return Other
 }
-
-// Provider returns what the provider name s is sent as: s when it is one
-// of [Providers], else "other".
-func Provider(s string) string {
-	for _, p := range providers {
-		if p == s {
-			return s
-		}
-	}
-	return Other
-}
