@@ -106,6 +106,13 @@ func TestPromptWithAFailingProvider(t *testing.T) {
 	if _, err := p.Output.WaitFor(ctx, `msg="prompt processed"`, "runs=2", "ok=1", "failed=1"); err != nil {
 		t.Fatalf("%v\noutput:\n%s", err, p.Output)
 	}
+	// The failed run is retried on the next cycles, which report nothing
+	// but counts.
+	for range 2 {
+		if _, err := p.Output.WaitFor(ctx, `msg="prompt processed"`, "runs=1", "failed=1"); err != nil {
+			t.Fatalf("%v\noutput:\n%s", err, p.Output)
+		}
+	}
 	if err := p.Stop(ctx); err != nil {
 		t.Fatalf("elmo-worker did not stop cleanly: %v\noutput:\n%s", err, p.Output)
 	}
@@ -149,6 +156,12 @@ func TestPromptWithAFailingProvider(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("no prompt_processed event with total_runs=2, successful_runs=1, failed_runs=1 among %d events: %v", len(events), posthogtest.Names(events))
+	}
+	if n := len(posthogtest.Named(events, "prompt_processed")); n != 1 {
+		t.Errorf("%d prompt_processed events, want 1: the retries of a round send none", n)
+	}
+	if got := deploytest.Sum(events, "prompt_runs", map[string]any{"provider": "anthropic", "outcome": "error"}); got < 3 {
+		t.Errorf("prompt_runs{anthropic, error} = %v, want at least 3: every retry is counted", got)
 	}
 	if got := deploytest.Sum(events, "prompt_runs", map[string]any{"provider": "openai", "model": "gpt-4o-mini", "outcome": "ok"}); got != 1 {
 		t.Errorf("prompt_runs{openai, ok} = %v, want 1", got)
