@@ -164,6 +164,7 @@ func NewClient(opts ...Option) (*Client, error) {
 		gzip:        cfg.compress,
 		outcomes:    c.markOutcomes,
 		health:      c.health,
+		slots:       make(chan struct{}, cfg.maxUploads),
 	}
 	gen, err := c.newGeneration()
 	if err != nil {

@@ -74,6 +74,9 @@ type retryTransport struct {
 	outcomes    func(uuids []string, o outcome)
 	health      *health
 	retried     atomic.Uint64
+	// slots bounds the requests open at once: a batch takes a slot for
+	// all its attempts.
+	slots chan struct{}
 	// final is set when the Client shuts down: a request that cannot
 	// reach the server then is not sent again, so that its events are
 	// reported undelivered (and spooled) at once instead of using up the
@@ -88,6 +91,17 @@ type wireEvent struct {
 }
 
 func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if t.slots != nil {
+		select {
+		case t.slots <- struct{}{}:
+			defer func() { <-t.slots }()
+		case <-req.Context().Done():
+			if req.Body != nil {
+				req.Body.Close()
+			}
+			return nil, fmt.Errorf("posthog exporter: waiting for a free upload: %w", req.Context().Err())
+		}
+	}
 	raw, err := readBody(req)
 	if err != nil {
 		return nil, fmt.Errorf("posthog exporter: reading the batch: %w", err)
