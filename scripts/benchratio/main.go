@@ -216,8 +216,8 @@ func exitChecks() []check {
 }
 
 // startupChecks are the start-up targets: telemetry off against a build
-// of the same CLI with no telemetry at all. No benchmark measures them
-// yet, so they show as missed.
+// with no telemetry at all (BenchmarkStartup, on the programs of
+// internal/startupprobe).
 var startupChecks = []check{
 	{group: "cli", pkg: module + "cmd/elmo", label: "elmo version start-up, telemetry off",
 		mode: metricDiff, bench: "BenchmarkStartup/telemetry=off", unit: "extra-ms",
