@@ -723,11 +723,16 @@ func (t *Telemetry) Shutdown(ctx context.Context) error {
 	// The spool is a small local file: it is written within what is left
 	// of the deadline, even when the caller's context was cancelled, and
 	// within spoolReserve without a deadline.
-	spoolCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), spoolReserve)
+	var (
+		spoolCtx    context.Context
+		cancelSpool context.CancelFunc
+	)
 	if dl, ok := ctx.Deadline(); ok {
-		spoolCtx, cancel = context.WithDeadline(context.WithoutCancel(ctx), dl)
+		spoolCtx, cancelSpool = context.WithDeadline(context.WithoutCancel(ctx), dl)
+	} else {
+		spoolCtx, cancelSpool = context.WithTimeout(context.WithoutCancel(ctx), spoolReserve)
 	}
-	defer cancel()
+	defer cancelSpool()
 	return errors.Join(err, updateSpool(spoolCtx, t.cfg.spoolPath, t.cfg.policy, replayed, undelivered, rewrite))
 }
 
