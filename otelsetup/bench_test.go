@@ -2,6 +2,7 @@ package otelsetup_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log"
 	"os"
@@ -54,7 +55,7 @@ func spanLoop(b *testing.B, tr trace.Tracer) {
 // against a capture server, with OTEL_TRACES_EXPORTER and
 // OTEL_METRICS_EXPORTER set to tracesExporter and metricsExporter, and
 // returns it, its server and a stop function.
-func startBench(b *testing.B, on bool, tracesExporter, metricsExporter string) (*otelsetup.Telemetry, *posthogtest.Server, func()) {
+func startBench(b *testing.B, on bool, tracesExporter, metricsExporter string, extra ...string) (*otelsetup.Telemetry, *posthogtest.Server, func()) {
 	b.Helper()
 	srv := posthogtest.NewServer()
 	dir := b.TempDir()
@@ -72,6 +73,9 @@ func startBench(b *testing.B, on bool, tracesExporter, metricsExporter string) (
 	b.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:9")
 	b.Setenv("OTEL_EXPORTER_OTLP_TIMEOUT", "100")
 	vars := map[string]string{"ELMO_POSTHOG_HOST": srv.URL, "ELMO_POSTHOG_KEY": "phc_bench"}
+	for i := 0; i+1 < len(extra); i += 2 {
+		vars[extra[i]] = extra[i+1]
+	}
 	tel, err := otelsetup.Start(context.Background(),
 		otelsetup.WithConfigPath(cfg),
 		otelsetup.WithGetenv(func(k string) string { return vars[k] }),
@@ -173,9 +177,9 @@ func interleave(b *testing.B, ops ...func()) []time.Duration {
 // the ratios the targets are set on:
 //
 //   - span-off: telemetry off against the no-op tracer (1.1);
-//   - span-on: a span on the caller's path, telemetry on with PostHog
-//     export, against a bare SDK with a batch processor whose exporter
-//     hands each span to posthog-go directly (1.25);
+//   - span-on: a span on the caller's path, telemetry on, with each span
+//     turned into a PostHog event and encoded in the background, against
+//     a bare SDK whose batch processor's exporter does the same (1.3);
 //   - span-delivered: spans delivered to the last acknowledgement, in
 //     turns of spanChunk spans: the pipeline (ForceFlush) against the
 //     same bare SDK and posthog-go (ForceFlush, then posthog-go's
@@ -214,11 +218,17 @@ func BenchmarkRatios(b *testing.B) {
 		report(b, interleave(b, spanOp(tracenoop.NewTracerProvider().Tracer("bench")), spanOp(otel.Tracer("bench"))), "off/noop")
 	})
 	b.Run("span-on", func(b *testing.B) {
-		_, srv, stop := startBench(b, true, "", "")
+		// Both sides turn each span into a PostHog event and encode it,
+		// in the background, and send nothing: the pipeline with
+		// ELMO_TELEMETRY_DEBUG to a discarded stderr, the baseline with
+		// an exporter that encodes what it would hand to posthog-go. A
+		// network in the background would make the caller's path measure
+		// the scheduler, not the pipeline; span-delivered measures it.
+		_, _, stop := startBench(b, true, "", "", "ELMO_TELEMETRY_DEBUG", "1")
 		defer stop()
-		base := newDirectSDK(b, srv.URL)
-		defer base.close(b)
-		report(b, interleave(b, spanOp(base.tp.Tracer("bench")), spanOp(otel.Tracer("bench"))), "on/sdk")
+		tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(encodingExporter{}))
+		defer func() { _ = tp.Shutdown(ctx) }()
+		report(b, interleave(b, spanOp(tp.Tracer("bench")), spanOp(otel.Tracer("bench"))), "on/sdk")
 	})
 	b.Run("span-delivered", func(b *testing.B) {
 		tel, srv, stop := startBench(b, true, "", "")
@@ -353,6 +363,39 @@ func (d *directSDK) close(b *testing.B) {
 	_ = d.ph.Close()
 }
 
+// encodingExporter turns spans into the PostHog events the baseline would
+// send and encodes them, sending nothing.
+type encodingExporter struct{}
+
+func (encodingExporter) ExportSpans(_ context.Context, spans []sdktrace.ReadOnlySpan) error {
+	for _, s := range spans {
+		if err := json.NewEncoder(io.Discard).Encode(directCapture(s).APIfy()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (encodingExporter) Shutdown(context.Context) error { return nil }
+
+// directCapture is the PostHog event the baseline makes of s.
+func directCapture(s sdktrace.ReadOnlySpan) posthog.Capture {
+	props := posthog.Properties{
+		"version": "1.2.3", "os": "linux", "arch": "amd64", "runtime_version": "go1.26.0",
+		"deployment_mode": "local", "service": "elmo-cli",
+		"duration_ms": s.EndTime().Sub(s.StartTime()).Milliseconds(), "success": true,
+	}
+	for _, kv := range s.Attributes() {
+		props[string(kv.Key)] = kv.Value.AsInterface()
+	}
+	sc := s.SpanContext()
+	return posthog.Capture{
+		Uuid:       uuid.NewSHA1(uuid.NameSpaceOID, []byte(sc.TraceID().String()+sc.SpanID().String())).String(),
+		DistinctId: "5f0c6a4e-2b8f-4a51-9d5e-0d2a6f3c9b10",
+		Event:      s.Name(), Timestamp: s.EndTime(), Properties: props,
+	}
+}
+
 // directAcks passes posthog-go's acknowledgements on.
 type directAcks struct{ acked chan<- struct{} }
 
@@ -364,20 +407,7 @@ type directExporter struct{ d *directSDK }
 
 func (e directExporter) ExportSpans(_ context.Context, spans []sdktrace.ReadOnlySpan) error {
 	for _, s := range spans {
-		props := posthog.Properties{
-			"version": "1.2.3", "os": "linux", "arch": "amd64", "runtime_version": "go1.26.0",
-			"deployment_mode": "local", "service": "elmo-cli",
-			"duration_ms": s.EndTime().Sub(s.StartTime()).Milliseconds(), "success": true,
-		}
-		for _, kv := range s.Attributes() {
-			props[string(kv.Key)] = kv.Value.AsInterface()
-		}
-		sc := s.SpanContext()
-		if err := e.d.ph.Enqueue(posthog.Capture{
-			Uuid:       uuid.NewSHA1(uuid.NameSpaceOID, []byte(sc.TraceID().String()+sc.SpanID().String())).String(),
-			DistinctId: "5f0c6a4e-2b8f-4a51-9d5e-0d2a6f3c9b10",
-			Event:      s.Name(), Timestamp: s.EndTime(), Properties: props,
-		}); err != nil {
+		if err := e.d.ph.Enqueue(directCapture(s)); err != nil {
 			return err
 		}
 		e.d.enqueued.Add(1)
