@@ -59,7 +59,7 @@ var events = []Event{
 	},
 	{
 		Name: EventPromptProcessed, Kind: KindSpan, Source: SourceWorker,
-		Description: "One prompt run by the worker against its providers and models; counts only, never the prompt or the responses.",
+		Description: "The first run by the worker of a new or edited prompt against its providers and models (later runs and retries are counted in prompt_runs); counts only, never the prompt or the responses.",
 		Properties: []Property{
 			providerList("the prompt ran on"),
 			{Key: KeyModels, Type: TypeStringSlice, Rule: RuleModelName,
@@ -71,7 +71,7 @@ var events = []Event{
 	},
 	{
 		Name: EventPromptRuns, Kind: KindCounter, Source: SourceWorker,
-		Description: "Prompt runs against a provider and model, by outcome.",
+		Description: "Prompt runs against a provider and model, by outcome; a deployment sends the sum of each hour.",
 		Properties: []Property{
 			provider(),
 			{Key: KeyModel, Type: TypeString, Rule: RuleModelName, Description: "Public name of the model."},
@@ -80,7 +80,7 @@ var events = []Event{
 	},
 	{
 		Name: EventProviderErrors, Kind: KindCounter, Source: SourceWorker,
-		Description: "Failed provider requests, by provider and class of error; never the error message.",
+		Description: "Failed provider requests, by provider and class of error; never the error message. A deployment sends the sum of each hour.",
 		Properties: []Property{
 			provider(),
 			{Key: KeyErrorType, Type: TypeString, Values: providerErrorTypes, Other: ErrorOther, Description: "Class of the error."},

@@ -12,7 +12,8 @@ const (
 	EventCLIInit = "cli_init"
 	// EventNewsletterSignup is the direct event of a product-updates signup.
 	EventNewsletterSignup = "newsletter_signup"
-	// EventPromptProcessed is the span of the worker processing one prompt.
+	// EventPromptProcessed is the span of the worker's first run of a new
+	// or edited prompt.
 	EventPromptProcessed = "prompt_processed"
 	// EventPromptRuns is the counter of prompt runs against a provider.
 	EventPromptRuns = "prompt_runs"

@@ -2,12 +2,12 @@ package exporter_test
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"log"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/posthog/posthog-go"
 	"go.opentelemetry.io/otel/attribute"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -18,17 +18,19 @@ import (
 	"github.com/elmohq/telemetry/exporter/posthogtest"
 )
 
-// benchSpans returns n finished spans like the worker's prompt_processed.
-func benchSpans(n int) []sdktrace.ReadOnlySpan {
+// benchSpans returns n finished spans like the worker's prompt_processed,
+// numbered from first.
+func benchSpans(first, n int) []sdktrace.ReadOnlySpan {
 	res := cliResource()
 	start := time.Now()
 	stubs := make(tracetest.SpanStubs, n)
-	for i := range stubs {
+	for j := range stubs {
+		i := first + j
 		var tid trace.TraceID
 		var sid trace.SpanID
-		tid[0], tid[1], tid[2] = byte(i), byte(i>>8), byte(i>>16)
-		sid[0], sid[1], sid[2] = byte(i), byte(i>>8), byte(i>>16)
-		stubs[i] = tracetest.SpanStub{
+		tid[0], tid[1], tid[2], tid[3] = byte(i), byte(i>>8), byte(i>>16), byte(i>>24)
+		sid[0], sid[1], sid[2], sid[3] = byte(i), byte(i>>8), byte(i>>16), byte(i>>24)
+		stubs[j] = tracetest.SpanStub{
 			Name:        "prompt_processed",
 			SpanContext: trace.NewSpanContext(trace.SpanContextConfig{TraceID: tid, SpanID: sid}),
 			StartTime:   start,
@@ -45,93 +47,167 @@ func benchSpans(n int) []sdktrace.ReadOnlySpan {
 	return stubs.Snapshots()
 }
 
-// BenchmarkDelivery sends b.N events to a loopback capture server, through
-// the span exporter and, as the baseline, by calling posthog-go directly
-// with the same properties, with each capture API: exporter and posthog-go
-// use the legacy /batch/, exporter-v1 and posthog-go-v1 the v1 API. Each
-// ends with a shutdown that waits for every event to be acknowledged.
+// deliveryChunk is how many events each side delivers in one turn: five
+// full batches of 100, so that neither side waits for a batch to fill.
+const deliveryChunk = 500
+
+// BenchmarkDelivery delivers events to a loopback capture server through
+// the exporter (span exporter and Client) and, as the baseline, through
+// posthog-go called directly with the same properties and batch size,
+// with each capture API. The two take turns, deliveryChunk events at a
+// time, and each turn is timed to the last acknowledged event: the
+// exporter's Flush returns then, and the baseline waits for posthog-go's
+// success callbacks. It reports the wall time and the CPU time (of the
+// whole process, the in-process server included) of each side per event,
+// and their ratios: time-ratio <= 1.0 means a throughput at least that of
+// posthog-go direct.
 func BenchmarkDelivery(b *testing.B) {
 	for _, api := range captureAPIs {
-		suffix := ""
-		if api == exporter.CaptureV1 {
-			suffix = "-v1"
-		}
-		b.Run("exporter"+suffix, func(b *testing.B) { benchExporter(b, api) })
-		b.Run("posthog-go"+suffix, func(b *testing.B) { benchPostHogGo(b, api) })
+		b.Run(api.String(), func(b *testing.B) {
+			srv := posthogtest.NewServer()
+			defer srv.Close()
+			ours := newOursDelivery(b, srv, api)
+			base := newDirectDelivery(b, srv, api)
+			var oursT, baseT, oursCPU, baseCPU time.Duration
+			next := 0
+			for b.Loop() {
+				spans := benchSpans(next, deliveryChunk)
+				next += deliveryChunk
+				w, c := measure(func() { ours.deliver(b, spans) })
+				oursT, oursCPU = oursT+w, oursCPU+c
+				w, c = measure(func() { base.deliver(b, spans) })
+				baseT, baseCPU = baseT+w, baseCPU+c
+			}
+			b.StopTimer()
+			ours.close(b)
+			base.close(b)
+			if n := len(srv.Events()); n != 2*next {
+				b.Fatalf("%d of %d events arrived", n, 2*next)
+			}
+			perEvent := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / float64(next) }
+			b.ReportMetric(0, "ns/op")
+			b.ReportMetric(perEvent(oursT), "ours-ns/event")
+			b.ReportMetric(perEvent(baseT), "base-ns/event")
+			b.ReportMetric(float64(oursT)/float64(baseT), "time-ratio")
+			b.ReportMetric(perEvent(oursCPU), "ours-cpu-ns/event")
+			b.ReportMetric(perEvent(baseCPU), "base-cpu-ns/event")
+			b.ReportMetric(float64(oursCPU)/float64(baseCPU), "cpu-ratio")
+		})
 	}
 }
 
-func benchExporter(b *testing.B, api exporter.CaptureAPI) {
-	srv := posthogtest.NewServer()
-	defer srv.Close()
-	spans := benchSpans(b.N)
-	b.ReportAllocs()
-	b.ResetTimer()
+// measure runs f and returns the wall time and the process's CPU time
+// (user and system) it took.
+func measure(f func()) (wall, cpu time.Duration) {
+	c0 := processCPU()
+	t0 := time.Now()
+	f()
+	return time.Since(t0), processCPU() - c0
+}
 
+// oursDelivery is the exporter's side of BenchmarkDelivery.
+type oursDelivery struct {
+	c   *exporter.Client
+	exp *exporter.SpanExporter
+}
+
+func newOursDelivery(b *testing.B, srv *posthogtest.Server, api exporter.CaptureAPI) *oursDelivery {
 	c, err := exporter.NewClient(exporter.WithHost(srv.URL), exporter.WithAPIKey(testKey),
-		exporter.WithQueueSize(b.N+1), exporter.WithCaptureAPI(api))
+		exporter.WithQueueSize(4*deliveryChunk), exporter.WithCaptureAPI(api))
 	if err != nil {
 		b.Fatal(err)
 	}
-	exp, _ := exporter.NewSpanExporter(c)
-	for i := 0; i < len(spans); i += 512 {
-		if err := exp.ExportSpans(context.Background(), spans[i:min(i+512, len(spans))]); err != nil {
-			b.Fatal(err)
-		}
-	}
-	if err := c.Shutdown(context.Background()); err != nil {
+	exp, err := exporter.NewSpanExporter(c)
+	if err != nil {
 		b.Fatal(err)
 	}
-	b.StopTimer()
-	if n := len(srv.Events()); n != b.N {
-		b.Fatalf("%d of %d events arrived", n, b.N)
+	return &oursDelivery{c: c, exp: exp}
+}
+
+func (o *oursDelivery) deliver(b *testing.B, spans []sdktrace.ReadOnlySpan) {
+	if err := o.exp.ExportSpans(context.Background(), spans); err != nil {
+		b.Fatal(err)
+	}
+	if err := o.c.Flush(context.Background()); err != nil {
+		b.Fatal(err)
 	}
 }
 
-func benchPostHogGo(b *testing.B, api exporter.CaptureAPI) {
-	srv := posthogtest.NewServer()
-	defer srv.Close()
-	spans := benchSpans(b.N)
-	b.ReportAllocs()
-	b.ResetTimer()
+func (o *oursDelivery) close(b *testing.B) {
+	if err := o.c.Shutdown(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+}
 
+// directDelivery is the baseline of BenchmarkDelivery: posthog-go called
+// directly, as an application without this module would.
+type directDelivery struct {
+	ph    posthog.Client
+	acked chan int
+}
+
+// ackCounter passes posthog-go's acknowledgements to acked.
+type ackCounter struct{ acked chan<- int }
+
+func (a ackCounter) Success(posthog.APIMessage)        { a.acked <- 1 }
+func (a ackCounter) Failure(posthog.APIMessage, error) { a.acked <- 0 }
+
+func newDirectDelivery(b *testing.B, srv *posthogtest.Server, api exporter.CaptureAPI) *directDelivery {
 	mode := posthog.CaptureModeLegacy
 	if api == exporter.CaptureV1 {
 		mode = posthog.CaptureModeAnalyticsV1
 	}
 	zero := 0
+	d := &directDelivery{acked: make(chan int, 4*deliveryChunk)}
 	ph, err := posthog.NewWithConfig(testKey, posthog.Config{
 		Endpoint:     srv.URL,
 		Compression:  posthog.CompressionGzip,
 		CaptureMode:  mode,
-		MaxQueueSize: b.N + 1,
+		BatchSize:    100, // the exporter's
+		MaxQueueSize: 4 * deliveryChunk,
 		DisableGeoIP: posthog.Ptr(false),
 		IsServer:     posthog.Ptr(false),
 		MaxRetries:   &zero,
+		Callback:     ackCounter{d.acked},
 		Logger:       posthog.StdLogger(log.New(io.Discard, "", 0), false),
 	})
 	if err != nil {
 		b.Fatal(err)
 	}
-	for i, s := range spans {
+	d.ph = ph
+	return d
+}
+
+func (d *directDelivery) deliver(b *testing.B, spans []sdktrace.ReadOnlySpan) {
+	for _, s := range spans {
 		props := posthog.Properties{
-			"providers": []string{"openai", "anthropic"}, "total_runs": int64(10),
-			"successful_runs": int64(9), "failed_runs": int64(1),
 			"version": "1.2.3", "os": "linux", "arch": "amd64", "runtime_version": "go1.26.0",
-			"deployment_mode": "local", "service": "elmo-cli", "duration_ms": int64(1000), "success": true,
+			"deployment_mode": "local", "service": "elmo-cli",
+			"duration_ms": s.EndTime().Sub(s.StartTime()).Milliseconds(), "success": true,
 		}
-		if err := ph.Enqueue(posthog.Capture{
-			Uuid: fmt.Sprintf("00000000-0000-4000-8000-%012x", i), DistinctId: installID,
-			Event: s.Name(), Timestamp: s.EndTime(), Properties: props,
+		for _, kv := range s.Attributes() {
+			props[string(kv.Key)] = kv.Value.AsInterface()
+		}
+		sc := s.SpanContext()
+		if err := d.ph.Enqueue(posthog.Capture{
+			Uuid:       uuid.NewSHA1(uuid.NameSpaceOID, []byte(sc.TraceID().String()+sc.SpanID().String())).String(),
+			DistinctId: installID,
+			Event:      s.Name(), Timestamp: s.EndTime(), Properties: props,
 		}); err != nil {
 			b.Fatal(err)
 		}
 	}
-	if err := ph.Close(); err != nil {
-		b.Fatal(err)
+	ok := 0
+	for range spans {
+		ok += <-d.acked
 	}
-	b.StopTimer()
-	if n := len(srv.Events()); n != b.N {
-		b.Fatalf("%d of %d events arrived", n, b.N)
+	if ok != len(spans) {
+		b.Fatalf("posthog-go delivered %d of %d events", ok, len(spans))
+	}
+}
+
+func (d *directDelivery) close(b *testing.B) {
+	if err := d.ph.Close(); err != nil {
+		b.Fatal(err)
 	}
 }

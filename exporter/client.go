@@ -152,6 +152,7 @@ func NewClient(opts ...Option) (*Client, error) {
 		outcomes:    c.markOutcomes,
 		record:      cfg.record,
 		health:      c.health,
+		slots:       make(chan struct{}, cfg.maxUploads),
 	}
 	gen, err := c.newGeneration()
 	if err != nil {
@@ -443,7 +444,10 @@ func (c *Client) Flush(ctx context.Context) error {
 // and returned in an *UndeliveredError. A Flush running at the same time
 // (such as the one a provider's shutdown starts) is waited for until ctx
 // ends, then cut short, so that when Shutdown returns every event has been
-// accounted for. Calls after the first return ErrClosed.
+// accounted for. Once Shutdown has begun, a request that cannot reach the
+// server (a refused connection, say) is not retried: its events are
+// undelivered at once, and a CLI spools them instead of spending its exit
+// budget on retries. Calls after the first return ErrClosed.
 func (c *Client) Shutdown(ctx context.Context) error {
 	if c.debug != nil {
 		return nil
@@ -458,6 +462,7 @@ func (c *Client) Shutdown(ctx context.Context) error {
 	if old == nil {
 		return ErrClosed
 	}
+	c.rt.final.Store(true)
 	err := c.drain(ctx, old)
 	others := make(chan struct{})
 	go func() {

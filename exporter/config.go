@@ -22,6 +22,7 @@ const (
 	defaultQueueSize     = 2048
 	defaultMaxRetries    = 4
 	defaultUploadTimeout = time.Minute
+	defaultMaxUploads    = 2
 )
 
 type config struct {
@@ -32,6 +33,7 @@ type config struct {
 	queueSize     int
 	maxRetries    int
 	uploadTimeout time.Duration
+	maxUploads    int
 	transport     http.RoundTripper
 	undelivered   func([]Event)
 	record        func([]Sent, []Drop)
@@ -136,6 +138,15 @@ func WithMaxRetries(n int) Option {
 	return optionFunc(func(c *config) { c.maxRetries = n })
 }
 
+// WithMaxUploads bounds how many requests a Client has open at once. A
+// batch ready while every slot is taken waits for one, holding no
+// connection, until its upload times out or the Client shuts down; so a
+// server that never answers costs a service at most n connections. The
+// default is 2.
+func WithMaxUploads(n int) Option {
+	return optionFunc(func(c *config) { c.maxUploads = n })
+}
+
 // WithTransport sets the HTTP transport requests go through. The default is
 // a clone of http.DefaultTransport. Retries are added on top of it.
 func WithTransport(rt http.RoundTripper) Option {
@@ -192,6 +203,7 @@ func newConfig(opts []Option) config {
 		queueSize:     defaultQueueSize,
 		maxRetries:    defaultMaxRetries,
 		uploadTimeout: defaultUploadTimeout,
+		maxUploads:    defaultMaxUploads,
 	}
 	for _, o := range opts {
 		o.apply(&c)
@@ -219,6 +231,9 @@ func (c config) validate() error {
 	}
 	if c.flushInterval <= 0 {
 		errs = append(errs, fmt.Errorf("flush interval %v is not positive", c.flushInterval))
+	}
+	if c.maxUploads < 1 {
+		errs = append(errs, fmt.Errorf("max uploads %d is not positive", c.maxUploads))
 	}
 	if c.queueSize < 1 {
 		errs = append(errs, fmt.Errorf("queue size %d is not positive", c.queueSize))

@@ -3,8 +3,10 @@ package exporter_test
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -332,4 +334,37 @@ func TestV1OmittedResultIsAccepted(t *testing.T) {
 		t.Errorf("%d requests, want 1", n)
 	}
 	shutdown(t, c)
+}
+
+// Once Shutdown has begun, a connection the server refuses is not
+// retried: the events are undelivered at once, with either capture API,
+// and a CLI spools them instead of spending its exit budget on retries.
+func TestShutdownDoesNotRetryARefusedConnection(t *testing.T) {
+	for _, api := range captureAPIs {
+		t.Run(api.String(), func(t *testing.T) {
+			l, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			host := "http://" + l.Addr().String()
+			l.Close()
+			var hook undeliveredHook
+			c, err := exporter.NewClient(exporter.WithHost(host), exporter.WithAPIKey(testKey),
+				exporter.WithCaptureAPI(api), exporter.WithFlushInterval(time.Hour), exporter.WithUndelivered(hook.add))
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.Enqueue(captureEvent("a", 0))
+			var ue *exporter.UndeliveredError
+			if err := c.Shutdown(waitCtx(t)); !errors.As(err, &ue) || len(ue.Events) != 1 {
+				t.Fatalf("Shutdown: %v, want the event undelivered", err)
+			}
+			if st := c.Stats(); st.Retried != 0 || st.Undelivered != 1 {
+				t.Errorf("stats %+v, want no retry and 1 undelivered", st)
+			}
+			if got := hook.got(); len(got) != 1 {
+				t.Errorf("the undelivered hook got %d events, want 1", len(got))
+			}
+		})
+	}
 }

@@ -15,10 +15,13 @@
 // either of PostHog's capture APIs (WithCaptureAPI): the legacy /batch/,
 // the default, or v1, whose per-event results are honoured (only events
 // the server asks to retry are sent again, under the same request ID).
-// Requests are gzip-compressed and retried after network errors, 5xx and
-// 408 (and 429 with legacy) with exponential backoff that honours
-// Retry-After. Other 4xx answers are not retried; a batch refused as too
-// large is split in halves, and a single event refused so is dropped.
+// Requests of 4 KiB or more are gzip-compressed. They are retried after
+// network errors, 5xx and 408 (and 429 with legacy) with exponential
+// backoff that honours Retry-After, except that once Shutdown has begun a
+// request that cannot connect is not retried. Other 4xx answers are not
+// retried; a batch refused as too large is split in halves, and a single
+// event refused so is dropped. At most WithMaxUploads requests (2 by
+// default) are open at once.
 // posthog-go's operating system and Go version properties are removed
 // before sending. The exporters' Shutdown
 // flushes the Client but leaves it running, since the other exporter may

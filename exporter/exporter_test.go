@@ -243,15 +243,34 @@ func TestSameSpanSameUUID(t *testing.T) {
 	}
 }
 
+// Batches of 4 KiB or more are gzip-compressed; a smaller one, such as
+// a CLI run's, is sent as it is, which costs less than compressing it.
 func TestGzip(t *testing.T) {
-	srv := posthogtest.NewServer()
-	defer srv.Close()
-	c := newClient(t, srv)
-	export(t, c, span("cli_init", cliResource()))
-	shutdown(t, c)
-	reqs := srv.Requests()
-	if len(reqs) != 1 || !reqs[0].Gzip || reqs[0].Status != 200 {
-		t.Fatalf("requests %+v, want one accepted gzip request", reqs)
+	tests := []struct {
+		name     string
+		spans    int
+		wantGzip bool
+	}{
+		{"one event", 1, false},
+		{"a large batch", 40, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := posthogtest.NewServer()
+			defer srv.Close()
+			c := newClient(t, srv)
+			for range tt.spans {
+				export(t, c, span("cli_init", cliResource()))
+			}
+			shutdown(t, c)
+			reqs := srv.Requests()
+			if len(reqs) != 1 || reqs[0].Gzip != tt.wantGzip || reqs[0].Status != 200 {
+				t.Fatalf("requests %+v, want one accepted request, gzip %v", reqs, tt.wantGzip)
+			}
+			if n := len(srv.Events()); n != tt.spans {
+				t.Errorf("%d events accepted, want %d", n, tt.spans)
+			}
+		})
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -55,7 +56,10 @@ const (
 //     attempts of a request and counts PostHog-Attempt up; 429 is terminal,
 //     as in posthog-go;
 //   - a batch refused as too large (413) is split and its halves sent on
-//     their own; a single event refused as too large is rejected.
+//     their own; a single event refused as too large is rejected;
+//   - once the Client shuts down, a request that cannot connect (the
+//     server refuses the connection, say) is not retried: the events are
+//     reported undelivered at once, for the spool.
 //
 // Every wait ends with the request's context, which posthog-go cancels when
 // a close runs out of time, so nothing outlives a shutdown. What happened to
@@ -71,6 +75,14 @@ type retryTransport struct {
 	record      func([]Sent, []Drop) // nil unless WithDeliveryRecord
 	health      *health
 	retried     atomic.Uint64
+	// slots bounds the requests open at once: a batch takes a slot for
+	// all its attempts.
+	slots chan struct{}
+	// final is set when the Client shuts down: a request that cannot
+	// reach the server then is not sent again, so that its events are
+	// reported undelivered (and spooled) at once instead of using up the
+	// shutdown's time on a server that is not there.
+	final atomic.Bool
 }
 
 // wireEvent is one serialized event of a batch.
@@ -80,6 +92,17 @@ type wireEvent struct {
 }
 
 func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if t.slots != nil {
+		select {
+		case t.slots <- struct{}{}:
+			defer func() { <-t.slots }()
+		case <-req.Context().Done():
+			if req.Body != nil {
+				req.Body.Close()
+			}
+			return nil, fmt.Errorf("posthog exporter: waiting for a free upload: %w", req.Context().Err())
+		}
+	}
 	raw, err := readBody(req)
 	if err != nil {
 		return nil, fmt.Errorf("posthog exporter: reading the batch: %w", err)
@@ -334,9 +357,15 @@ func (t *retryTransport) encode(env map[string]json.RawMessage, events []wireEve
 	return t.compress(encodeBatch(env, events))
 }
 
-// compress gzips b when compression is on.
+// gzipMinSize is the smallest body worth compressing. Below it gzip saves
+// a few hundred bytes at most, and costs a short-lived CLI run more time
+// (setting up the compressor) than sending them.
+const gzipMinSize = 4 << 10
+
+// compress gzips b when compression is on and b is at least gzipMinSize
+// long.
 func (t *retryTransport) compress(b []byte) ([]byte, error) {
-	if !t.gzip {
+	if !t.gzip || len(b) < gzipMinSize {
 		return b, nil
 	}
 	var zbuf bytes.Buffer
@@ -361,7 +390,7 @@ func (t *retryTransport) newRequest(orig *http.Request, body []byte) *http.Reque
 	r.Header.Del("Content-Encoding")
 	q := r.URL.Query()
 	q.Del("compression")
-	if t.gzip {
+	if gzipped(body) {
 		r.Header.Set("Content-Encoding", "gzip")
 		if !strings.HasSuffix(r.URL.Path, v1Path) {
 			q.Set("compression", "gzip")
@@ -371,6 +400,18 @@ func (t *retryTransport) newRequest(orig *http.Request, body []byte) *http.Reque
 	u.RawQuery = q.Encode()
 	r.URL = &u
 	return r
+}
+
+// unreachable reports whether err says the server could not be reached at
+// all: no connection was made (refused, no route, no such host).
+func unreachable(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
+}
+
+// gzipped reports whether body is gzip data (a JSON body starts with "{").
+func gzipped(body []byte) bool {
+	return len(body) >= 2 && body[0] == 0x1f && body[1] == 0x8b
 }
 
 // response is the part of an answer the transport keeps.
@@ -485,7 +526,7 @@ func (t *retryTransport) legacyBatch(orig *http.Request, env map[string]json.Raw
 			return res, nil
 		}
 		failed = true
-		if ctx.Err() != nil || attempt+1 >= t.maxAttempts {
+		if ctx.Err() != nil || attempt+1 >= t.maxAttempts || (t.final.Load() && unreachable(err)) {
 			if err != nil {
 				return nil, err
 			}
@@ -613,7 +654,7 @@ func (t *retryTransport) v1Batch(orig *http.Request, env map[string]json.RawMess
 			return nil
 		}
 		failed = true
-		if ctx.Err() != nil || attempt+1 >= t.maxAttempts {
+		if ctx.Err() != nil || attempt+1 >= t.maxAttempts || (t.final.Load() && unreachable(err)) {
 			return err
 		}
 		var h http.Header

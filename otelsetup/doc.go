@@ -25,7 +25,11 @@
 // choose the PostHog project, and ELMO_TELEMETRY_DEBUG=1 prints each event
 // as it would be sent, and sends nothing, whether telemetry is on or off.
 //
-// In the CLI role, Shutdown spends at most the exit budget delivering;
-// what is not acknowledged by then is kept in a bounded spool file beside
-// config.json and sent by a later run.
+// In the CLI role, Shutdown spends at most the exit budget delivering, the
+// spool write included; what is not acknowledged by then is kept in a
+// bounded spool file beside config.json and sent by a later run. A
+// deployment service sends its counters and gauges to PostHog as hourly
+// sums (DefaultDeploymentMetricInterval), with a last export at
+// Shutdown, and keeps what it could not deliver in the spool that
+// WithSpoolPath names.
 package otelsetup

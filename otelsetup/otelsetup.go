@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -50,6 +51,17 @@ const DefaultPostHogHost = "https://us.i.posthog.com"
 // DefaultExitBudget is how long a CLI's Shutdown may spend delivering.
 const DefaultExitBudget = 300 * time.Millisecond
 
+// DefaultDeploymentMetricInterval is how often a deployment service sends
+// its counters and gauges to PostHog: one event per instrument and
+// attribute set an hour, whatever the number of runs they count, with a
+// last export at shutdown. OTEL_METRIC_EXPORT_INTERVAL, when set, takes
+// precedence.
+const DefaultDeploymentMetricInterval = time.Hour
+
+// metricIntervalVar is the standard variable of the periodic metric
+// reader's interval, in milliseconds.
+const metricIntervalVar = "OTEL_METRIC_EXPORT_INTERVAL"
+
 // builtinPostHogKey is the project key of release builds, set with
 // -ldflags "-X github.com/elmohq/telemetry/otelsetup.builtinPostHogKey=phc_...".
 // A plain build has none and sends nothing to PostHog.
@@ -81,6 +93,8 @@ type config struct {
 	terminal   *bool
 	getenv     func(string) string
 	configPath string
+	spoolPath  string
+	spoolSet   bool
 	policy     *processors.Policy
 	sentLog    string
 }
@@ -141,6 +155,15 @@ func WithSentLog(path string) Option { return func(c *config) { c.sentLog = path
 // event catalog.
 func WithPolicy(p *processors.Policy) Option { return func(c *config) { c.policy = p } }
 
+// WithSpoolPath sets the file where events that could not be delivered
+// by Shutdown are kept, for the next start to send; "" keeps none. The
+// default is SpoolPath of the config file in the CLI role, and none for a
+// deployment service. The spool is bounded, only ever holds events that
+// passed the gate, and every line passes it again before it is sent.
+func WithSpoolPath(path string) Option {
+	return func(c *config) { c.spoolPath, c.spoolSet = path, true }
+}
+
 func newConfig(opts []Option) (config, error) {
 	c := config{
 		exitBudget: DefaultExitBudget,
@@ -180,6 +203,9 @@ func newConfig(opts []Option) (config, error) {
 				return c, fmt.Errorf("otelsetup: %w", err)
 			}
 			c.configPath = p
+		}
+		if !c.spoolSet {
+			c.spoolPath = SpoolPath(c.configPath)
 		}
 	case RoleDeployment:
 		if c.service == "" {
@@ -498,7 +524,13 @@ func (t *Telemetry) build(ctx context.Context, res *sdkresource.Resource) error 
 		// Nothing to send: a reader that is never read.
 		reader = sdkmetric.NewManualReader()
 	} else {
-		reader = sdkmetric.NewPeriodicReader(metricFilter.Exporter(metricExp))
+		var readerOpts []sdkmetric.PeriodicReaderOption
+		if cfg.role == RoleDeployment && metrics == envexport.Default && os.Getenv(metricIntervalVar) == "" {
+			// PostHog bills per event: hourly rollups of the counters and
+			// gauges, and the last one at shutdown.
+			readerOpts = append(readerOpts, sdkmetric.WithInterval(DefaultDeploymentMetricInterval))
+		}
+		reader = sdkmetric.NewPeriodicReader(metricFilter.Exporter(metricExp), readerOpts...)
 	}
 	metricOpts := metricFilter.ExportOptions()
 
@@ -567,10 +599,14 @@ func (t *Telemetry) newClient(spool bool) (*exporter.Client, error) {
 		}
 		opts = append(opts, exporter.WithDeliveryRecord(record))
 	}
-	if spool && cfg.role == RoleCLI {
+	if spool && cfg.spoolPath != "" {
 		opts = append(opts, exporter.WithUndelivered(func(evs []exporter.Event) {
 			t.mu.Lock()
 			t.undelivered = append(t.undelivered, evs...)
+			if n := len(t.undelivered) - spoolMaxEvents; n > 0 {
+				// The spool keeps no more: the oldest go first.
+				t.undelivered = slices.Delete(t.undelivered, 0, n)
+			}
 			t.mu.Unlock()
 		}))
 	}
@@ -585,7 +621,7 @@ func (t *Telemetry) newClient(spool bool) (*exporter.Client, error) {
 // client. Enqueue does not wait; Shutdown takes them out of the spool
 // once delivered.
 func (t *Telemetry) replaySpool() {
-	events, dropped, err := readSpool(SpoolPath(t.cfg.configPath), t.cfg.policy)
+	events, dropped, err := readSpool(t.cfg.spoolPath, t.cfg.policy)
 	if err != nil {
 		t.cfg.logger.Warn("cannot read the telemetry spool", "error", err)
 		return
@@ -706,18 +742,37 @@ func (t *Telemetry) Shutdown(ctx context.Context) error {
 		ctx, cancel = context.WithTimeout(ctx, t.cfg.exitBudget)
 		defer cancel()
 	}
+	// When local files are written (the spool, the record of what was
+	// sent), delivery stops a little before the deadline, so that the
+	// writes fit inside it too.
+	deliverCtx := ctx
+	if dl, ok := ctx.Deadline(); ok && (t.spooling() || t.sent != nil) {
+		reserve := min(time.Until(dl)/10, spoolReserve)
+		var cancel context.CancelFunc
+		deliverCtx, cancel = context.WithDeadline(ctx, dl.Add(-reserve))
+		defer cancel()
+	}
 	// The providers hand what they hold to the client, which only queues
 	// (see spanHandOff); then the client's Shutdown waits, once, for
 	// delivery of everything.
-	err := errors.Join(t.tp.Shutdown(ctx), t.mp.Shutdown(ctx))
+	err := errors.Join(t.tp.Shutdown(deliverCtx), t.mp.Shutdown(deliverCtx))
 	if t.client != nil {
-		err = errors.Join(err, ignoreClosed(t.client.Shutdown(ctx)))
+		err = errors.Join(err, ignoreClosed(t.client.Shutdown(deliverCtx)))
 	}
 	t.reportExportError(err)
-	// The local files are small: writing them is not bound by the
-	// delivery budget, only by a short wait for their locks.
-	fileCtx, cancel := context.WithTimeout(context.Background(), sentLogWait)
-	defer cancel()
+	// The local files are small: they are written within what is left of
+	// the deadline, even when the caller's context was cancelled, and
+	// within spoolReserve without a deadline.
+	var (
+		fileCtx     context.Context
+		cancelFiles context.CancelFunc
+	)
+	if dl, ok := ctx.Deadline(); ok {
+		fileCtx, cancelFiles = context.WithDeadline(context.WithoutCancel(ctx), dl)
+	} else {
+		fileCtx, cancelFiles = context.WithTimeout(context.WithoutCancel(ctx), spoolReserve)
+	}
+	defer cancelFiles()
 	if t.sent != nil {
 		if werr := t.sent.Write(fileCtx); werr != nil {
 			t.cfg.logger.Debug("cannot write the telemetry log", "error", werr)
@@ -733,7 +788,29 @@ func (t *Telemetry) Shutdown(ctx context.Context) error {
 	t.mu.Lock()
 	replayed, undelivered, rewrite := t.replayed, t.undelivered, t.spoolDropped > 0
 	t.mu.Unlock()
-	return errors.Join(err, updateSpool(fileCtx, SpoolPath(t.cfg.configPath), t.cfg.policy, replayed, undelivered, rewrite))
+	return errors.Join(err, updateSpool(fileCtx, t.cfg.spoolPath, t.cfg.policy, replayed, undelivered, rewrite))
+}
+
+// spoolReserve is the most of a Shutdown deadline kept for writing the
+// spool: a tenth of what is left, at most this.
+const spoolReserve = 30 * time.Millisecond
+
+// ForceFlush exports what the tracer and meter providers hold now: the
+// spans ended so far and the counters and gauges as they stand, the way
+// the periodic export would. It waits for delivery up to ctx. With
+// telemetry off it does nothing.
+func (t *Telemetry) ForceFlush(ctx context.Context) error {
+	t.mu.Lock()
+	done := t.shutdown || t.tp == nil
+	t.mu.Unlock()
+	if done {
+		return nil
+	}
+	err := errors.Join(t.tp.ForceFlush(ctx), t.mp.ForceFlush(ctx))
+	if t.client != nil {
+		err = errors.Join(err, ignoreClosed(t.client.Flush(ctx)))
+	}
+	return err
 }
 
 // noteExportError keeps the first error of an exporter the person chose
@@ -797,10 +874,11 @@ var _ sdkmetric.Exporter = metricHandOff{}
 // Shutdown returns at once: Telemetry.Shutdown shuts the client down.
 func (metricHandOff) Shutdown(context.Context) error { return nil }
 
-// spooling reports whether undelivered events go to the spool: in the CLI
-// role, when events go to PostHog.
+// spooling reports whether undelivered events go to the spool: when there
+// is a spool path (the CLI's by default, a deployment's with
+// WithSpoolPath) and events go to PostHog.
 func (t *Telemetry) spooling() bool {
-	return t.cfg.role == RoleCLI && t.exporter == ExporterPostHog
+	return t.cfg.spoolPath != "" && t.exporter == ExporterPostHog
 }
 
 // dropSpooled removes from err the parts that only say events were not

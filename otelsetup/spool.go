@@ -203,5 +203,7 @@ func updateSpool(ctx context.Context, path string, policy *processors.Policy, re
 		}
 		return nil
 	}
-	return atomicfile.WriteFile(path, bytes.Join(lines, nil), 0o600)
+	// Not synced: the spool is written on a command's way out, and a crash
+	// of the machine costs at most the events it held.
+	return atomicfile.WriteFileUnsynced(path, bytes.Join(lines, nil), 0o600)
 }

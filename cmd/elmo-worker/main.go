@@ -7,10 +7,11 @@
 // package internal/deployconf for its settings and internal/provider for
 // the provider variables. It stops gracefully on SIGINT, SIGTERM or
 // SIGHUP and, when elmo start runs it, when elmo start ends (see
-// internal/lifeline). It reports, through OpenTelemetry, one
-// prompt_processed span per prompt and the prompt_runs and provider_errors
-// counters: counts, provider and model names and error classes only, never
-// a prompt, an answer or a key. DISABLE_TELEMETRY=1 turns that off.
+// internal/lifeline). It reports, through OpenTelemetry, a
+// prompt_processed span for the first run of a new or edited prompt, and
+// the prompt_runs and provider_errors counters, sent as hourly sums:
+// counts, provider and model names and error classes only, never a
+// prompt, an answer or a key. DISABLE_TELEMETRY=1 turns that off.
 package main
 
 import (

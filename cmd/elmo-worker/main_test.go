@@ -3,12 +3,14 @@ package main_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/elmohq/telemetry/exporter/posthogtest"
 	"github.com/elmohq/telemetry/internal/deploytest"
+	"github.com/elmohq/telemetry/internal/service"
 	"github.com/elmohq/telemetry/internal/store"
 )
 
@@ -106,6 +108,11 @@ func TestPromptWithAFailingProvider(t *testing.T) {
 	if _, err := p.Output.WaitFor(ctx, `msg="prompt processed"`, "runs=2", "ok=1", "failed=1"); err != nil {
 		t.Fatalf("%v\noutput:\n%s", err, p.Output)
 	}
+	// The failed run is retried on the next cycles, which report nothing
+	// but counts.
+	if err := p.Output.WaitForN(ctx, 2, `msg="prompt processed"`, "runs=1", "failed=1"); err != nil {
+		t.Fatalf("%v\noutput:\n%s", err, p.Output)
+	}
 	if err := p.Stop(ctx); err != nil {
 		t.Fatalf("elmo-worker did not stop cleanly: %v\noutput:\n%s", err, p.Output)
 	}
@@ -150,6 +157,12 @@ func TestPromptWithAFailingProvider(t *testing.T) {
 	if !found {
 		t.Errorf("no prompt_processed event with total_runs=2, successful_runs=1, failed_runs=1 among %d events: %v", len(events), posthogtest.Names(events))
 	}
+	if n := len(posthogtest.Named(events, "prompt_processed")); n != 1 {
+		t.Errorf("%d prompt_processed events, want 1: the retries of a round send none", n)
+	}
+	if got := deploytest.Sum(events, "prompt_runs", map[string]any{"provider": "anthropic", "outcome": "error"}); got < 3 {
+		t.Errorf("prompt_runs{anthropic, error} = %v, want at least 3: every retry is counted", got)
+	}
 	if got := deploytest.Sum(events, "prompt_runs", map[string]any{"provider": "openai", "model": "gpt-4o-mini", "outcome": "ok"}); got != 1 {
 		t.Errorf("prompt_runs{openai, ok} = %v, want 1", got)
 	}
@@ -191,10 +204,11 @@ func TestCaptureServerDown(t *testing.T) {
 	defer cancel()
 	// The failing provider's run is retried on each cycle; a few cycles
 	// show the worker keeps going.
-	for i := 0; i < 3; i++ {
-		if _, err := p.Output.WaitFor(ctx, `msg="prompt processed"`, fmt.Sprintf("runs=%d", []int{2, 1, 1}[i])); err != nil {
-			t.Fatalf("%v\noutput:\n%s", err, p.Output)
-		}
+	if _, err := p.Output.WaitFor(ctx, `msg="prompt processed"`, "runs=2"); err != nil {
+		t.Fatalf("%v\noutput:\n%s", err, p.Output)
+	}
+	if err := p.Output.WaitForN(ctx, 2, `msg="prompt processed"`, "runs=1"); err != nil {
+		t.Fatalf("%v\noutput:\n%s", err, p.Output)
 	}
 	if err := p.Stop(ctx); err != nil {
 		t.Fatalf("elmo-worker did not stop cleanly: %v\noutput:\n%s", err, p.Output)
@@ -207,6 +221,11 @@ func TestCaptureServerDown(t *testing.T) {
 	rs, _ := st.Responses(ctx, 1, 100)
 	if len(rs) < 2 {
 		t.Errorf("%d responses stored, want at least 2", len(rs))
+	}
+	// What could not be sent is kept for the next start.
+	spool, err := os.ReadFile(service.SpoolPath(env["ELMO_DIR"], "elmo-worker"))
+	if err != nil || !strings.Contains(string(spool), `"prompt_runs"`) {
+		t.Errorf("the spool holds no prompt_runs after a stop with PostHog down: %v\n%s", err, spool)
 	}
 }
 

@@ -37,6 +37,12 @@ type worker struct {
 	tracer         trace.Tracer
 	promptRuns     metric.Int64Counter
 	providerErrors metric.Int64Counter
+
+	// reported holds, for each prompt whose first round is being retried,
+	// that round's start: its prompt_processed event has been sent, and a
+	// retry must not send another. An entry leaves when the prompt is
+	// rescheduled.
+	reported map[int64]time.Time
 }
 
 func newWorker(st *store.Store, clients map[string]*provider.Client, settings deployconf.Settings, log *slog.Logger) (*worker, error) {
@@ -62,6 +68,7 @@ func newWorker(st *store.Store, clients map[string]*provider.Client, settings de
 		tracer:         otel.Tracer(instrumentationName),
 		promptRuns:     runs,
 		providerErrors: errs,
+		reported:       make(map[int64]time.Time),
 	}, nil
 }
 
@@ -172,6 +179,35 @@ func (w *worker) process(ctx context.Context, p store.Prompt) {
 		}
 	}
 
+	if w.firstAttempt(p) {
+		w.reportFirstRound(ctx, p, start, runs, ok, failed)
+	}
+	w.log.Info("prompt processed", "prompt", p.ID, "runs", len(runs), "ok", ok, "failed", failed)
+	if failed == 0 && waiting == 0 {
+		w.reschedule(ctx, p)
+	}
+}
+
+// firstAttempt reports whether this processing of p is the first attempt
+// of its first round since it was created or last edited, and records
+// that it was. Later rounds, and the retries of a round, are reported
+// only through the prompt_runs and provider_errors counters, which the
+// deployment sends as hourly sums: a deployment's events do not grow with
+// the number of prompts it runs or with a provider that keeps failing.
+func (w *worker) firstAttempt(p store.Prompt) bool {
+	if !p.NextRunAt.Equal(p.UpdatedAt) {
+		return false
+	}
+	if round, ok := w.reported[p.ID]; ok && round.Equal(p.NextRunAt) {
+		return false
+	}
+	w.reported[p.ID] = p.NextRunAt
+	return true
+}
+
+// reportFirstRound sends the prompt_processed event of the first round of
+// a new or edited prompt, whose runs began at start.
+func (w *worker) reportFirstRound(ctx context.Context, p store.Prompt, start time.Time, runs []outcome, ok, failed int) {
 	// The span is started once the runs are done, back-dated to when they
 	// began, so that a shutdown that cuts the runs short reports nothing.
 	_, span := w.tracer.Start(ctx, catalog.EventPromptProcessed,
@@ -189,10 +225,6 @@ func (w *worker) process(ctx context.Context, p store.Prompt) {
 		span.SetStatus(codes.Error, "")
 	}
 	span.End()
-	w.log.Info("prompt processed", "prompt", p.ID, "runs", len(runs), "ok", ok, "failed", failed)
-	if failed == 0 && waiting == 0 {
-		w.reschedule(ctx, p)
-	}
 }
 
 // runOne runs prompt p on target t within the provider timeout.
@@ -213,6 +245,7 @@ func (w *worker) runOne(ctx context.Context, p store.Prompt, t store.Target) out
 // reschedule makes p due again one PromptInterval from now, since every
 // target has answered in this round.
 func (w *worker) reschedule(ctx context.Context, p store.Prompt) {
+	delete(w.reported, p.ID)
 	if err := w.store.Reschedule(ctx, p.ID, p.NextRunAt, time.Now().Add(w.settings.PromptInterval)); err != nil && !isShutdown(ctx, err) {
 		w.log.Error("cannot reschedule a prompt", "prompt", p.ID, "error", err)
 	}

@@ -131,7 +131,7 @@ func run(ctx context.Context, rounds int, getenv func(string) string, stdout, st
 		fmt.Fprintf(stdout, "Round %d: ran %d prompts.\n", round+1, len(jobs))
 	}
 
-	// A deployment exports every 60 s; Shutdown exports what is left.
+	// A deployment exports every hour; Shutdown exports what is left.
 	fmt.Fprintln(stdout, "Shutting telemetry down: one event per counter and attribute set, with the sum as its value.")
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
 	defer cancel()

@@ -1,6 +1,7 @@
 // Package atomicfile replaces files so that a reader sees the old content
 // or the new, never a mix: the data goes to a temporary file in the same
-// directory, is synced, and is renamed over the target.
+// directory, is synced (unless the writer asks otherwise), and is renamed
+// over the target.
 //
 // A path that is a symbolic link is written through: the link is
 // resolved, the temporary file is made beside the file it points to and
@@ -25,7 +26,20 @@ const maxLinks = 40
 // When path is a symbolic link, or a chain of them, the file at the end
 // of the chain is replaced, and created when it does not exist yet.
 // Errors name path.
-func WriteFile(path string, data []byte, perm os.FileMode) (err error) {
+func WriteFile(path string, data []byte, perm os.FileMode) error {
+	return write(path, data, perm, true)
+}
+
+// WriteFileUnsynced is WriteFile without syncing the data to disk first:
+// readers still see the old content or the new, never a mix, but after a
+// crash of the machine the file may hold either, or be empty. It is for
+// files whose loss costs little and whose writer must be quick, such as
+// the telemetry spool a command writes on its way out.
+func WriteFileUnsynced(path string, data []byte, perm os.FileMode) error {
+	return write(path, data, perm, false)
+}
+
+func write(path string, data []byte, perm os.FileMode, sync bool) (err error) {
 	target, err := resolve(path)
 	if err != nil {
 		return fmt.Errorf("cannot write %s: %w", path, err)
@@ -50,8 +64,10 @@ func WriteFile(path string, data []byte, perm os.FileMode) (err error) {
 	if _, err = tmp.Write(data); err != nil {
 		return fmt.Errorf("cannot write %s: %w", name, err)
 	}
-	if err = tmp.Sync(); err != nil {
-		return fmt.Errorf("cannot write %s: %w", name, err)
+	if sync {
+		if err = tmp.Sync(); err != nil {
+			return fmt.Errorf("cannot write %s: %w", name, err)
+		}
 	}
 	if err = tmp.Close(); err != nil {
 		return fmt.Errorf("cannot write %s: %w", name, err)

@@ -11,25 +11,35 @@ import (
 )
 
 func TestWriteFileReplacesAndLeavesNoTemporaryFile(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "f.json")
-	for _, content := range []string{"first", "second, longer"} {
-		if err := atomicfile.WriteFile(path, []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		got, err := os.ReadFile(path)
-		if err != nil || string(got) != content {
-			t.Fatalf("got %q, %v; want %q", got, err, content)
-		}
-	}
-	entries, _ := os.ReadDir(dir)
-	if len(entries) != 1 {
-		t.Errorf("directory holds %d entries, want only the file", len(entries))
-	}
-	if runtime.GOOS != "windows" {
-		if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
-			t.Errorf("mode %v, want 0600", fi.Mode().Perm())
-		}
+	for _, w := range []struct {
+		name  string
+		write func(string, []byte, os.FileMode) error
+	}{
+		{"WriteFile", atomicfile.WriteFile},
+		{"WriteFileUnsynced", atomicfile.WriteFileUnsynced},
+	} {
+		t.Run(w.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "f.json")
+			for _, content := range []string{"first", "second, longer"} {
+				if err := w.write(path, []byte(content), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				got, err := os.ReadFile(path)
+				if err != nil || string(got) != content {
+					t.Fatalf("got %q, %v; want %q", got, err, content)
+				}
+			}
+			entries, _ := os.ReadDir(dir)
+			if len(entries) != 1 {
+				t.Errorf("directory holds %d entries, want only the file", len(entries))
+			}
+			if runtime.GOOS != "windows" {
+				if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
+					t.Errorf("mode %v, want 0600", fi.Mode().Perm())
+				}
+			}
+		})
 	}
 }
 

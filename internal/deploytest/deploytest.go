@@ -135,6 +135,30 @@ func (l *Lines) All() []string {
 // String returns the lines recorded so far, joined.
 func (l *Lines) String() string { return strings.Join(l.All(), "\n") }
 
+// WaitForN blocks until n lines containing every one of parts have been
+// recorded, or returns ctx's error.
+func (l *Lines) WaitForN(ctx context.Context, n int, parts ...string) error {
+	seen, found := 0, 0
+	for {
+		l.mu.Lock()
+		for ; seen < len(l.lines); seen++ {
+			if containsAll(l.lines[seen], parts) {
+				found++
+			}
+		}
+		changed := l.changed
+		l.mu.Unlock()
+		if found >= n {
+			return nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return fmt.Errorf("%d of %d lines with %q: %w", found, n, parts, ctx.Err())
+		}
+	}
+}
+
 // WaitFor blocks until a line containing every one of parts has been
 // recorded, and returns it, or returns ctx's error.
 func (l *Lines) WaitFor(ctx context.Context, parts ...string) (string, error) {

@@ -6,7 +6,12 @@
 // would link gRPC and Prometheus into every command, telemetry on or off,
 // and would build metric readers that cannot be wrapped. Here every
 // exporter is returned bare, so the caller puts the catalog gate in front
-// of it; the OTLP exporters read their own OTEL_EXPORTER_OTLP_* settings.
+// of it. The OTLP exporters are this package's own, OTLP/HTTP with
+// protobuf encoded by hand: the OpenTelemetry OTLP exporters link gRPC and
+// the protobuf runtime, some 16 MB of every binary and a millisecond of
+// every start, for a debugging route. They read the standard
+// OTEL_EXPORTER_OTLP_* variables (see otlpClient) and refuse a value they
+// do not support with an error that names the variable.
 package envexport
 
 import (
@@ -16,8 +21,6 @@ import (
 	"io"
 	"strings"
 
-	"go.opentelemetry.io/otel/exporters/otlp/otlpmetric/otlpmetrichttp"
-	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	"go.opentelemetry.io/otel/exporters/stdout/stdoutmetric"
 	"go.opentelemetry.io/otel/exporters/stdout/stdouttrace"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
@@ -78,20 +81,19 @@ func protocol(getenv func(string) string, signalVar string) error {
 }
 
 // NewSpanExporter returns the span exporter of choice c, or nil for
-// Default and None. getenv reads the OTLP protocol variables (the OTLP
-// exporter itself reads the process environment); stdout is where the
-// console exporter writes.
+// Default and None. getenv reads the OTEL_EXPORTER_OTLP_* variables;
+// stdout is where the console exporter writes.
 func NewSpanExporter(ctx context.Context, c Choice, getenv func(string) string, stdout io.Writer) (sdktrace.SpanExporter, error) {
 	switch c {
 	case OTLP:
 		if err := protocol(getenv, "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"); err != nil {
 			return nil, err
 		}
-		exp, err := otlptracehttp.New(ctx)
+		c, err := newOTLPClient(getenv, "TRACES", "/v1/traces")
 		if err != nil {
-			return nil, fmt.Errorf("cannot create the OTLP span exporter (check OTEL_EXPORTER_OTLP_ENDPOINT): %w", err)
+			return nil, fmt.Errorf("cannot create the OTLP span exporter: %w", err)
 		}
-		return exp, nil
+		return &otlpSpanExporter{c: c}, nil
 	case Console:
 		return stdouttrace.New(stdouttrace.WithWriter(stdout))
 	case Default, None:
@@ -111,11 +113,11 @@ func NewMetricExporter(ctx context.Context, c Choice, getenv func(string) string
 		if err := protocol(getenv, "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL"); err != nil {
 			return nil, err
 		}
-		exp, err := otlpmetrichttp.New(ctx, otlpmetrichttp.WithTemporalitySelector(delta))
+		c, err := newOTLPClient(getenv, "METRICS", "/v1/metrics")
 		if err != nil {
-			return nil, fmt.Errorf("cannot create the OTLP metric exporter (check OTEL_EXPORTER_OTLP_ENDPOINT): %w", err)
+			return nil, fmt.Errorf("cannot create the OTLP metric exporter: %w", err)
 		}
-		return exp, nil
+		return &otlpMetricExporter{c: c}, nil
 	case Console:
 		return stdoutmetric.New(stdoutmetric.WithWriter(stdout), stdoutmetric.WithTemporalitySelector(delta))
 	case Default, None:

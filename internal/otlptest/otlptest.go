@@ -5,6 +5,7 @@ package otlptest
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"io"
 	"net/http"
@@ -19,7 +20,8 @@ import (
 )
 
 // Server is an OTLP/HTTP receiver that accepts protobuf requests on
-// /v1/traces and /v1/metrics and keeps what it received.
+// /v1/traces and /v1/metrics, plain or gzip-compressed, and keeps what it
+// received.
 type Server struct {
 	// URL is the base URL of the server, for OTEL_EXPORTER_OTLP_ENDPOINT.
 	URL string
@@ -44,7 +46,16 @@ func NewServer() *Server {
 func (s *Server) Close() { s.srv.Close() }
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(r.Body)
+	var in io.Reader = r.Body
+	if r.Header.Get("Content-Encoding") == "gzip" {
+		zr, err := gzip.NewReader(r.Body)
+		if err != nil {
+			http.Error(w, "not gzip", http.StatusBadRequest)
+			return
+		}
+		in = zr
+	}
+	body, err := io.ReadAll(in)
 	if err != nil {
 		http.Error(w, "cannot read the body", http.StatusBadRequest)
 		return

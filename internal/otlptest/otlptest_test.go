@@ -6,16 +6,22 @@ import (
 	"testing"
 	"time"
 
-	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
+	"github.com/elmohq/telemetry/internal/envexport"
 	"github.com/elmohq/telemetry/internal/otlptest"
 )
 
 func TestServerReceivesSpans(t *testing.T) {
 	srv := otlptest.NewServer()
 	defer srv.Close()
-	exp, err := otlptracehttp.New(context.Background(), otlptracehttp.WithEndpointURL(srv.URL+"/v1/traces"))
+	getenv := func(k string) string {
+		if k == "OTEL_EXPORTER_OTLP_ENDPOINT" {
+			return srv.URL
+		}
+		return ""
+	}
+	exp, err := envexport.NewSpanExporter(context.Background(), envexport.OTLP, getenv, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

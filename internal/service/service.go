@@ -8,9 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -21,9 +23,18 @@ import (
 	"github.com/elmohq/telemetry/otelsetup"
 )
 
-// TelemetryShutdownTimeout bounds the delivery of a service's last
-// telemetry at exit.
-const TelemetryShutdownTimeout = 5 * time.Second
+// TelemetryShutdownTimeout bounds a service's telemetry shutdown at exit:
+// the delivery of its last events and the write of the spool that keeps
+// what was not delivered for the next start. A hanging capture server
+// never holds a stopping service longer.
+const TelemetryShutdownTimeout = 800 * time.Millisecond
+
+// SpoolPath returns the file in the deployment directory dir where the
+// service name keeps the events it could not deliver, for its next start
+// to send.
+func SpoolPath(dir, name string) string {
+	return filepath.Join(dir, "telemetry-spool-"+name+".jsonl")
+}
 
 // RunFunc is a service's body: it runs until ctx ends.
 type RunFunc func(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) error
@@ -73,8 +84,11 @@ func stopIsClean(ctx context.Context, err error) error {
 // StartTelemetry starts the telemetry pipeline of the deployment service
 // name, at version ("" for the build's), with its consent and identity
 // from getenv, which is the deployment .env. Pipeline errors go to
-// logger. The returned function shuts the pipeline down, spending at most
-// TelemetryShutdownTimeout; it may be called more than once.
+// logger. Events not delivered by the shutdown are kept in the
+// deployment directory (SpoolPath) and sent by the next start; a start
+// with telemetry off deletes them. The returned function shuts the
+// pipeline down, spending at most TelemetryShutdownTimeout; it may be
+// called more than once.
 func StartTelemetry(ctx context.Context, name, version string, getenv func(string) string, logger *slog.Logger) (shutdown func(), err error) {
 	opts := []otelsetup.Option{
 		otelsetup.WithRole(otelsetup.RoleDeployment),
@@ -94,9 +108,20 @@ func StartTelemetry(ctx context.Context, name, version string, getenv func(strin
 	if dir != "" {
 		opts = append(opts, otelsetup.WithSentLog(sentlog.DeploymentPath(dir)))
 	}
+	spool := ""
+	if s, err := deployconf.Load(getenv); err == nil && name != "" {
+		spool = SpoolPath(s.Dir, name)
+		opts = append(opts, otelsetup.WithSpoolPath(spool))
+	}
 	tel, err := otelsetup.Start(ctx, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("starting telemetry: %w", err)
+	}
+	if !tel.Enabled() && spool != "" {
+		// Collected while telemetry was on, never to be sent now.
+		if err := os.Remove(spool); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			logger.Warn("cannot remove the telemetry spool", "error", err)
+		}
 	}
 	return func() {
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), TelemetryShutdownTimeout)

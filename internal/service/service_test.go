@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
+	"os"
 	"testing"
 )
 
@@ -49,5 +51,26 @@ func TestStartTelemetryOff(t *testing.T) {
 func TestStartTelemetryRejectsABadName(t *testing.T) {
 	if _, err := StartTelemetry(context.Background(), "", "", func(string) string { return "" }, slog.Default()); err == nil {
 		t.Error("a service without a name was accepted")
+	}
+}
+
+// A service started with telemetry off deletes the events an earlier run
+// kept to send: turning telemetry off means nothing collected before goes
+// out later.
+func TestStartTelemetryOffRemovesTheSpool(t *testing.T) {
+	dir := t.TempDir()
+	spool := SpoolPath(dir, "elmo-worker")
+	if err := os.WriteFile(spool, []byte("{}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"DISABLE_TELEMETRY": "1", "ELMO_DIR": dir}
+	shutdown, err := StartTelemetry(context.Background(), "elmo-worker", "1.2.3",
+		func(k string) string { return env[k] }, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	shutdown()
+	if _, err := os.Stat(spool); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the spool is still there with telemetry off: %v", err)
 	}
 }

@@ -4,7 +4,7 @@
 // and prints a table of ratios against their targets. It exits 1 when a
 // target is missed. scripts/bench runs the benchmarks and calls it.
 //
-//	benchratio [-md FILE] [-only processors,exporter,otelsetup,cli] OUTPUT...
+//	benchratio [-md FILE] [-only processors,exporter,otelsetup,budget,cli] OUTPUT...
 package main
 
 import (
@@ -118,11 +118,19 @@ const (
 	// diff subtracts the median of the baseline from the median of the
 	// measurement, both in unit, and divides by scale.
 	diff
+	// metricDiff takes the median of a difference the benchmark reported
+	// itself, in unit (shown in diffUnit); the baseline is shown from
+	// baseUnit of the same benchmark.
+	metricDiff
+	// value takes the median of a quantity the benchmark reported, in
+	// unit (shown in diffUnit), against a fixed target; baseLbl says what
+	// the target stands for.
+	value
 )
 
 // check is one row of the table.
 type check struct {
-	group   string // the benchmark suite: "processors", "exporter", "otelsetup" or "cli"
+	group   string // the benchmark suite: "processors", "exporter", "otelsetup", "budget" or "cli"
 	pkg     string // the package's import path
 	label   string // what is measured
 	mode    mode
@@ -141,55 +149,85 @@ type check struct {
 
 const module = "github.com/elmohq/telemetry/"
 
-// checks are the targets of the earlier issues.
+// checks are the targets, those of the earlier issues and of the cost
+// and speed issue: the event budget, the CLI's exit, start-up, the cost
+// per event and the counter's Add on every route.
 var checks = []check{
 	{group: "processors", pkg: module + "processors", label: "span pipeline, filter keeping all attributes (b/a)",
 		mode: metric, bench: "BenchmarkSpanPipeline/ratios", unit: "b/a", baseLbl: "bare SDK", baseUnit: "a-ns/span", target: 1.25},
 	{group: "processors", pkg: module + "processors", label: "span pipeline, filter dropping half (c/a)",
 		mode: metric, bench: "BenchmarkSpanPipeline/ratios", unit: "c/a", baseLbl: "bare SDK", baseUnit: "a-ns/span", target: 1.5},
-	{group: "exporter", pkg: module + "exporter", label: "delivery to PostHog, ns/event (throughput >= 0.8x)",
-		mode: ratio, bench: "BenchmarkDelivery/exporter", base: "BenchmarkDelivery/posthog-go", unit: "ns/op",
-		baseLbl: "posthog-go direct", baseUnit: "ns/op", target: 1.25},
-	{group: "exporter", pkg: module + "exporter", label: "delivery to PostHog, v1 capture, ns/event (throughput >= 1.0x)",
-		mode: ratio, bench: "BenchmarkDelivery/exporter-v1", base: "BenchmarkDelivery/posthog-go-v1", unit: "ns/op",
-		baseLbl: "posthog-go direct, v1", baseUnit: "ns/op", target: 1.0},
+	{group: "exporter", pkg: module + "exporter", label: "delivery to the last ack, legacy: time per event (throughput >= 1.0x)",
+		mode: metric, bench: "BenchmarkDelivery/legacy", unit: "time-ratio", baseLbl: "posthog-go direct", baseUnit: "base-ns/event", target: 1.0},
+	{group: "exporter", pkg: module + "exporter", label: "delivery to the last ack, legacy: CPU per event",
+		mode: metric, bench: "BenchmarkDelivery/legacy", unit: "cpu-ratio", baseLbl: "posthog-go direct", baseUnit: "base-cpu-ns/event", target: 1.25},
+	{group: "exporter", pkg: module + "exporter", label: "delivery to the last ack, v1: time per event (throughput >= 1.0x)",
+		mode: metric, bench: "BenchmarkDelivery/v1", unit: "time-ratio", baseLbl: "posthog-go direct, v1", baseUnit: "base-ns/event", target: 1.0},
+	{group: "exporter", pkg: module + "exporter", label: "delivery to the last ack, v1: CPU per event",
+		mode: metric, bench: "BenchmarkDelivery/v1", unit: "cpu-ratio", baseLbl: "posthog-go direct, v1", baseUnit: "base-cpu-ns/event", target: 1.25},
 	{group: "otelsetup", pkg: module + "otelsetup", label: "span, telemetry off (in turns)",
 		mode: metric, bench: "BenchmarkRatios/span-off", unit: "off/noop", baseLbl: "no-op tracer", baseUnit: "base-ns/op", target: 1.1},
 	{group: "otelsetup", pkg: module + "otelsetup", label: "span, telemetry off: extra allocations",
 		mode: diff, bench: "BenchmarkSpan/off", base: "BenchmarkSpan/noop", unit: "allocs/op",
 		baseLbl: "no-op tracer", baseUnit: "allocs/op", scale: 1, diffUnit: "allocs/op", target: 0},
-	{group: "otelsetup", pkg: module + "otelsetup", label: "span, telemetry on (in turns)",
-		mode: metric, bench: "BenchmarkRatios/span-on", unit: "on/sdk", baseLbl: "bare SDK", baseUnit: "base-ns/op", target: 1.3},
-	{group: "otelsetup", pkg: module + "otelsetup", label: "span, telemetry on, PostHog export",
-		mode: ratio, bench: "BenchmarkSpan/on/posthog", base: "BenchmarkSpan/sdk", unit: "ns/op",
-		baseLbl: "bare SDK", baseUnit: "ns/op", info: true},
-	{group: "otelsetup", pkg: module + "otelsetup", label: "counter add, telemetry on (in turns)",
-		mode: metric, bench: "BenchmarkRatios/counter-on", unit: "on/sdk", baseLbl: "bare SDK", baseUnit: "base-ns/op", target: 1.3},
-	{group: "cli", pkg: module + "cmd/elmo", label: "elmo version exit, server hangs",
-		mode: diff, bench: "BenchmarkExit/telemetry=on,server=hangs", base: "BenchmarkExit/telemetry=off", unit: "ns/op",
-		baseLbl: "telemetry off", baseUnit: "ns/op", scale: 1e6, diffUnit: "ms", target: 400},
-	{group: "cli", pkg: module + "cmd/elmo", label: "elmo version exit, server refuses",
-		mode: diff, bench: "BenchmarkExit/telemetry=on,server=refuses", base: "BenchmarkExit/telemetry=off", unit: "ns/op",
-		baseLbl: "telemetry off", baseUnit: "ns/op", scale: 1e6, diffUnit: "ms", target: 400},
-	{group: "cli", pkg: module + "cmd/elmo", label: "elmo version exit, server answers 503",
-		mode: diff, bench: "BenchmarkExit/telemetry=on,server=503", base: "BenchmarkExit/telemetry=off", unit: "ns/op",
-		baseLbl: "telemetry off", baseUnit: "ns/op", scale: 1e6, diffUnit: "ms", target: 400},
-	{group: "cli", pkg: module + "cmd/elmo", label: "elmo version exit, server answers 413",
-		mode: diff, bench: "BenchmarkExit/telemetry=on,server=413", base: "BenchmarkExit/telemetry=off", unit: "ns/op",
-		baseLbl: "telemetry off", baseUnit: "ns/op", scale: 1e6, diffUnit: "ms", target: 400},
-	{group: "cli", pkg: module + "cmd/elmo", label: "elmo version exit, server hangs, v1 capture",
-		mode: diff, bench: "BenchmarkExit/telemetry=on,server=hangs,capture=v1", base: "BenchmarkExit/telemetry=off", unit: "ns/op",
-		baseLbl: "telemetry off", baseUnit: "ns/op", scale: 1e6, diffUnit: "ms", target: 400},
-	{group: "cli", pkg: module + "cmd/elmo", label: "elmo version exit, server refuses, v1 capture",
-		mode: diff, bench: "BenchmarkExit/telemetry=on,server=refuses,capture=v1", base: "BenchmarkExit/telemetry=off", unit: "ns/op",
-		baseLbl: "telemetry off", baseUnit: "ns/op", scale: 1e6, diffUnit: "ms", target: 400},
-	{group: "cli", pkg: module + "cmd/elmo", label: "elmo version exit, server answers 503, v1 capture",
-		mode: diff, bench: "BenchmarkExit/telemetry=on,server=503,capture=v1", base: "BenchmarkExit/telemetry=off", unit: "ns/op",
-		baseLbl: "telemetry off", baseUnit: "ns/op", scale: 1e6, diffUnit: "ms", target: 400},
-	{group: "cli", pkg: module + "cmd/elmo", label: "elmo version exit, server answers 413, v1 capture",
-		mode: diff, bench: "BenchmarkExit/telemetry=on,server=413,capture=v1", base: "BenchmarkExit/telemetry=off", unit: "ns/op",
-		baseLbl: "telemetry off", baseUnit: "ns/op", scale: 1e6, diffUnit: "ms", target: 400},
+	{group: "otelsetup", pkg: module + "otelsetup", label: "span, telemetry on, events encoded in the background: caller's path (in turns)",
+		mode: metric, bench: "BenchmarkRatios/span-on", unit: "on/sdk", baseLbl: "bare SDK + encoder", baseUnit: "base-ns/op", target: 1.3},
+	{group: "otelsetup", pkg: module + "otelsetup", label: "span delivered to the last ack, none dropped: time (throughput >= 1.0x)",
+		mode: metric, bench: "BenchmarkRatios/span-delivered", unit: "time-ratio", baseLbl: "bare SDK + posthog-go", baseUnit: "base-ns/span", target: 1.0},
+	{group: "otelsetup", pkg: module + "otelsetup", label: "span delivered to the last ack, none dropped: CPU",
+		mode: metric, bench: "BenchmarkRatios/span-delivered", unit: "cpu-ratio", baseLbl: "bare SDK + posthog-go", baseUnit: "base-cpu-ns/span", target: 1.25},
+	{group: "otelsetup", pkg: module + "otelsetup", label: "counter add, PostHog route (in turns)",
+		mode: metric, bench: "BenchmarkRatios/counter-on/posthog", unit: "on/sdk", baseLbl: "bare SDK", baseUnit: "base-ns/op", target: 1.25},
+	{group: "otelsetup", pkg: module + "otelsetup", label: "counter add, OTLP route (in turns)",
+		mode: metric, bench: "BenchmarkRatios/counter-on/otlp", unit: "on/sdk", baseLbl: "bare SDK", baseUnit: "base-ns/op", target: 1.25},
+	{group: "otelsetup", pkg: module + "otelsetup", label: "counter add, console route (in turns)",
+		mode: metric, bench: "BenchmarkRatios/counter-on/console", unit: "on/sdk", baseLbl: "bare SDK", baseUnit: "base-ns/op", target: 1.25},
+	{group: "budget", pkg: module + "otelsetup", label: "deployment events per simulated day, reference workload",
+		mode: value, bench: "BenchmarkEventBudget/healthy", unit: "events/day", baseLbl: "budget", diffUnit: "events", target: 300},
+	{group: "budget", pkg: module + "otelsetup", label: "deployment events per simulated day, a provider always failing",
+		mode: value, bench: "BenchmarkEventBudget/failing=google", unit: "events/day", baseLbl: "budget + 3 sets an hour", diffUnit: "events", target: 372},
 }
+
+// exitChecks are the rows of BenchmarkExit: what `elmo version` costs at
+// exit with telemetry on, for each kind of server and capture API.
+func exitChecks() []check {
+	var out []check
+	for _, api := range []string{"", ",capture=v1"} {
+		for _, srv := range []struct {
+			name, label string
+			target      float64
+		}{
+			{"answers", "server answers", 5},
+			{"refuses", "server refuses", 5},
+			{"hangs", "server hangs", 300},
+			{"503", "server answers 503", 300},
+			{"413", "server answers 413", 300},
+		} {
+			label := "elmo version exit, " + srv.label
+			if api != "" {
+				label += ", v1 capture"
+			}
+			out = append(out, check{group: "cli", pkg: module + "cmd/elmo", label: label + " (in turns)",
+				mode: metricDiff, bench: "BenchmarkExit/server=" + srv.name + api, unit: "extra-ms",
+				baseLbl: "telemetry off", baseUnit: "off-ms", diffUnit: "ms", target: srv.target})
+		}
+	}
+	return out
+}
+
+// startupChecks are the start-up targets: telemetry off against a build
+// with no telemetry at all (BenchmarkStartup, on the programs of
+// internal/startupprobe).
+var startupChecks = []check{
+	{group: "cli", pkg: module + "cmd/elmo", label: "elmo version start-up, telemetry off",
+		mode: metricDiff, bench: "BenchmarkStartup/telemetry=off", unit: "extra-ms",
+		baseLbl: "no-telemetry build", baseUnit: "base-ms", diffUnit: "ms", target: 2},
+	{group: "cli", pkg: module + "cmd/elmo", label: "elmo binary size",
+		mode: metricDiff, bench: "BenchmarkStartup/size", unit: "extra-MB",
+		baseLbl: "no-telemetry build", baseUnit: "base-MB", diffUnit: "MB", target: 3},
+}
+
+func init() { checks = append(append(checks, exitChecks()...), startupChecks...) }
 
 // row is one evaluated check.
 type row struct {
@@ -219,7 +257,7 @@ func (c check) targetString() string {
 	switch {
 	case c.info:
 		return "-"
-	case c.mode == diff:
+	case c.mode == diff || c.mode == metricDiff || c.mode == value:
 		return fmt.Sprintf("<= %g %s", c.target, c.diffUnit)
 	default:
 		return fmt.Sprintf("<= %gx", c.target)
@@ -233,8 +271,17 @@ func (c check) evaluate(res results) row {
 		return r
 	}
 	baseBench := c.base
-	if c.mode == metric {
+	if c.mode == metric || c.mode == metricDiff {
 		baseBench = c.bench
+	}
+	var v float64
+	if c.mode == value {
+		if v, ok := res.median(c.pkg, c.bench, c.unit); ok {
+			r.baseline = fmt.Sprintf("%s: %s %s", c.baseLbl, num(c.target), c.diffUnit)
+			r.value = num(v) + " " + c.diffUnit
+			return c.judge(r, v)
+		}
+		return missing(c.bench + " " + c.unit)
 	}
 	base, ok := res.median(c.pkg, baseBench, c.baseUnit)
 	if !ok {
@@ -244,8 +291,15 @@ func (c check) evaluate(res results) row {
 	if c.mode == diff {
 		r.baseline = fmt.Sprintf("%s: %s %s", c.baseLbl, num(base/c.scale), c.diffUnit)
 	}
-	var v float64
+	if c.mode == metricDiff {
+		r.baseline = fmt.Sprintf("%s: %s %s", c.baseLbl, num(base), c.diffUnit)
+	}
 	switch c.mode {
+	case metricDiff:
+		if v, ok = res.median(c.pkg, c.bench, c.unit); !ok {
+			return missing(c.bench + " " + c.unit)
+		}
+		r.value = signed(v) + " " + c.diffUnit
 	case metric:
 		if v, ok = res.median(c.pkg, c.bench, c.unit); !ok {
 			return missing(c.bench + " " + c.unit)
@@ -272,21 +326,30 @@ func (c check) evaluate(res results) row {
 			return missing(c.base + " " + c.unit)
 		}
 		v = (m - b) / c.scale
-		sign := ""
-		if v > 0 {
-			sign = "+"
-		}
-		r.value = sign + num(v) + " " + c.diffUnit
+		r.value = signed(v) + " " + c.diffUnit
 	}
+	return c.judge(r, v)
+}
+
+// judge sets r's status from v against the target.
+func (c check) judge(r row, v float64) row {
 	switch {
 	case c.info:
 		r.status = "info"
 	case v <= c.target:
-		r.status = "ok"
+		r.status = "PASS"
 	default:
 		r.status, r.failed = "MISS", true
 	}
 	return r
+}
+
+// signed formats a difference with its sign.
+func signed(v float64) string {
+	if v > 0 {
+		return "+" + num(v)
+	}
+	return num(v)
 }
 
 // num formats a number with at most three significant decimals.
@@ -303,7 +366,7 @@ func num(v float64) string {
 	}
 }
 
-var header = []string{"benchmark", "baseline", "ratio (or difference)", "target", "ok/MISS"}
+var header = []string{"benchmark", "baseline", "ratio (or difference)", "target", "PASS/MISS"}
 
 func (r row) cells() []string { return []string{r.label, r.baseline, r.value, r.target, r.status} }
 
@@ -367,7 +430,7 @@ func main() {
 func run(args []string, stdout io.Writer) (int, error) {
 	fs := flag.NewFlagSet("benchratio", flag.ContinueOnError)
 	md := fs.String("md", "", "also write the table as Markdown to this file")
-	only := fs.String("only", "", "comma-separated suites to check: processors, exporter, otelsetup, cli (default all)")
+	only := fs.String("only", "", "comma-separated suites to check: processors, exporter, otelsetup, budget, cli (default all)")
 	count := fs.String("count", "?", "the -count the benchmarks ran with, for the Markdown note")
 	if err := fs.Parse(args); err != nil {
 		return 2, err
@@ -385,7 +448,7 @@ func run(args []string, stdout io.Writer) (int, error) {
 		for _, g := range strings.Split(*only, ",") {
 			g = strings.TrimSpace(g)
 			if !known[g] {
-				return 2, fmt.Errorf("unknown suite %q in -only (want processors, exporter, otelsetup or cli)", g)
+				return 2, fmt.Errorf("unknown suite %q in -only (want processors, exporter, otelsetup, budget or cli)", g)
 			}
 			groups[g] = true
 		}

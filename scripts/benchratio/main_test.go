@@ -32,17 +32,16 @@ BenchmarkCounter/sdk-2             	 4642552	       200 ns/op	      16 B/op	    
 BenchmarkRatios/span-off-2         	 6499910	       105.9 base-ns/op	         1.05 off/noop	       105.3 ours-ns/op
 BenchmarkRatios/span-off-2         	 6499910	       105.9 base-ns/op	         1.15 off/noop	       105.3 ours-ns/op
 BenchmarkRatios/span-off-2         	 6499910	       105.9 base-ns/op	         1.13 off/noop	       105.3 ours-ns/op
-BenchmarkRatios/counter-on-2       	 1746706	       225.1 base-ns/op	         0.9 on/sdk	       365.2 ours-ns/op
+BenchmarkRatios/counter-on/posthog-2       	 1746706	       225.1 base-ns/op	         0.9 on/sdk	       365.2 ours-ns/op
+BenchmarkEventBudget/healthy-2         	       1	 250000000 ns/op	       300.0 budget-events/day	       236.0 events/day
+BenchmarkEventBudget/failing=google-2  	       1	 250000000 ns/op	       300.0 budget-events/day	       400.0 events/day
 pkg: github.com/elmohq/telemetry/cmd/elmo
-BenchmarkExit/telemetry=off-2         	      10	  20000000 ns/op
-BenchmarkExit/telemetry=on,server=hangs-2 	      10	 330000000 ns/op
-BenchmarkExit/telemetry=on,server=refuses-2 	      10	 320000000 ns/op
-BenchmarkExit/telemetry=on,server=503-2 	      10	 320000000 ns/op
-BenchmarkExit/telemetry=on,server=413-2 	      10	 320000000 ns/op
-BenchmarkExit/telemetry=on,server=hangs,capture=v1-2 	      10	 320000000 ns/op
-BenchmarkExit/telemetry=on,server=refuses,capture=v1-2 	      10	 320000000 ns/op
-BenchmarkExit/telemetry=on,server=503,capture=v1-2 	      10	 320000000 ns/op
-BenchmarkExit/telemetry=on,server=413,capture=v1-2 	      10	 320000000 ns/op
+BenchmarkExit/server=answers-2         	      20	  28978297 ns/op	         4.5 extra-ms	         7.7 off-ms	        12.2 on-ms
+BenchmarkExit/server=hangs-2           	      20	 293061725 ns/op	       274.7 extra-ms	         7.3 off-ms	       282.1 on-ms
+BenchmarkExit/server=refuses-2         	      20	  15178868 ns/op	         2.9 extra-ms	         5.4 off-ms	         8.3 on-ms
+BenchmarkExit/server=503-2             	      20	 293061725 ns/op	       270.0 extra-ms	         7.3 off-ms	       277.3 on-ms
+BenchmarkExit/server=413-2             	      20	  15178868 ns/op	         2.0 extra-ms	         5.4 off-ms	         7.4 on-ms
+BenchmarkExit/server=answers,capture=v1-2 	      20	  28978297 ns/op	         6.5 extra-ms	         7.7 off-ms	        14.2 on-ms
 `
 
 func parsed(t *testing.T) results {
@@ -69,7 +68,7 @@ func TestParse(t *testing.T) {
 		{"otelsetup", "BenchmarkSpan/noop", "ns/op", []float64{80, 90}},
 		{"otelsetup", "BenchmarkSpan/on/posthog", "ns/op", []float64{5554}}, // -8 suffix removed
 		{"otelsetup", "BenchmarkCounter/sdk", "ns/op", []float64{200}},      // the bare name line is not a result
-		{"cmd/elmo", "BenchmarkExit/telemetry=on,server=hangs", "ns/op", []float64{330000000}},
+		{"cmd/elmo", "BenchmarkExit/server=hangs", "extra-ms", []float64{274.7}},
 	}
 	for _, tt := range tests {
 		got := res[module+tt.pkg][tt.bench][tt.unit]
@@ -111,25 +110,36 @@ func TestEvaluate(t *testing.T) {
 	rows := evaluate(parsed(t), nil)
 	want := map[string]struct{ value, status string }{
 		// The medians of the benchmark's own ratios: 1.2 and 1.3.
-		"processors: span pipeline, filter keeping all attributes (b/a)": {"1.20x", "ok"},
-		"processors: span pipeline, filter dropping half (c/a)":          {"1.30x", "ok"},
+		"processors: span pipeline, filter keeping all attributes (b/a)": {"1.20x", "PASS"},
+		"processors: span pipeline, filter dropping half (c/a)":          {"1.30x", "PASS"},
 		// No exporter results at all.
-		"exporter: delivery to PostHog, ns/event (throughput >= 0.8x)":             {"-", "MISS (no results)"},
-		"exporter: delivery to PostHog, v1 capture, ns/event (throughput >= 1.0x)": {"-", "MISS (no results)"},
+		"exporter: delivery to the last ack, legacy: time per event (throughput >= 1.0x)": {"-", "MISS (no results)"},
+		"exporter: delivery to the last ack, legacy: CPU per event":                       {"-", "MISS (no results)"},
+		"exporter: delivery to the last ack, v1: time per event (throughput >= 1.0x)":     {"-", "MISS (no results)"},
+		"exporter: delivery to the last ack, v1: CPU per event":                           {"-", "MISS (no results)"},
 		// The median of 1.05, 1.15, 1.13.
-		"otelsetup: span, telemetry off (in turns)":              {"1.13x", "MISS"},
-		"otelsetup: span, telemetry off: extra allocations":      {"+1.00 allocs/op", "MISS"},
-		"otelsetup: span, telemetry on (in turns)":               {"-", "MISS (no BenchmarkRatios/span-on base-ns/op)"},
-		"otelsetup: span, telemetry on, PostHog export":          {"-", "MISS (no BenchmarkSpan/sdk ns/op)"},
-		"otelsetup: counter add, telemetry on (in turns)":        {"0.90x", "ok"},
-		"cli: elmo version exit, server hangs":                   {"+310.0 ms", "ok"},
-		"cli: elmo version exit, server refuses":                 {"+300.0 ms", "ok"},
-		"cli: elmo version exit, server answers 503":             {"+300.0 ms", "ok"},
-		"cli: elmo version exit, server answers 413":             {"+300.0 ms", "ok"},
-		"cli: elmo version exit, server hangs, v1 capture":       {"+300.0 ms", "ok"},
-		"cli: elmo version exit, server refuses, v1 capture":     {"+300.0 ms", "ok"},
-		"cli: elmo version exit, server answers 503, v1 capture": {"+300.0 ms", "ok"},
-		"cli: elmo version exit, server answers 413, v1 capture": {"+300.0 ms", "ok"},
+		"otelsetup: span, telemetry off (in turns)":                                                 {"1.13x", "MISS"},
+		"otelsetup: span, telemetry off: extra allocations":                                         {"+1.00 allocs/op", "MISS"},
+		"otelsetup: span, telemetry on, events encoded in the background: caller's path (in turns)": {"-", "MISS (no BenchmarkRatios/span-on base-ns/op)"},
+		"otelsetup: span delivered to the last ack, none dropped: time (throughput >= 1.0x)":        {"-", "MISS (no BenchmarkRatios/span-delivered base-ns/span)"},
+		"otelsetup: span delivered to the last ack, none dropped: CPU":                              {"-", "MISS (no BenchmarkRatios/span-delivered base-cpu-ns/span)"},
+		"otelsetup: counter add, PostHog route (in turns)":                                          {"0.90x", "PASS"},
+		"otelsetup: counter add, OTLP route (in turns)":                                             {"-", "MISS (no BenchmarkRatios/counter-on/otlp base-ns/op)"},
+		"otelsetup: counter add, console route (in turns)":                                          {"-", "MISS (no BenchmarkRatios/counter-on/console base-ns/op)"},
+		"budget: deployment events per simulated day, reference workload":                           {"236.0 events", "PASS"},
+		"budget: deployment events per simulated day, a provider always failing":                    {"400.0 events", "MISS"},
+		"cli: elmo version exit, server answers (in turns)":                                         {"+4.50 ms", "PASS"},
+		"cli: elmo version exit, server refuses (in turns)":                                         {"+2.90 ms", "PASS"},
+		"cli: elmo version exit, server hangs (in turns)":                                           {"+274.7 ms", "PASS"},
+		"cli: elmo version exit, server answers 503 (in turns)":                                     {"+270.0 ms", "PASS"},
+		"cli: elmo version exit, server answers 413 (in turns)":                                     {"+2.00 ms", "PASS"},
+		"cli: elmo version exit, server answers, v1 capture (in turns)":                             {"+6.50 ms", "MISS"},
+		"cli: elmo version exit, server refuses, v1 capture (in turns)":                             {"-", "MISS (no BenchmarkExit/server=refuses,capture=v1 off-ms)"},
+		"cli: elmo version exit, server hangs, v1 capture (in turns)":                               {"-", "MISS (no BenchmarkExit/server=hangs,capture=v1 off-ms)"},
+		"cli: elmo version exit, server answers 503, v1 capture (in turns)":                         {"-", "MISS (no BenchmarkExit/server=503,capture=v1 off-ms)"},
+		"cli: elmo version exit, server answers 413, v1 capture (in turns)":                         {"-", "MISS (no BenchmarkExit/server=413,capture=v1 off-ms)"},
+		"cli: elmo version start-up, telemetry off":                                                 {"-", "MISS (no BenchmarkStartup/telemetry=off base-ms)"},
+		"cli: elmo binary size": {"-", "MISS (no BenchmarkStartup/size base-MB)"},
 	}
 	if len(rows) != len(want) {
 		t.Fatalf("got %d rows, want %d", len(rows), len(want))
@@ -150,13 +160,13 @@ func TestEvaluate(t *testing.T) {
 }
 
 func TestEvaluateSubset(t *testing.T) {
-	rows := evaluate(parsed(t), map[string]bool{"cli": true})
-	if len(rows) != 8 {
-		t.Fatalf("rows = %+v, want only the 8 cli rows", rows)
+	rows := evaluate(parsed(t), map[string]bool{"budget": true})
+	if len(rows) != 2 {
+		t.Fatalf("rows = %+v, want only the 2 budget rows", rows)
 	}
 	for _, r := range rows {
-		if r.status != "ok" || r.baseline != "telemetry off: 20.0 ms" {
-			t.Errorf("row %+v, want ok against telemetry off", r)
+		if !strings.HasPrefix(r.label, "budget: ") || !strings.HasPrefix(r.baseline, "budget") {
+			t.Errorf("row %+v, want a budget row against its budget", r)
 		}
 	}
 }
@@ -174,11 +184,11 @@ func TestRun(t *testing.T) {
 	md := filepath.Join(dir, "bench.md")
 
 	var out bytes.Buffer
-	code, err := run([]string{"-only", "processors,cli", "-count", "3", "-md", md, in}, &out)
+	code, err := run([]string{"-only", "processors", "-count", "3", "-md", md, in}, &out)
 	if err != nil || code != 0 {
 		t.Fatalf("run = %d, %v; want 0\n%s", code, err, out.String())
 	}
-	if !strings.HasPrefix(out.String(), "benchmark ") || !strings.Contains(out.String(), "+310.0 ms") {
+	if !strings.HasPrefix(out.String(), "benchmark ") || !strings.Contains(out.String(), "1.20x") {
 		t.Errorf("text table:\n%s", out.String())
 	}
 	data, err := os.ReadFile(md)
@@ -186,8 +196,8 @@ func TestRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, s := range []string{
-		"| benchmark | baseline | ratio (or difference) | target | ok/MISS |",
-		"| cli: elmo version exit, server hangs | telemetry off: 20.0 ms | +310.0 ms | <= 400 ms | ok |",
+		"| benchmark | baseline | ratio (or difference) | target | PASS/MISS |",
+		"| processors: span pipeline, filter keeping all attributes (b/a) | bare SDK: 1100 a-ns/span | 1.20x | <= 1.25x | PASS |",
 		"Medians of 3 runs with -benchmem on linux/amd64, AMD EPYC",
 	} {
 		if !strings.Contains(string(data), s) {

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// BenchmarkStartup measures what telemetry costs a command run with it
+// off, on the two programs of internal/startupprobe: `elmo version` with
+// no telemetry linked (bare) and the same with the pipeline started and
+// shut down as the CLI does (off). The two run in turns; telemetry=off
+// reports the median run of each (base-ms for bare, on-ms for off) and
+// their difference, extra-ms; size reports the binary sizes in MB and
+// their difference, extra-MB.
+//
+//	go test -run '^$' -bench Startup -benchtime 50x -count 5 ./cmd/elmo
+func BenchmarkStartup(b *testing.B) {
+	dir := b.TempDir()
+	build := func(name string) string {
+		b.Helper()
+		out := filepath.Join(dir, name)
+		cmd := exec.Command("go", "build", "-o", out, "github.com/elmohq/telemetry/internal/startupprobe/"+name)
+		if msg, err := cmd.CombinedOutput(); err != nil {
+			b.Fatalf("go build %s: %v\n%s", name, err, msg)
+		}
+		return out
+	}
+	bare, off := build("bare"), build("off")
+	home := filepath.Join(dir, "home")
+	xdg := filepath.Join(home, ".config")
+	if err := os.MkdirAll(filepath.Join(xdg, "elmo"), 0o700); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(xdg, "elmo", "config.json"), []byte(`{"telemetryDisabled": true}`), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	env := []string{"HOME=" + home, "XDG_CONFIG_HOME=" + xdg}
+
+	b.Run("telemetry=off", func(b *testing.B) {
+		run := func(bin string) time.Duration {
+			cmd := exec.Command(bin, "version")
+			cmd.Env = env
+			start := time.Now()
+			out, err := cmd.CombinedOutput()
+			d := time.Since(start)
+			if err != nil {
+				b.Fatalf("%s version: %v\n%s", bin, err, out)
+			}
+			return d
+		}
+		var base, ours []time.Duration
+		for b.Loop() {
+			base = append(base, run(bare))
+			ours = append(ours, run(off))
+		}
+		baseMS, oursMS := medianMS(base), medianMS(ours)
+		b.ReportMetric(baseMS, "base-ms")
+		b.ReportMetric(oursMS, "on-ms")
+		b.ReportMetric(oursMS-baseMS, "extra-ms")
+	})
+	b.Run("size", func(b *testing.B) {
+		size := func(bin string) float64 {
+			fi, err := os.Stat(bin)
+			if err != nil {
+				b.Fatal(err)
+			}
+			return float64(fi.Size()) / 1e6
+		}
+		for b.Loop() {
+		}
+		base, ours := size(bare), size(off)
+		b.ReportMetric(base, "base-MB")
+		b.ReportMetric(ours, "on-MB")
+		b.ReportMetric(ours-base, "extra-MB")
+	})
+}
