@@ -148,7 +148,7 @@ func NewClient(opts ...Option) (*Client, error) {
 		base:        cfg.transport,
 		maxAttempts: cfg.maxRetries + 1,
 		backoff:     posthog.DefaultBackoff(),
-		gzip:        cfg.compress,
+		gzipMin:     cfg.gzipMin,
 		outcomes:    c.markOutcomes,
 		record:      cfg.record,
 		health:      c.health,

@@ -41,7 +41,7 @@ type config struct {
 	logger        *slog.Logger
 
 	capture             CaptureAPI
-	compress            bool
+	gzipMin             int // the smallest body compressed; -1: never
 	historicalMigration bool
 }
 
@@ -182,10 +182,17 @@ func WithCaptureAPI(api CaptureAPI) Option {
 	return optionFunc(func(c *config) { c.capture = api })
 }
 
-// WithCompression sets whether request bodies are gzip-compressed. The
-// default is true.
+// WithCompression sets whether every request body is gzip-compressed
+// (true) or none is (false). The default compresses a body of 4 KiB or
+// more and sends a smaller one as it is, since gzip saves little on it
+// and costs a short-lived CLI run more time than sending it.
 func WithCompression(on bool) Option {
-	return optionFunc(func(c *config) { c.compress = on })
+	return optionFunc(func(c *config) {
+		c.gzipMin = -1
+		if on {
+			c.gzipMin = 0
+		}
+	})
 }
 
 // WithHistoricalMigration marks every batch as a historical import, which
@@ -196,7 +203,7 @@ func WithHistoricalMigration(on bool) Option {
 
 func newConfig(opts []Option) config {
 	c := config{
-		compress:      true,
+		gzipMin:       gzipMinSize,
 		host:          DefaultHost,
 		batchSize:     defaultBatchSize,
 		flushInterval: defaultFlushInterval,

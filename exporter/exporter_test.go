@@ -249,16 +249,19 @@ func TestGzip(t *testing.T) {
 	tests := []struct {
 		name     string
 		spans    int
+		opts     []exporter.Option
 		wantGzip bool
 	}{
-		{"one event", 1, false},
-		{"a large batch", 40, true},
+		{"one event", 1, nil, false},
+		{"a large batch", 40, nil, true},
+		{"one event, compression on", 1, []exporter.Option{exporter.WithCompression(true)}, true},
+		{"a large batch, compression off", 40, []exporter.Option{exporter.WithCompression(false)}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := posthogtest.NewServer()
 			defer srv.Close()
-			c := newClient(t, srv)
+			c := newClient(t, srv, tt.opts...)
 			for range tt.spans {
 				export(t, c, span("cli_init", cliResource()))
 			}

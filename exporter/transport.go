@@ -70,7 +70,7 @@ type retryTransport struct {
 	base        http.RoundTripper
 	maxAttempts int
 	backoff     *posthog.Backoff
-	gzip        bool
+	gzipMin     int // the smallest body compressed; -1: never
 	outcomes    func(uuids []string, o outcome)
 	record      func([]Sent, []Drop) // nil unless WithDeliveryRecord
 	health      *health
@@ -357,15 +357,15 @@ func (t *retryTransport) encode(env map[string]json.RawMessage, events []wireEve
 	return t.compress(encodeBatch(env, events))
 }
 
-// gzipMinSize is the smallest body worth compressing. Below it gzip saves
-// a few hundred bytes at most, and costs a short-lived CLI run more time
-// (setting up the compressor) than sending them.
+// gzipMinSize is, by default, the smallest body worth compressing. Below
+// it gzip saves a few hundred bytes at most, and costs a short-lived CLI
+// run more time (setting up the compressor) than sending them.
 const gzipMinSize = 4 << 10
 
-// compress gzips b when compression is on and b is at least gzipMinSize
+// compress gzips b when compression is on and b is at least t.gzipMin
 // long.
 func (t *retryTransport) compress(b []byte) ([]byte, error) {
-	if !t.gzip || len(b) < gzipMinSize {
+	if t.gzipMin < 0 || len(b) < t.gzipMin {
 		return b, nil
 	}
 	var zbuf bytes.Buffer
