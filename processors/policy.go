@@ -411,11 +411,21 @@ func (cp *compiledProp) check(kv, out *attribute.KeyValue) (why Reason, changed 
 }
 
 func (cp *compiledProp) checkString(s string) (string, Reason) {
-	t, ok := cp.prop.Normalize(s)
-	if !ok {
-		if len(cp.prop.Values) > 0 {
-			return "", ReasonNotInEnum
+	if vals := cp.prop.Values; len(vals) > 0 {
+		// The enumerated values passed the scrubber when the policy was
+		// made: no need to scrub them again on every span.
+		for _, v := range vals {
+			if v == s {
+				return s, ReasonNone
+			}
 		}
+		if cp.prop.Other != "" {
+			return cp.prop.Other, ReasonNone
+		}
+		return "", ReasonNotInEnum
+	}
+	t, ok := cp.prop.Rule.Apply(s)
+	if !ok {
 		return "", ReasonInvalid
 	}
 	out, why, _ := Scrub(t)
