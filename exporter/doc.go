@@ -46,6 +46,8 @@
 // WithDebug writes each event as one JSON line, exactly as it would be
 // sent, and sends nothing; when the gate in processors explains what it
 // removed (processors.WithDropNotes), its notes follow the event, one
-// line each starting with NotePrefix. Noop is the exporter for when telemetry is off.
+// line each starting with NotePrefix. Noop is the exporter of a build that
+// has no PostHog API key: it drops everything. When telemetry is off, no
+// exporter is made at all.
 // NewsletterSignup sends the one event that may go out with telemetry off.
 package exporter
