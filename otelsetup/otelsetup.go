@@ -677,8 +677,33 @@ Learn more: ` + PageURL + `
 
 `
 
+// Decision is whether telemetry is on for a process, which rule decided,
+// and a sentence for the user saying why.
+type Decision struct {
+	// Enabled reports whether telemetry is on.
+	Enabled bool
+	// Source names the rule that decided, as `elmo telemetry status`
+	// shows it: "env DISABLE_TELEMETRY", "env DO_NOT_TRACK",
+	// "env OTEL_SDK_DISABLED", "config", "error", "not yet asked" or
+	// "default".
+	Source string
+	// Reason is a sentence for the user saying why.
+	Reason string
+}
+
+// String returns "on" or "off" with the source and the reason.
+func (d Decision) String() string {
+	state := "off"
+	if d.Enabled {
+		state = "on"
+	}
+	return fmt.Sprintf("%s (%s: %s)", state, d.Source, d.Reason)
+}
+
 // Decision returns the consent decision made by Start.
-func (t *Telemetry) Decision() consent.Decision { return t.decision }
+func (t *Telemetry) Decision() Decision {
+	return Decision{Enabled: t.decision.Enabled, Source: string(t.decision.Source), Reason: t.decision.Reason}
+}
 
 // Enabled reports whether telemetry is on for this process.
 func (t *Telemetry) Enabled() bool { return t.decision.Enabled }

@@ -200,7 +200,7 @@ func TestOffSendsNothingAndWritesNothing(t *testing.T) {
 			ignore := goleak.IgnoreCurrent()
 
 			tel := e.start()
-			if tel.Enabled() || tel.Decision().Source != tt.source {
+			if tel.Enabled() || tel.Decision().Source != string(tt.source) {
 				t.Fatalf("decision %v, want off by %q", tel.Decision(), tt.source)
 			}
 			// Nothing runs in the background while telemetry is off.
@@ -561,7 +561,7 @@ func TestDeploymentRole(t *testing.T) {
 func TestDeploymentWithoutIDSendsNothing(t *testing.T) {
 	e := newEnv(t)
 	tel := e.start(otelsetup.WithRole(otelsetup.RoleDeployment), otelsetup.WithServiceName("elmo-web"))
-	if tel.Enabled() || tel.Decision().Source != consent.SourceError || !strings.Contains(tel.Decision().Reason, "DEPLOYMENT_ID") {
+	if tel.Enabled() || tel.Decision().Source != string(consent.SourceError) || !strings.Contains(tel.Decision().Reason, "DEPLOYMENT_ID") {
 		t.Fatalf("decision %v, want off naming DEPLOYMENT_ID", tel.Decision())
 	}
 	emit("deployment_heartbeat")

@@ -117,13 +117,14 @@ func (a *app) status(ctx context.Context) (statusReport, error) {
 
 	tel := a.telemetry(ctx)
 	d := consent.ForCLI(a.getenv, store)
+	rep.Enabled, rep.Source, rep.Reason = d.Enabled, string(d.Source), d.Reason
 	rep.Exporter = "off"
 	if tel != nil {
-		d = tel.Decision()
+		td := tel.Decision()
+		rep.Enabled, rep.Source, rep.Reason = td.Enabled, td.Source, td.Reason
 		rep.NoticeShown = tel.NoticeShown()
 		rep.Exporter = tel.Exporter()
 	}
-	rep.Enabled, rep.Source, rep.Reason = d.Enabled, string(d.Source), d.Reason
 	if rep.NoticeShown {
 		// The decision was made before the notice: say what happened
 		// since, not that it was never shown.
