@@ -80,7 +80,13 @@ const (
 var ErrNoPostHogKey = errors.New("no PostHog project key is configured (ELMO_POSTHOG_KEY), so nothing can be sent")
 
 // Option configures Start.
-type Option func(*config)
+type Option interface {
+	apply(config) config
+}
+
+type optionFunc func(config) config
+
+func (f optionFunc) apply(c config) config { return f(c) }
 
 type config struct {
 	role       Role
@@ -100,45 +106,95 @@ type config struct {
 }
 
 // WithRole sets the role. The default is RoleCLI.
-func WithRole(r Role) Option { return func(c *config) { c.role = r } }
+func WithRole(r Role) Option {
+	return optionFunc(func(c config) config {
+		c.role = r
+		return c
+	})
+}
 
 // WithServiceName sets service.name: "elmo-cli", "elmo-web" or
 // "elmo-worker". The default is "elmo-cli" in the CLI role; a deployment
 // service must name itself.
-func WithServiceName(name string) Option { return func(c *config) { c.service = name } }
+func WithServiceName(name string) Option {
+	return optionFunc(func(c config) config {
+		c.service = name
+		return c
+	})
+}
 
 // WithVersion sets service.version. The default comes from the build.
-func WithVersion(v string) Option { return func(c *config) { c.version = v } }
+func WithVersion(v string) Option {
+	return optionFunc(func(c config) config {
+		c.version = v
+		return c
+	})
+}
 
 // WithExitBudget bounds how long Shutdown spends delivering in the CLI
 // role. The default is DefaultExitBudget.
-func WithExitBudget(d time.Duration) Option { return func(c *config) { c.exitBudget = d } }
+func WithExitBudget(d time.Duration) Option {
+	return optionFunc(func(c config) config {
+		c.exitBudget = d
+		return c
+	})
+}
 
 // WithLogger receives the pipeline's errors. The default discards them,
 // so that telemetry never clutters a user's terminal.
-func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
+func WithLogger(l *slog.Logger) Option {
+	return optionFunc(func(c config) config {
+		c.logger = l
+		return c
+	})
+}
 
 // WithStderr is where the first-run notice, warnings and
 // ELMO_TELEMETRY_DEBUG output are written. The default is os.Stderr.
-func WithStderr(w io.Writer) Option { return func(c *config) { c.stderr = w } }
+func WithStderr(w io.Writer) Option {
+	return optionFunc(func(c config) config {
+		c.stderr = w
+		return c
+	})
+}
 
 // WithStdout is where the console exporter (OTEL_TRACES_EXPORTER=console
 // or OTEL_METRICS_EXPORTER=console) writes. The default is os.Stdout.
-func WithStdout(w io.Writer) Option { return func(c *config) { c.stdout = w } }
+func WithStdout(w io.Writer) Option {
+	return optionFunc(func(c config) config {
+		c.stdout = w
+		return c
+	})
+}
 
 // WithTerminal says whether stderr is an interactive terminal, which is
 // when the first-run notice may be shown. The default detects it, and
 // treats a set CI variable as not interactive.
-func WithTerminal(interactive bool) Option { return func(c *config) { c.terminal = &interactive } }
+func WithTerminal(interactive bool) Option {
+	return optionFunc(func(c config) config {
+		c.terminal = &interactive
+		return c
+	})
+}
 
 // WithGetenv sets how Elmo's variables are looked up. The default is
 // os.Getenv. The standard OTEL_* variables are always read from the
 // process environment, by the OpenTelemetry SDK.
-func WithGetenv(getenv func(string) string) Option { return func(c *config) { c.getenv = getenv } }
+func WithGetenv(getenv func(string) string) Option {
+	return optionFunc(func(c config) config {
+		c.getenv = getenv
+		return c
+	})
+}
 
 // WithConfigPath sets the path of config.json. The default is
 // $XDG_CONFIG_HOME/elmo/config.json, else ~/.config/elmo/config.json.
-func WithConfigPath(path string) Option { return func(c *config) { c.configPath = path } }
+func WithConfigPath(path string) Option {
+	return optionFunc(func(c config) config {
+		c.configPath = path
+		return c
+	})
+}
 
 // WithSentLog keeps a local record of the events sent to PostHog, exactly
 // as they went on the wire, and of those dropped, with the reason, in the
@@ -148,12 +204,22 @@ func WithConfigPath(path string) Option { return func(c *config) { c.configPath 
 // role after each batch the server answered. It holds at most a few
 // hundred events and 256 KiB, with mode 0600; the newsletter signup is
 // never written.
-func WithSentLog(path string) Option { return func(c *config) { c.sentLog = path } }
+func WithSentLog(path string) Option {
+	return optionFunc(func(c config) config {
+		c.sentLog = path
+		return c
+	})
+}
 
 // WithPolicy sets the policy that decides which events and attributes may
 // leave the process. The default is processors.DefaultPolicy, the Elmo
 // event catalog.
-func WithPolicy(p *processors.Policy) Option { return func(c *config) { c.policy = p } }
+func WithPolicy(p *processors.Policy) Option {
+	return optionFunc(func(c config) config {
+		c.policy = p
+		return c
+	})
+}
 
 // WithSpoolPath sets the file where events that could not be delivered
 // by Shutdown are kept, for the next start to send; "" keeps none. The
@@ -161,7 +227,10 @@ func WithPolicy(p *processors.Policy) Option { return func(c *config) { c.policy
 // deployment service. The spool is bounded, only ever holds events that
 // passed the gate, and every line passes it again before it is sent.
 func WithSpoolPath(path string) Option {
-	return func(c *config) { c.spoolPath, c.spoolSet = path, true }
+	return optionFunc(func(c config) config {
+		c.spoolPath, c.spoolSet = path, true
+		return c
+	})
 }
 
 func newConfig(opts []Option) (config, error) {
@@ -172,7 +241,7 @@ func newConfig(opts []Option) (config, error) {
 		getenv:     os.Getenv,
 	}
 	for _, opt := range opts {
-		opt(&c)
+		c = opt.apply(c)
 	}
 	if c.getenv == nil {
 		c.getenv = os.Getenv

@@ -149,9 +149,9 @@ type Detector struct {
 
 var _ sdkresource.Detector = (*Detector)(nil)
 
-// NewDetector returns a Detector configured by opts. It returns an error
-// when an option is missing, malformed, or does not apply to the role.
-func NewDetector(opts ...Option) (*Detector, error) {
+// newConfig returns the configuration opts make, with the defaults for
+// what they leave unset. Nil options are skipped.
+func newConfig(opts []Option) config {
 	var c config
 	for _, o := range opts {
 		if o != nil {
@@ -161,6 +161,13 @@ func NewDetector(opts ...Option) (*Detector, error) {
 	if c.getenv == nil {
 		c.getenv = os.Getenv
 	}
+	return c
+}
+
+// NewDetector returns a Detector configured by opts. It returns an error
+// when an option is missing, malformed, or does not apply to the role.
+func NewDetector(opts ...Option) (*Detector, error) {
+	c := newConfig(opts)
 
 	switch c.role {
 	case RoleCLI:
