@@ -553,7 +553,7 @@ func (t *Telemetry) build(ctx context.Context, res *sdkresource.Resource) error 
 		if err != nil {
 			return t.fail(ctx, fmt.Errorf("otelsetup: %w", err))
 		}
-		spanExp = spanHandOff{exp}
+		spanExp = exp
 	case spanExp == nil:
 		spanExp = exporter.Noop{}
 	}
@@ -586,7 +586,7 @@ func (t *Telemetry) build(ctx context.Context, res *sdkresource.Resource) error 
 			_ = spanExp.Shutdown(ctx)
 			return t.fail(ctx, fmt.Errorf("otelsetup: %w", err))
 		}
-		metricExp = metricHandOff{exp}
+		metricExp = exp
 	}
 	var reader sdkmetric.Reader
 	if metricExp == nil {
@@ -815,7 +815,7 @@ func (t *Telemetry) SignUpForNewsletter(ctx context.Context, email string, wants
 		return ErrNoPostHogKey
 	}
 	err = exporter.NewsletterSignup(ctx, c, signup)
-	return errors.Join(err, ignoreClosed(c.Shutdown(ctx)))
+	return errors.Join(err, c.Shutdown(ctx))
 }
 
 // Shutdown flushes and stops the pipeline. In the CLI role it spends at
@@ -846,12 +846,15 @@ func (t *Telemetry) Shutdown(ctx context.Context) error {
 		deliverCtx, cancel = context.WithDeadline(ctx, dl.Add(-reserve))
 		defer cancel()
 	}
-	// The providers hand what they hold to the client, which only queues
-	// (see spanHandOff); then the client's Shutdown waits, once, for
-	// delivery of everything.
+	// The providers hand what they hold to the exporters, which only
+	// queue it on the client, and stop them; then the client's Shutdown
+	// waits, once, for delivery of everything. Were the exporters to wait
+	// for delivery inside the providers' Shutdown, the tracer provider
+	// could use up the exit budget before the meter provider was shut
+	// down, and the SDK skips what remains once the context has ended.
 	err := errors.Join(t.tp.Shutdown(deliverCtx), t.mp.Shutdown(deliverCtx))
 	if t.client != nil {
-		err = errors.Join(err, ignoreClosed(t.client.Shutdown(deliverCtx)))
+		err = errors.Join(err, t.client.Shutdown(deliverCtx))
 	}
 	t.reportExportError(err)
 	// The local files are small: they are written within what is left of
@@ -902,7 +905,7 @@ func (t *Telemetry) ForceFlush(ctx context.Context) error {
 	}
 	err := errors.Join(t.tp.ForceFlush(ctx), t.mp.ForceFlush(ctx))
 	if t.client != nil {
-		err = errors.Join(err, ignoreClosed(t.client.Flush(ctx)))
+		err = errors.Join(err, t.client.Flush(ctx))
 	}
 	return err
 }
@@ -947,27 +950,6 @@ func (t *Telemetry) reportExportError(shutdownErr error) {
 	fmt.Fprintf(t.cfg.stderr, "elmo: telemetry was not exported (OTEL_*_EXPORTER=%s): %s\n", t.chosen, msg)
 }
 
-// spanHandOff is the PostHog span exporter with delivery left to the
-// client's Shutdown. The exporter's own Shutdown waits for delivery; if it
-// did so inside the provider's Shutdown, it could use up the exit budget
-// before the meter provider was shut down, and the SDK skips what remains
-// once the context has ended, leaving goroutines and events behind.
-type spanHandOff struct{ *exporter.SpanExporter }
-
-var _ sdktrace.SpanExporter = spanHandOff{}
-
-// Shutdown returns at once: Telemetry.Shutdown shuts the client down.
-func (spanHandOff) Shutdown(context.Context) error { return nil }
-
-// metricHandOff is to the metric exporter what spanHandOff is to the span
-// exporter.
-type metricHandOff struct{ *exporter.MetricExporter }
-
-var _ sdkmetric.Exporter = metricHandOff{}
-
-// Shutdown returns at once: Telemetry.Shutdown shuts the client down.
-func (metricHandOff) Shutdown(context.Context) error { return nil }
-
 // spooling reports whether undelivered events go to the spool: when there
 // is a spool path (the CLI's by default, a deployment's with
 // WithSpoolPath) and events go to PostHog.
@@ -1002,13 +984,6 @@ func flatten(err error) []error {
 		return out
 	}
 	return []error{err}
-}
-
-func ignoreClosed(err error) error {
-	if errors.Is(err, exporter.ErrClosed) {
-		return nil
-	}
-	return err
 }
 
 // lockedWriter serializes writes to w.
