@@ -13,10 +13,10 @@ import (
 
 	"github.com/elmohq/telemetry/catalog"
 	"github.com/elmohq/telemetry/internal/catalogdoc"
-	"github.com/elmohq/telemetry/internal/cli/deployment"
 	"github.com/elmohq/telemetry/internal/cli/runner"
 	"github.com/elmohq/telemetry/internal/configfile"
 	"github.com/elmohq/telemetry/internal/consent"
+	"github.com/elmohq/telemetry/internal/deployment"
 	"github.com/elmohq/telemetry/internal/sentlog"
 	"github.com/elmohq/telemetry/otelsetup"
 )
