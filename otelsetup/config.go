@@ -14,6 +14,7 @@ import (
 	"github.com/elmohq/telemetry/catalog"
 	"github.com/elmohq/telemetry/internal/configfile"
 	"github.com/elmohq/telemetry/internal/consent"
+	"github.com/elmohq/telemetry/internal/spool"
 	"github.com/elmohq/telemetry/processors"
 )
 
@@ -161,7 +162,7 @@ func WithPolicy(p *processors.Policy) Option {
 
 // WithSpoolPath sets the file where events that could not be delivered
 // by Shutdown are kept, for the next start to send; "" keeps none. The
-// default is SpoolPath of the config file in the CLI role, and none for a
+// default is the file telemetry-spool.jsonl beside the config file in the CLI role, and none for a
 // deployment service. The spool is bounded, only ever holds events that
 // passed the gate, and every line passes it again before it is sent.
 func WithSpoolPath(path string) Option {
@@ -212,7 +213,7 @@ func newConfig(opts []Option) (config, error) {
 			c.configPath = p
 		}
 		if !c.spoolSet {
-			c.spoolPath = SpoolPath(c.configPath)
+			c.spoolPath = spool.Path(c.configPath)
 		}
 	case RoleDeployment:
 		if c.service == "" {

@@ -25,6 +25,7 @@ import (
 	"github.com/elmohq/telemetry/internal/consent"
 	"github.com/elmohq/telemetry/internal/envexport"
 	"github.com/elmohq/telemetry/internal/sentlog"
+	"github.com/elmohq/telemetry/internal/spool"
 	"github.com/elmohq/telemetry/processors"
 	"github.com/elmohq/telemetry/resource"
 )
@@ -383,9 +384,9 @@ func (t *Telemetry) fail(ctx context.Context, err error) error {
 
 // newClient returns a PostHog client for this process: debug output when
 // ELMO_TELEMETRY_DEBUG is set, else the capture API with the key in use.
-// With no key it returns nil. spool says whether undelivered events are
+// With no key it returns nil. spooling says whether undelivered events are
 // kept for a later run.
-func (t *Telemetry) newClient(spool bool) (*exporter.Client, error) {
+func (t *Telemetry) newClient(spooling bool) (*exporter.Client, error) {
 	cfg := t.cfg
 	opts := []exporter.Option{exporter.WithLogger(cfg.logger)}
 	switch key := PostHogKey(cfg.getenv); {
@@ -401,7 +402,7 @@ func (t *Telemetry) newClient(spool bool) (*exporter.Client, error) {
 		opts = append(opts, exporter.WithHost(postHogHost(cfg.getenv)), exporter.WithAPIKey(key),
 			exporter.WithCaptureAPI(api))
 	}
-	if spool && cfg.sentLog != "" && !cfg.debug() && !t.preview {
+	if spooling && cfg.sentLog != "" && !cfg.debug() && !t.preview {
 		log, err := sentlog.New(cfg.sentLog)
 		if err != nil {
 			return nil, fmt.Errorf("otelsetup: %w", err)
@@ -422,11 +423,11 @@ func (t *Telemetry) newClient(spool bool) (*exporter.Client, error) {
 		}
 		opts = append(opts, exporter.WithDeliveryRecord(record))
 	}
-	if spool && cfg.spoolPath != "" {
+	if spooling && cfg.spoolPath != "" {
 		opts = append(opts, exporter.WithUndelivered(func(evs []exporter.Event) {
 			t.mu.Lock()
 			t.undelivered = append(t.undelivered, evs...)
-			if n := len(t.undelivered) - spoolMaxEvents; n > 0 {
+			if n := len(t.undelivered) - spool.MaxEvents; n > 0 {
 				// The spool keeps no more: the oldest go first.
 				t.undelivered = slices.Delete(t.undelivered, 0, n)
 			}
@@ -444,7 +445,7 @@ func (t *Telemetry) newClient(spool bool) (*exporter.Client, error) {
 // client. Enqueue does not wait; Shutdown takes them out of the spool
 // once delivered.
 func (t *Telemetry) replaySpool() {
-	events, dropped, err := readSpool(t.cfg.spoolPath, t.cfg.policy)
+	events, dropped, err := spool.Read(t.cfg.spoolPath, t.cfg.policy)
 	if err != nil {
 		t.cfg.logger.Warn("cannot read the telemetry spool", "error", err)
 		return
@@ -639,7 +640,7 @@ func (t *Telemetry) Shutdown(ctx context.Context) error {
 	t.mu.Lock()
 	replayed, undelivered, rewrite := t.replayed, t.undelivered, t.spoolDropped > 0
 	t.mu.Unlock()
-	return errors.Join(err, updateSpool(fileCtx, t.cfg.spoolPath, t.cfg.policy, replayed, undelivered, rewrite))
+	return errors.Join(err, spool.Update(fileCtx, t.cfg.spoolPath, t.cfg.policy, replayed, undelivered, rewrite))
 }
 
 // spoolReserve is the most of a Shutdown deadline kept for writing the

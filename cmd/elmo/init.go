@@ -29,6 +29,7 @@ import (
 	"github.com/elmohq/telemetry/internal/dotenv"
 	"github.com/elmohq/telemetry/internal/provider"
 	"github.com/elmohq/telemetry/internal/sentlog"
+	"github.com/elmohq/telemetry/internal/spool"
 	"github.com/elmohq/telemetry/otelsetup"
 )
 
@@ -317,7 +318,7 @@ func (r *initRun) consent(ctx context.Context) error {
 		return fmt.Errorf("cannot record the telemetry choice: %w", err)
 	}
 	if !r.share {
-		if err := otelsetup.RemoveSpool(store.Path()); err != nil {
+		if err := spool.Remove(spool.Path(store.Path())); err != nil {
 			return fmt.Errorf("cannot delete the unsent events: %w", err)
 		}
 		if p, err := sentlog.DefaultPath(r.a.getenv); err == nil {
