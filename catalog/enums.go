@@ -49,22 +49,6 @@ func Providers() []string { return clone(providers) }
 // reports them.
 func InitSteps() []string { return clone(initSteps) }
 
-// PostgresModes returns the values of postgres_mode: "embedded" (storage
-// managed by Elmo) and "external" (DATABASE_URL points at a PostgreSQL
-// server).
-func PostgresModes() []string { return clone(postgresModes) }
-
-// Outcomes returns the values of outcome: "ok" and "error".
-func Outcomes() []string { return clone(outcomes) }
-
-// ProviderErrorTypes returns the classes of provider errors that
-// error_type may carry.
-func ProviderErrorTypes() []string { return clone(providerErrorTypes) }
-
-// NewsletterSources returns the values of the source of a newsletter
-// signup.
-func NewsletterSources() []string { return clone(newsletterSources) }
-
 // DeploymentModes returns the values of the deployment mode; any other
 // mode is sent as "other".
 func DeploymentModes() []string { return clone(deploymentModes) }

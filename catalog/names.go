@@ -59,8 +59,8 @@ func CommandEvent(path ...string) string {
 const (
 	// KeyExitCode is the exit code of a CLI command (int).
 	KeyExitCode = attribute.Key("exit_code")
-	// KeyPostgresMode says where the deployment keeps its data: one of
-	// [PostgresModes].
+	// KeyPostgresMode says where the deployment keeps its data:
+	// [PostgresEmbedded] or [PostgresExternal].
 	KeyPostgresMode = attribute.Key("postgres_mode")
 	// KeyProviders lists configured or used providers, each one of
 	// [Providers] (string slice).
@@ -72,8 +72,7 @@ const (
 	KeyCompleted = attribute.Key("completed")
 	// KeyFailedStep is the elmo init step that failed: one of [InitSteps].
 	KeyFailedStep = attribute.Key("failed_step")
-	// KeySource says where a newsletter signup came from: one of
-	// [NewsletterSources].
+	// KeySource says where a newsletter signup came from: [SourceCLIInit].
 	KeySource = attribute.Key("source")
 	// KeyModels lists the models a prompt ran on (string slice), each
 	// sent under [RuleModelName].
@@ -88,10 +87,10 @@ const (
 	KeyProvider = attribute.Key("provider")
 	// KeyModel is one model name, sent under [RuleModelName].
 	KeyModel = attribute.Key("model")
-	// KeyOutcome is the outcome of a run: one of [Outcomes].
+	// KeyOutcome is the outcome of a run: [OutcomeOK] or [OutcomeError].
 	KeyOutcome = attribute.Key("outcome")
-	// KeyErrorType is the class of a provider error: one of
-	// [ProviderErrorTypes]. Never the error message.
+	// KeyErrorType is the class of a provider error: one of the
+	// Error... constants, such as [ErrorTimeout]. Never the error message.
 	KeyErrorType = attribute.Key("error_type")
 )
 

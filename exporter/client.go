@@ -50,7 +50,8 @@ type Stats struct {
 	Held int
 }
 
-// ErrClosed is returned by operations on a Client that has been shut down.
+// ErrClosed is returned by operations on a Client that has been shut
+// down, other than Shutdown itself.
 var ErrClosed = errors.New("posthog exporter: client is shut down")
 
 // UndeliveredError reports events that were not acknowledged by the end of a
@@ -447,7 +448,7 @@ func (c *Client) Flush(ctx context.Context) error {
 // accounted for. Once Shutdown has begun, a request that cannot reach the
 // server (a refused connection, say) is not retried: its events are
 // undelivered at once, and a CLI spools them instead of spending its exit
-// budget on retries. Calls after the first return ErrClosed.
+// budget on retries. Calls after the first do nothing and return nil.
 func (c *Client) Shutdown(ctx context.Context) error {
 	if c.debug != nil {
 		return nil
@@ -460,7 +461,7 @@ func (c *Client) Shutdown(ctx context.Context) error {
 	}
 	c.genMu.Unlock()
 	if old == nil {
-		return ErrClosed
+		return nil
 	}
 	c.rt.final.Store(true)
 	err := c.drain(ctx, old)

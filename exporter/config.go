@@ -92,50 +92,68 @@ func (a CaptureAPI) mode() posthog.CaptureMode {
 
 // Option configures a Client.
 type Option interface {
-	apply(*config)
+	apply(config) config
 }
 
-type optionFunc func(*config)
+type optionFunc func(config) config
 
-func (f optionFunc) apply(c *config) { f(c) }
+func (f optionFunc) apply(c config) config { return f(c) }
 
 // WithHost sets the PostHog host events are sent to, such as
 // https://eu.i.posthog.com. The default is DefaultHost.
 func WithHost(host string) Option {
-	return optionFunc(func(c *config) { c.host = host })
+	return optionFunc(func(c config) config {
+		c.host = host
+		return c
+	})
 }
 
 // WithAPIKey sets the PostHog project API key. It is required unless
 // WithDebug is given.
 func WithAPIKey(key string) Option {
-	return optionFunc(func(c *config) { c.apiKey = key })
+	return optionFunc(func(c config) config {
+		c.apiKey = key
+		return c
+	})
 }
 
 // WithBatchSize sets how many events are sent in one request at most. The
 // default is 100. Batches are also split to stay under the capture API's
 // size limit.
 func WithBatchSize(n int) Option {
-	return optionFunc(func(c *config) { c.batchSize = n })
+	return optionFunc(func(c config) config {
+		c.batchSize = n
+		return c
+	})
 }
 
 // WithFlushInterval sets how long queued events may wait for a batch to
 // fill before they are sent anyway. The default is 5 seconds.
 func WithFlushInterval(d time.Duration) Option {
-	return optionFunc(func(c *config) { c.flushInterval = d })
+	return optionFunc(func(c config) config {
+		c.flushInterval = d
+		return c
+	})
 }
 
 // WithQueueSize bounds how many events the Client holds in memory, queued,
 // in flight or failed and not yet reported. Events that arrive when it is
 // full are dropped and counted. The default is 2048.
 func WithQueueSize(n int) Option {
-	return optionFunc(func(c *config) { c.queueSize = n })
+	return optionFunc(func(c config) config {
+		c.queueSize = n
+		return c
+	})
 }
 
 // WithMaxRetries sets how many times a request is sent again after a
 // network error, a 5xx, a 408 or a 429, within the limits of the flush or
 // shutdown context. It must be between 0 and 9; the default is 4.
 func WithMaxRetries(n int) Option {
-	return optionFunc(func(c *config) { c.maxRetries = n })
+	return optionFunc(func(c config) config {
+		c.maxRetries = n
+		return c
+	})
 }
 
 // WithMaxUploads bounds how many requests a Client has open at once. A
@@ -144,13 +162,19 @@ func WithMaxRetries(n int) Option {
 // server that never answers costs a service at most n connections. The
 // default is 2.
 func WithMaxUploads(n int) Option {
-	return optionFunc(func(c *config) { c.maxUploads = n })
+	return optionFunc(func(c config) config {
+		c.maxUploads = n
+		return c
+	})
 }
 
 // WithTransport sets the HTTP transport requests go through. The default is
 // a clone of http.DefaultTransport. Retries are added on top of it.
 func WithTransport(rt http.RoundTripper) Option {
-	return optionFunc(func(c *config) { c.transport = rt })
+	return optionFunc(func(c config) config {
+		c.transport = rt
+		return c
+	})
 }
 
 // WithUndelivered sets a function that receives, at the end of each flush
@@ -159,7 +183,10 @@ func WithTransport(rt http.RoundTripper) Option {
 // is called from the goroutine that called Flush or Shutdown. Events the
 // server refused for good are not passed to it.
 func WithUndelivered(f func([]Event)) Option {
-	return optionFunc(func(c *config) { c.undelivered = f })
+	return optionFunc(func(c config) config {
+		c.undelivered = f
+		return c
+	})
 }
 
 // WithDebug makes the Client write each event to w as one line of JSON,
@@ -167,19 +194,28 @@ func WithUndelivered(f func([]Event)) Option {
 // or data point (processors.WithDropNotes) follow its event, one line
 // each starting with NotePrefix.
 func WithDebug(w io.Writer) Option {
-	return optionFunc(func(c *config) { c.debug = w })
+	return optionFunc(func(c config) config {
+		c.debug = w
+		return c
+	})
 }
 
 // WithLogger sets where the Client and posthog-go log transport problems.
 // The default discards them: telemetry must not clutter a user's terminal.
 func WithLogger(l *slog.Logger) Option {
-	return optionFunc(func(c *config) { c.logger = l })
+	return optionFunc(func(c config) config {
+		c.logger = l
+		return c
+	})
 }
 
 // WithCaptureAPI selects the capture API events are sent to. The default
 // is CaptureLegacy.
 func WithCaptureAPI(api CaptureAPI) Option {
-	return optionFunc(func(c *config) { c.capture = api })
+	return optionFunc(func(c config) config {
+		c.capture = api
+		return c
+	})
 }
 
 // WithCompression sets whether every request body is gzip-compressed
@@ -187,18 +223,22 @@ func WithCaptureAPI(api CaptureAPI) Option {
 // more and sends a smaller one as it is, since gzip saves little on it
 // and costs a short-lived CLI run more time than sending it.
 func WithCompression(on bool) Option {
-	return optionFunc(func(c *config) {
+	return optionFunc(func(c config) config {
 		c.gzipMin = -1
 		if on {
 			c.gzipMin = 0
 		}
+		return c
 	})
 }
 
 // WithHistoricalMigration marks every batch as a historical import, which
 // PostHog ingests apart from live events. The default is false.
 func WithHistoricalMigration(on bool) Option {
-	return optionFunc(func(c *config) { c.historicalMigration = on })
+	return optionFunc(func(c config) config {
+		c.historicalMigration = on
+		return c
+	})
 }
 
 func newConfig(opts []Option) config {
@@ -213,7 +253,7 @@ func newConfig(opts []Option) config {
 		maxUploads:    defaultMaxUploads,
 	}
 	for _, o := range opts {
-		o.apply(&c)
+		c = o.apply(c)
 	}
 	c.host = strings.TrimRight(c.host, "/")
 	if c.logger == nil {

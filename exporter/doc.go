@@ -7,7 +7,8 @@
 //	spans, err := exporter.NewSpanExporter(client)
 //	metrics, err := exporter.NewMetricExporter(client)
 //	...
-//	// at exit: shut the providers down (which flushes the exporters), then
+//	// at exit: shut the providers down (which hands the exporters what they
+//	// hold and stops them), then deliver and close:
 //	err = client.Shutdown(ctx)
 //
 // Exporting never waits on the network: events are queued, batched by
@@ -23,9 +24,10 @@
 // event refused so is dropped. At most WithMaxUploads requests (2 by
 // default) are open at once.
 // posthog-go's operating system and Go version properties are removed
-// before sending. The exporters' Shutdown
-// flushes the Client but leaves it running, since the other exporter may
-// still use it; whoever created the Client shuts it down last.
+// before sending. An exporter's Shutdown
+// stops that exporter only: the Client belongs to whoever created it, who
+// shuts it down last, after the providers, and whose Client.Shutdown
+// delivers what is queued. Client.Shutdown may be called more than once.
 //
 // Every event handed to a Client is accounted for: acknowledged by the
 // server, refused by it for good, dropped before sending with a count (full
@@ -46,6 +48,8 @@
 // WithDebug writes each event as one JSON line, exactly as it would be
 // sent, and sends nothing; when the gate in processors explains what it
 // removed (processors.WithDropNotes), its notes follow the event, one
-// line each starting with NotePrefix. Noop is the exporter for when telemetry is off.
+// line each starting with NotePrefix. Noop is the exporter of a build that
+// has no PostHog API key: it drops everything. When telemetry is off, no
+// exporter is made at all.
 // NewsletterSignup sends the one event that may go out with telemetry off.
 package exporter

@@ -13,9 +13,9 @@ var (
 	_ sdkmetric.Exporter    = Noop{}
 )
 
-// Noop is a span and metric exporter that drops everything, for when
-// telemetry is disabled or no API key is configured. It starts no
-// goroutine and holds nothing.
+// Noop is a span and metric exporter that drops everything, for a build
+// that has no PostHog API key (telemetry off installs no exporter at
+// all). It starts no goroutine and holds nothing.
 type Noop struct{}
 
 // ExportSpans drops spans.

@@ -42,7 +42,10 @@ const (
 // slice may be empty. With WithDebug nothing is sent, and f is never
 // called.
 func WithDeliveryRecord(f func(sent []Sent, dropped []Drop)) Option {
-	return optionFunc(func(c *config) { c.record = f })
+	return optionFunc(func(c config) config {
+		c.record = f
+		return c
+	})
 }
 
 // recordSent reports acknowledged events to the delivery record.

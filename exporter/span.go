@@ -83,11 +83,12 @@ func (e *SpanExporter) identity(s sdktrace.ReadOnlySpan) *identity {
 	return e.last
 }
 
-// Shutdown stops the exporter and flushes the Client within ctx. It does
-// not shut the Client down.
-func (e *SpanExporter) Shutdown(ctx context.Context) error {
-	if e.stopped.Swap(true) {
-		return nil
-	}
-	return e.client.Flush(ctx)
+// Shutdown stops the exporter: spans exported after it are dropped. It
+// neither flushes nor shuts down the Client, which belongs to whoever
+// created it and may serve other exporters; that owner calls
+// Client.Shutdown, which delivers what is queued. Shutdown does not block
+// and is safe to call more than once.
+func (e *SpanExporter) Shutdown(context.Context) error {
+	e.stopped.Store(true)
+	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/elmohq/telemetry/exporter/posthogtest"
+	"github.com/elmohq/telemetry/internal/spool"
 	"github.com/elmohq/telemetry/otelsetup"
 )
 
@@ -27,7 +28,7 @@ func TestCaptureAPIAndSpoolReplayKeepIdentity(t *testing.T) {
 			if err := tel.Shutdown(context.Background()); err != nil {
 				t.Fatal(err)
 			}
-			data, err := os.ReadFile(otelsetup.SpoolPath(e.configPath))
+			data, err := os.ReadFile(spool.Path(e.configPath))
 			if err != nil {
 				t.Fatalf("nothing spooled: %v", err)
 			}
@@ -82,7 +83,7 @@ func TestTooLargeIsNeverSpooled(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			if _, err := os.Stat(otelsetup.SpoolPath(e.configPath)); !errors.Is(err, os.ErrNotExist) {
+			if _, err := os.Stat(spool.Path(e.configPath)); !errors.Is(err, os.ErrNotExist) {
 				t.Errorf("a spool exists after 413 answers: %v", err)
 			}
 		})

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"slices"
 	"strings"
@@ -19,7 +18,6 @@ import (
 	sdkresource "go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	tracenoop "go.opentelemetry.io/otel/trace/noop"
-	"golang.org/x/term"
 
 	"github.com/elmohq/telemetry/catalog"
 	"github.com/elmohq/telemetry/exporter"
@@ -27,6 +25,7 @@ import (
 	"github.com/elmohq/telemetry/internal/consent"
 	"github.com/elmohq/telemetry/internal/envexport"
 	"github.com/elmohq/telemetry/internal/sentlog"
+	"github.com/elmohq/telemetry/internal/spool"
 	"github.com/elmohq/telemetry/processors"
 	"github.com/elmohq/telemetry/resource"
 )
@@ -78,181 +77,6 @@ const (
 // ErrNoPostHogKey is returned by SignUpForNewsletter when this build has
 // no PostHog key and none is set in ELMO_POSTHOG_KEY.
 var ErrNoPostHogKey = errors.New("no PostHog project key is configured (ELMO_POSTHOG_KEY), so nothing can be sent")
-
-// Option configures Start.
-type Option func(*config)
-
-type config struct {
-	role       Role
-	service    string
-	version    string
-	exitBudget time.Duration
-	logger     *slog.Logger
-	stderr     io.Writer
-	stdout     io.Writer
-	terminal   *bool
-	getenv     func(string) string
-	configPath string
-	spoolPath  string
-	spoolSet   bool
-	policy     *processors.Policy
-	sentLog    string
-}
-
-// WithRole sets the role. The default is RoleCLI.
-func WithRole(r Role) Option { return func(c *config) { c.role = r } }
-
-// WithServiceName sets service.name: "elmo-cli", "elmo-web" or
-// "elmo-worker". The default is "elmo-cli" in the CLI role; a deployment
-// service must name itself.
-func WithServiceName(name string) Option { return func(c *config) { c.service = name } }
-
-// WithVersion sets service.version. The default comes from the build.
-func WithVersion(v string) Option { return func(c *config) { c.version = v } }
-
-// WithExitBudget bounds how long Shutdown spends delivering in the CLI
-// role. The default is DefaultExitBudget.
-func WithExitBudget(d time.Duration) Option { return func(c *config) { c.exitBudget = d } }
-
-// WithLogger receives the pipeline's errors. The default discards them,
-// so that telemetry never clutters a user's terminal.
-func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
-
-// WithStderr is where the first-run notice, warnings and
-// ELMO_TELEMETRY_DEBUG output are written. The default is os.Stderr.
-func WithStderr(w io.Writer) Option { return func(c *config) { c.stderr = w } }
-
-// WithStdout is where the console exporter (OTEL_TRACES_EXPORTER=console
-// or OTEL_METRICS_EXPORTER=console) writes. The default is os.Stdout.
-func WithStdout(w io.Writer) Option { return func(c *config) { c.stdout = w } }
-
-// WithTerminal says whether stderr is an interactive terminal, which is
-// when the first-run notice may be shown. The default detects it, and
-// treats a set CI variable as not interactive.
-func WithTerminal(interactive bool) Option { return func(c *config) { c.terminal = &interactive } }
-
-// WithGetenv sets how Elmo's variables are looked up. The default is
-// os.Getenv. The standard OTEL_* variables are always read from the
-// process environment, by the OpenTelemetry SDK.
-func WithGetenv(getenv func(string) string) Option { return func(c *config) { c.getenv = getenv } }
-
-// WithConfigPath sets the path of config.json. The default is
-// $XDG_CONFIG_HOME/elmo/config.json, else ~/.config/elmo/config.json.
-func WithConfigPath(path string) Option { return func(c *config) { c.configPath = path } }
-
-// WithSentLog keeps a local record of the events sent to PostHog, exactly
-// as they went on the wire, and of those dropped, with the reason, in the
-// file at path (see `elmo telemetry log`). The record is written only when
-// telemetry is on and events go to PostHog: in the CLI role within the
-// exit budget's window for local files at Shutdown, in the deployment
-// role after each batch the server answered. It holds at most a few
-// hundred events and 256 KiB, with mode 0600; the newsletter signup is
-// never written.
-func WithSentLog(path string) Option { return func(c *config) { c.sentLog = path } }
-
-// WithPolicy sets the policy that decides which events and attributes may
-// leave the process. The default is processors.DefaultPolicy, the Elmo
-// event catalog.
-func WithPolicy(p *processors.Policy) Option { return func(c *config) { c.policy = p } }
-
-// WithSpoolPath sets the file where events that could not be delivered
-// by Shutdown are kept, for the next start to send; "" keeps none. The
-// default is SpoolPath of the config file in the CLI role, and none for a
-// deployment service. The spool is bounded, only ever holds events that
-// passed the gate, and every line passes it again before it is sent.
-func WithSpoolPath(path string) Option {
-	return func(c *config) { c.spoolPath, c.spoolSet = path, true }
-}
-
-func newConfig(opts []Option) (config, error) {
-	c := config{
-		exitBudget: DefaultExitBudget,
-		stderr:     os.Stderr,
-		stdout:     os.Stdout,
-		getenv:     os.Getenv,
-	}
-	for _, opt := range opts {
-		opt(&c)
-	}
-	if c.getenv == nil {
-		c.getenv = os.Getenv
-	}
-	if c.stderr == nil {
-		c.stderr = io.Discard
-	}
-	if c.stdout == nil {
-		c.stdout = io.Discard
-	}
-	if c.logger == nil {
-		c.logger = slog.New(slog.DiscardHandler)
-	}
-	if c.policy == nil {
-		c.policy = processors.DefaultPolicy()
-	}
-	if c.exitBudget <= 0 {
-		return c, fmt.Errorf("otelsetup: the exit budget must be positive, not %v", c.exitBudget)
-	}
-	switch c.role {
-	case RoleCLI:
-		if c.service == "" {
-			c.service = catalog.ServiceCLI
-		}
-		if c.configPath == "" {
-			p, err := configfile.DefaultPath(c.getenv)
-			if err != nil {
-				return c, fmt.Errorf("otelsetup: %w", err)
-			}
-			c.configPath = p
-		}
-		if !c.spoolSet {
-			c.spoolPath = SpoolPath(c.configPath)
-		}
-	case RoleDeployment:
-		if c.service == "" {
-			return c, errors.New("otelsetup: a deployment service must name itself with WithServiceName")
-		}
-	default:
-		return c, fmt.Errorf("otelsetup: unknown role %v", c.role)
-	}
-	return c, nil
-}
-
-// interactive reports whether the first-run notice may be shown.
-func (c config) interactive() bool {
-	if c.terminal != nil {
-		return *c.terminal
-	}
-	if c.getenv("CI") != "" {
-		return false
-	}
-	f, ok := c.stderr.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
-}
-
-// debug reports whether ELMO_TELEMETRY_DEBUG asks to print events instead
-// of sending them.
-func (c config) debug() bool { return consent.OptOut(c.getenv("ELMO_TELEMETRY_DEBUG")) }
-
-// PostHogKey returns the PostHog project key in use: ELMO_POSTHOG_KEY,
-// else the key built in with -ldflags, else "". getenv nil means
-// os.Getenv.
-func PostHogKey(getenv func(string) string) string {
-	if getenv == nil {
-		getenv = os.Getenv
-	}
-	if k := strings.TrimSpace(getenv("ELMO_POSTHOG_KEY")); k != "" {
-		return k
-	}
-	return builtinPostHogKey
-}
-
-// postHogHost returns ELMO_POSTHOG_HOST or the default host.
-func postHogHost(getenv func(string) string) string {
-	if h := strings.TrimSpace(getenv("ELMO_POSTHOG_HOST")); h != "" {
-		return h
-	}
-	return DefaultPostHogHost
-}
 
 // Telemetry is the running pipeline of one process. Its methods are safe
 // for concurrent use.
@@ -484,7 +308,7 @@ func (t *Telemetry) build(ctx context.Context, res *sdkresource.Resource) error 
 		if err != nil {
 			return t.fail(ctx, fmt.Errorf("otelsetup: %w", err))
 		}
-		spanExp = spanHandOff{exp}
+		spanExp = exp
 	case spanExp == nil:
 		spanExp = exporter.Noop{}
 	}
@@ -517,7 +341,7 @@ func (t *Telemetry) build(ctx context.Context, res *sdkresource.Resource) error 
 			_ = spanExp.Shutdown(ctx)
 			return t.fail(ctx, fmt.Errorf("otelsetup: %w", err))
 		}
-		metricExp = metricHandOff{exp}
+		metricExp = exp
 	}
 	var reader sdkmetric.Reader
 	if metricExp == nil {
@@ -560,9 +384,9 @@ func (t *Telemetry) fail(ctx context.Context, err error) error {
 
 // newClient returns a PostHog client for this process: debug output when
 // ELMO_TELEMETRY_DEBUG is set, else the capture API with the key in use.
-// With no key it returns nil. spool says whether undelivered events are
+// With no key it returns nil. spooling says whether undelivered events are
 // kept for a later run.
-func (t *Telemetry) newClient(spool bool) (*exporter.Client, error) {
+func (t *Telemetry) newClient(spooling bool) (*exporter.Client, error) {
 	cfg := t.cfg
 	opts := []exporter.Option{exporter.WithLogger(cfg.logger)}
 	switch key := PostHogKey(cfg.getenv); {
@@ -578,7 +402,7 @@ func (t *Telemetry) newClient(spool bool) (*exporter.Client, error) {
 		opts = append(opts, exporter.WithHost(postHogHost(cfg.getenv)), exporter.WithAPIKey(key),
 			exporter.WithCaptureAPI(api))
 	}
-	if spool && cfg.sentLog != "" && !cfg.debug() && !t.preview {
+	if spooling && cfg.sentLog != "" && !cfg.debug() && !t.preview {
 		log, err := sentlog.New(cfg.sentLog)
 		if err != nil {
 			return nil, fmt.Errorf("otelsetup: %w", err)
@@ -599,11 +423,11 @@ func (t *Telemetry) newClient(spool bool) (*exporter.Client, error) {
 		}
 		opts = append(opts, exporter.WithDeliveryRecord(record))
 	}
-	if spool && cfg.spoolPath != "" {
+	if spooling && cfg.spoolPath != "" {
 		opts = append(opts, exporter.WithUndelivered(func(evs []exporter.Event) {
 			t.mu.Lock()
 			t.undelivered = append(t.undelivered, evs...)
-			if n := len(t.undelivered) - spoolMaxEvents; n > 0 {
+			if n := len(t.undelivered) - spool.MaxEvents; n > 0 {
 				// The spool keeps no more: the oldest go first.
 				t.undelivered = slices.Delete(t.undelivered, 0, n)
 			}
@@ -621,7 +445,7 @@ func (t *Telemetry) newClient(spool bool) (*exporter.Client, error) {
 // client. Enqueue does not wait; Shutdown takes them out of the spool
 // once delivered.
 func (t *Telemetry) replaySpool() {
-	events, dropped, err := readSpool(t.cfg.spoolPath, t.cfg.policy)
+	events, dropped, err := spool.Read(t.cfg.spoolPath, t.cfg.policy)
 	if err != nil {
 		t.cfg.logger.Warn("cannot read the telemetry spool", "error", err)
 		return
@@ -677,8 +501,33 @@ Learn more: ` + PageURL + `
 
 `
 
+// Decision is whether telemetry is on for a process, which rule decided,
+// and a sentence for the user saying why.
+type Decision struct {
+	// Enabled reports whether telemetry is on.
+	Enabled bool
+	// Source names the rule that decided, as `elmo telemetry status`
+	// shows it: "env DISABLE_TELEMETRY", "env DO_NOT_TRACK",
+	// "env OTEL_SDK_DISABLED", "config", "error", "not yet asked" or
+	// "default".
+	Source string
+	// Reason is a sentence for the user saying why.
+	Reason string
+}
+
+// String returns "on" or "off" with the source and the reason.
+func (d Decision) String() string {
+	state := "off"
+	if d.Enabled {
+		state = "on"
+	}
+	return fmt.Sprintf("%s (%s: %s)", state, d.Source, d.Reason)
+}
+
 // Decision returns the consent decision made by Start.
-func (t *Telemetry) Decision() consent.Decision { return t.decision }
+func (t *Telemetry) Decision() Decision {
+	return Decision{Enabled: t.decision.Enabled, Source: string(t.decision.Source), Reason: t.decision.Reason}
+}
 
 // Enabled reports whether telemetry is on for this process.
 func (t *Telemetry) Enabled() bool { return t.decision.Enabled }
@@ -721,7 +570,7 @@ func (t *Telemetry) SignUpForNewsletter(ctx context.Context, email string, wants
 		return ErrNoPostHogKey
 	}
 	err = exporter.NewsletterSignup(ctx, c, signup)
-	return errors.Join(err, ignoreClosed(c.Shutdown(ctx)))
+	return errors.Join(err, c.Shutdown(ctx))
 }
 
 // Shutdown flushes and stops the pipeline. In the CLI role it spends at
@@ -752,12 +601,15 @@ func (t *Telemetry) Shutdown(ctx context.Context) error {
 		deliverCtx, cancel = context.WithDeadline(ctx, dl.Add(-reserve))
 		defer cancel()
 	}
-	// The providers hand what they hold to the client, which only queues
-	// (see spanHandOff); then the client's Shutdown waits, once, for
-	// delivery of everything.
+	// The providers hand what they hold to the exporters, which only
+	// queue it on the client, and stop them; then the client's Shutdown
+	// waits, once, for delivery of everything. Were the exporters to wait
+	// for delivery inside the providers' Shutdown, the tracer provider
+	// could use up the exit budget before the meter provider was shut
+	// down, and the SDK skips what remains once the context has ended.
 	err := errors.Join(t.tp.Shutdown(deliverCtx), t.mp.Shutdown(deliverCtx))
 	if t.client != nil {
-		err = errors.Join(err, ignoreClosed(t.client.Shutdown(deliverCtx)))
+		err = errors.Join(err, t.client.Shutdown(deliverCtx))
 	}
 	t.reportExportError(err)
 	// The local files are small: they are written within what is left of
@@ -788,7 +640,7 @@ func (t *Telemetry) Shutdown(ctx context.Context) error {
 	t.mu.Lock()
 	replayed, undelivered, rewrite := t.replayed, t.undelivered, t.spoolDropped > 0
 	t.mu.Unlock()
-	return errors.Join(err, updateSpool(fileCtx, t.cfg.spoolPath, t.cfg.policy, replayed, undelivered, rewrite))
+	return errors.Join(err, spool.Update(fileCtx, t.cfg.spoolPath, t.cfg.policy, replayed, undelivered, rewrite))
 }
 
 // spoolReserve is the most of a Shutdown deadline kept for writing the
@@ -808,7 +660,7 @@ func (t *Telemetry) ForceFlush(ctx context.Context) error {
 	}
 	err := errors.Join(t.tp.ForceFlush(ctx), t.mp.ForceFlush(ctx))
 	if t.client != nil {
-		err = errors.Join(err, ignoreClosed(t.client.Flush(ctx)))
+		err = errors.Join(err, t.client.Flush(ctx))
 	}
 	return err
 }
@@ -853,27 +705,6 @@ func (t *Telemetry) reportExportError(shutdownErr error) {
 	fmt.Fprintf(t.cfg.stderr, "elmo: telemetry was not exported (OTEL_*_EXPORTER=%s): %s\n", t.chosen, msg)
 }
 
-// spanHandOff is the PostHog span exporter with delivery left to the
-// client's Shutdown. The exporter's own Shutdown waits for delivery; if it
-// did so inside the provider's Shutdown, it could use up the exit budget
-// before the meter provider was shut down, and the SDK skips what remains
-// once the context has ended, leaving goroutines and events behind.
-type spanHandOff struct{ *exporter.SpanExporter }
-
-var _ sdktrace.SpanExporter = spanHandOff{}
-
-// Shutdown returns at once: Telemetry.Shutdown shuts the client down.
-func (spanHandOff) Shutdown(context.Context) error { return nil }
-
-// metricHandOff is to the metric exporter what spanHandOff is to the span
-// exporter.
-type metricHandOff struct{ *exporter.MetricExporter }
-
-var _ sdkmetric.Exporter = metricHandOff{}
-
-// Shutdown returns at once: Telemetry.Shutdown shuts the client down.
-func (metricHandOff) Shutdown(context.Context) error { return nil }
-
 // spooling reports whether undelivered events go to the spool: when there
 // is a spool path (the CLI's by default, a deployment's with
 // WithSpoolPath) and events go to PostHog.
@@ -908,13 +739,6 @@ func flatten(err error) []error {
 		return out
 	}
 	return []error{err}
-}
-
-func ignoreClosed(err error) error {
-	if errors.Is(err, exporter.ErrClosed) {
-		return nil
-	}
-	return err
 }
 
 // lockedWriter serializes writes to w.

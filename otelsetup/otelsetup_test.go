@@ -30,6 +30,7 @@ import (
 	"github.com/elmohq/telemetry/catalog"
 	"github.com/elmohq/telemetry/exporter/posthogtest"
 	"github.com/elmohq/telemetry/internal/consent"
+	"github.com/elmohq/telemetry/internal/spool"
 	"github.com/elmohq/telemetry/otelsetup"
 	"github.com/elmohq/telemetry/processors"
 	"github.com/elmohq/telemetry/resource"
@@ -200,7 +201,7 @@ func TestOffSendsNothingAndWritesNothing(t *testing.T) {
 			ignore := goleak.IgnoreCurrent()
 
 			tel := e.start()
-			if tel.Enabled() || tel.Decision().Source != tt.source {
+			if tel.Enabled() || tel.Decision().Source != string(tt.source) {
 				t.Fatalf("decision %v, want off by %q", tel.Decision(), tt.source)
 			}
 			// Nothing runs in the background while telemetry is off.
@@ -470,7 +471,7 @@ func TestUnansweredEventsAreSpooledAndSentOnceByTheNextRun(t *testing.T) {
 	if fastest > budget+50*time.Millisecond {
 		t.Errorf("Shutdown took %v against a server that never answers, want at most %v", fastest, budget+50*time.Millisecond)
 	}
-	events, size, err := otelsetup.SpoolStats(e.configPath)
+	events, size, err := spool.Stats(spool.Path(e.configPath))
 	if err != nil || events != 3 || size == 0 {
 		t.Fatalf("spool holds %d events (%d bytes, %v), want 3", events, size, err)
 	}
@@ -489,14 +490,14 @@ func TestUnansweredEventsAreSpooledAndSentOnceByTheNextRun(t *testing.T) {
 	if !slices.Equal(got, spooled) {
 		t.Errorf("delivered %v, want exactly the spooled %v", got, spooled)
 	}
-	if _, err := os.Stat(otelsetup.SpoolPath(e.configPath)); !errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(spool.Path(e.configPath)); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("the spool is still there after delivery: %v", err)
 	}
 }
 
 func spoolUUIDs(t *testing.T, configPath string) []string {
 	t.Helper()
-	data, err := os.ReadFile(otelsetup.SpoolPath(configPath))
+	data, err := os.ReadFile(spool.Path(configPath))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -561,7 +562,7 @@ func TestDeploymentRole(t *testing.T) {
 func TestDeploymentWithoutIDSendsNothing(t *testing.T) {
 	e := newEnv(t)
 	tel := e.start(otelsetup.WithRole(otelsetup.RoleDeployment), otelsetup.WithServiceName("elmo-web"))
-	if tel.Enabled() || tel.Decision().Source != consent.SourceError || !strings.Contains(tel.Decision().Reason, "DEPLOYMENT_ID") {
+	if tel.Enabled() || tel.Decision().Source != string(consent.SourceError) || !strings.Contains(tel.Decision().Reason, "DEPLOYMENT_ID") {
 		t.Fatalf("decision %v, want off naming DEPLOYMENT_ID", tel.Decision())
 	}
 	emit("deployment_heartbeat")

@@ -35,8 +35,9 @@ import (
 // this option filters keep no notes and cost nothing more. A nil report is
 // an error.
 func WithDropNotes(report func(note string)) FilterOption {
-	return filterOptionFunc(func(c *filterConfig) {
+	return filterOptionFunc(func(c filterConfig) filterConfig {
 		c.notes, c.notesSet = report, true
+		return c
 	})
 }
 

@@ -51,16 +51,25 @@ type compiledProp struct {
 
 // PolicyOption configures [NewPolicy].
 type PolicyOption interface {
-	apply(*policyConfig)
+	apply(policyConfig) policyConfig
 }
 
 type policyConfig struct {
 	resource []catalog.Property
 }
 
-type policyOptionFunc func(*policyConfig)
+type policyOptionFunc func(policyConfig) policyConfig
 
-func (f policyOptionFunc) apply(c *policyConfig) { f(c) }
+func (f policyOptionFunc) apply(c policyConfig) policyConfig { return f(c) }
+
+// newPolicyConfig returns the configuration opts make.
+func newPolicyConfig(opts []PolicyOption) policyConfig {
+	var cfg policyConfig
+	for _, o := range opts {
+		cfg = o.apply(cfg)
+	}
+	return cfg
+}
 
 // WithResourceAttributes sets the resource attributes that may leave the
 // process, such as service.version. Values must be strings and pass
@@ -68,8 +77,9 @@ func (f policyOptionFunc) apply(c *policyConfig) { f(c) }
 // uses add to the list.
 func WithResourceAttributes(props ...catalog.Property) PolicyOption {
 	props = catalog.CloneProperties(props)
-	return policyOptionFunc(func(c *policyConfig) {
+	return policyOptionFunc(func(c policyConfig) policyConfig {
 		c.resource = append(c.resource, props...)
+		return c
 	})
 }
 
@@ -83,10 +93,7 @@ func WithResourceAttributes(props ...catalog.Property) PolicyOption {
 // that is not one of the values, or an enumerated value that is empty,
 // repeated or would not pass [Scrub].
 func NewPolicy(events []catalog.Event, opts ...PolicyOption) (*Policy, error) {
-	var cfg policyConfig
-	for _, o := range opts {
-		o.apply(&cfg)
-	}
+	cfg := newPolicyConfig(opts)
 	p := &Policy{
 		spans:       make(map[string]*compiledEvent),
 		instruments: make(map[string]*compiledEvent),

@@ -15,7 +15,7 @@ import (
 
 // FilterOption configures [NewSpanFilter] and [NewMetricFilter].
 type FilterOption interface {
-	apply(*filterConfig)
+	apply(filterConfig) filterConfig
 }
 
 type filterConfig struct {
@@ -25,22 +25,23 @@ type filterConfig struct {
 	notesSet  bool
 }
 
-type filterOptionFunc func(*filterConfig)
+type filterOptionFunc func(filterConfig) filterConfig
 
-func (f filterOptionFunc) apply(c *filterConfig) { f(c) }
+func (f filterOptionFunc) apply(c filterConfig) filterConfig { return f(c) }
 
 // WithPolicy sets the policy a filter applies. The default is
 // [DefaultPolicy]. A nil policy is an error.
 func WithPolicy(p *Policy) FilterOption {
-	return filterOptionFunc(func(c *filterConfig) {
+	return filterOptionFunc(func(c filterConfig) filterConfig {
 		c.policy, c.policySet = p, true
+		return c
 	})
 }
 
 func newFilterConfig(opts []FilterOption) (filterConfig, error) {
 	var cfg filterConfig
 	for _, o := range opts {
-		o.apply(&cfg)
+		cfg = o.apply(cfg)
 	}
 	if cfg.policySet && cfg.policy == nil {
 		return cfg, errors.New("processors: WithPolicy was given a nil policy")

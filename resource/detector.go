@@ -15,7 +15,6 @@ import (
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 
 	"github.com/elmohq/telemetry/catalog"
-	"github.com/elmohq/telemetry/internal/configfile"
 )
 
 // The environment variables the detector reads.
@@ -62,7 +61,7 @@ type config struct {
 	role        Role
 	serviceName string
 	version     string
-	store       *configfile.Store
+	store       InstallIDStore
 	create      bool
 	getenv      func(string) string
 }
@@ -95,9 +94,22 @@ func WithVersion(version string) Option {
 	})
 }
 
-// WithConfigStore sets the config.json store that holds the install ID.
-// It is required in the CLI role and not accepted in the deployment role.
-func WithConfigStore(store *configfile.Store) Option {
+// InstallIDStore holds the CLI's install ID: in Elmo, the CLI's
+// config.json.
+type InstallIDStore interface {
+	// InstallID returns the recorded install ID, "" when there is none.
+	// When create is true and none is recorded, it creates a random
+	// (version 4) UUID, records it and returns it. Its errors must not
+	// quote the store's contents.
+	InstallID(ctx context.Context, create bool) (string, error)
+	// Path names the store for the user, in messages.
+	Path() string
+}
+
+// WithConfigStore sets the store that holds the install ID (for Elmo, the
+// CLI's config.json). It is required in the CLI role and not accepted in
+// the deployment role.
+func WithConfigStore(store InstallIDStore) Option {
 	return optionFunc(func(c config) config {
 		c.store = store
 		return c
@@ -130,16 +142,16 @@ type Detector struct {
 	role        Role
 	serviceName string
 	version     string
-	store       *configfile.Store
+	store       InstallIDStore
 	create      bool
 	getenv      func(string) string
 }
 
 var _ sdkresource.Detector = (*Detector)(nil)
 
-// NewDetector returns a Detector configured by opts. It returns an error
-// when an option is missing, malformed, or does not apply to the role.
-func NewDetector(opts ...Option) (*Detector, error) {
+// newConfig returns the configuration opts make, with the defaults for
+// what they leave unset. Nil options are skipped.
+func newConfig(opts []Option) config {
 	var c config
 	for _, o := range opts {
 		if o != nil {
@@ -149,6 +161,13 @@ func NewDetector(opts ...Option) (*Detector, error) {
 	if c.getenv == nil {
 		c.getenv = os.Getenv
 	}
+	return c
+}
+
+// NewDetector returns a Detector configured by opts. It returns an error
+// when an option is missing, malformed, or does not apply to the role.
+func NewDetector(opts ...Option) (*Detector, error) {
+	c := newConfig(opts)
 
 	switch c.role {
 	case RoleCLI:

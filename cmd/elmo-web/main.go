@@ -41,7 +41,7 @@ import (
 	"time"
 
 	"github.com/elmohq/telemetry/catalog"
-	"github.com/elmohq/telemetry/internal/deployconf"
+	"github.com/elmohq/telemetry/internal/deployment"
 	"github.com/elmohq/telemetry/internal/provider"
 	"github.com/elmohq/telemetry/internal/service"
 	"github.com/elmohq/telemetry/internal/store"
@@ -66,7 +66,7 @@ func main() { service.Main(serviceName, run) }
 // run serves until ctx ends, then shuts down gracefully.
 func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) (err error) {
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
-	settings, err := deployconf.Load(getenv)
+	settings, err := deployment.Load(getenv)
 	if err != nil {
 		return err
 	}

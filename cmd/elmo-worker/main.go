@@ -4,7 +4,7 @@
 // chat-completions API, and stores the answers for the web app's reports.
 //
 // elmo start runs it with the deployment .env as its environment; see
-// package internal/deployconf for its settings and internal/provider for
+// package internal/deployment for its settings and internal/provider for
 // the provider variables. It stops gracefully on SIGINT, SIGTERM or
 // SIGHUP and, when elmo start runs it, when elmo start ends (see
 // internal/lifeline). It reports, through OpenTelemetry, a
@@ -22,7 +22,7 @@ import (
 	"log/slog"
 
 	"github.com/elmohq/telemetry/catalog"
-	"github.com/elmohq/telemetry/internal/deployconf"
+	"github.com/elmohq/telemetry/internal/deployment"
 	"github.com/elmohq/telemetry/internal/provider"
 	"github.com/elmohq/telemetry/internal/service"
 	"github.com/elmohq/telemetry/internal/store"
@@ -40,7 +40,7 @@ func main() { service.Main(serviceName, run) }
 // run runs the worker until ctx ends.
 func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) (err error) {
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
-	settings, err := deployconf.Load(getenv)
+	settings, err := deployment.Load(getenv)
 	if err != nil {
 		return err
 	}

@@ -14,7 +14,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/elmohq/telemetry/catalog"
-	"github.com/elmohq/telemetry/internal/deployconf"
+	"github.com/elmohq/telemetry/internal/deployment"
 	"github.com/elmohq/telemetry/internal/provider"
 	"github.com/elmohq/telemetry/internal/store"
 )
@@ -30,7 +30,7 @@ const batchSize = 100
 type worker struct {
 	store    *store.Store
 	clients  map[string]*provider.Client
-	settings deployconf.Settings
+	settings deployment.Settings
 	log      *slog.Logger
 	backoff  *backoff // per provider and model, after 429 and 5xx
 
@@ -45,7 +45,7 @@ type worker struct {
 	reported map[int64]time.Time
 }
 
-func newWorker(st *store.Store, clients map[string]*provider.Client, settings deployconf.Settings, log *slog.Logger) (*worker, error) {
+func newWorker(st *store.Store, clients map[string]*provider.Client, settings deployment.Settings, log *slog.Logger) (*worker, error) {
 	meter := otel.Meter(instrumentationName)
 	runs, err := meter.Int64Counter(catalog.EventPromptRuns,
 		metric.WithDescription("Prompt runs against a provider and model, by outcome."),

@@ -21,28 +21,22 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/elmohq/telemetry/catalog"
-	"github.com/elmohq/telemetry/internal/cli/deployment"
 	"github.com/elmohq/telemetry/internal/cli/prompt"
 	"github.com/elmohq/telemetry/internal/cli/runner"
 	"github.com/elmohq/telemetry/internal/configfile"
 	"github.com/elmohq/telemetry/internal/consent"
+	"github.com/elmohq/telemetry/internal/deployment"
 	"github.com/elmohq/telemetry/internal/dotenv"
 	"github.com/elmohq/telemetry/internal/provider"
 	"github.com/elmohq/telemetry/internal/sentlog"
+	"github.com/elmohq/telemetry/internal/spool"
 	"github.com/elmohq/telemetry/otelsetup"
-)
-
-// Variables init writes to the deployment .env besides the telemetry ones.
-const (
-	varDeploymentMode = "DEPLOYMENT_MODE"
-	varWebPort        = "WEB_PORT"
-	varDatabaseURL    = "DATABASE_URL"
 )
 
 // Defaults of elmo init.
 const (
 	defaultMode = catalog.ModeLocal
-	defaultPort = 3000
+	defaultPort = deployment.DefaultWebPort
 )
 
 // signupBudget bounds the newsletter signup on its own: init waits at most
@@ -324,7 +318,7 @@ func (r *initRun) consent(ctx context.Context) error {
 		return fmt.Errorf("cannot record the telemetry choice: %w", err)
 	}
 	if !r.share {
-		if err := otelsetup.RemoveSpool(store.Path()); err != nil {
+		if err := spool.Remove(spool.Path(store.Path())); err != nil {
 			return fmt.Errorf("cannot delete the unsent events: %w", err)
 		}
 		if p, err := sentlog.DefaultPath(r.a.getenv); err == nil {
@@ -398,13 +392,13 @@ func (r *initRun) envFile(context.Context) error {
 			return err
 		}
 	}
-	if _, ok := r.env.Get(varDeploymentMode); !ok || flags.Changed("mode") {
-		if err := r.env.Set(varDeploymentMode, r.o.mode); err != nil {
+	if _, ok := r.env.Get(deployment.VarDeploymentMode); !ok || flags.Changed("mode") {
+		if err := r.env.Set(deployment.VarDeploymentMode, r.o.mode); err != nil {
 			return err
 		}
 	}
-	if _, ok := r.env.Get(varWebPort); !ok || flags.Changed("port") {
-		if err := r.env.Set(varWebPort, strconv.Itoa(r.o.port)); err != nil {
+	if _, ok := r.env.Get(deployment.VarWebPort); !ok || flags.Changed("port") {
+		if err := r.env.Set(deployment.VarWebPort, strconv.Itoa(r.o.port)); err != nil {
 			return err
 		}
 	}
@@ -534,7 +528,7 @@ func (r *initRun) providerSettings(ctx context.Context, name string) (key, baseU
 // default is embedded storage in the deployment directory.
 func (r *initRun) database(context.Context) error {
 	if r.o.databaseURL != "" {
-		if err := r.env.Set(varDatabaseURL, r.o.databaseURL); err != nil {
+		if err := r.env.Set(deployment.VarDatabaseURL, r.o.databaseURL); err != nil {
 			return err
 		}
 		if err := r.writeEnv(); err != nil {
@@ -630,22 +624,17 @@ func configuredProviders(env *dotenv.File) []string {
 // postgresMode returns "external" when env points DATABASE_URL at a
 // PostgreSQL server, else "embedded".
 func postgresMode(env *dotenv.File) string {
-	if u, ok := env.Get(varDatabaseURL); ok && isPostgresURL(u) {
+	if u, ok := env.Get(deployment.VarDatabaseURL); ok && deployment.IsPostgresURL(u) {
 		return catalog.PostgresExternal
 	}
 	return catalog.PostgresEmbedded
-}
-
-func isPostgresURL(s string) bool {
-	u, err := url.Parse(s)
-	return err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql")
 }
 
 // checkDatabaseURL accepts a PostgreSQL URL with a host. The error never
 // repeats the URL, which may hold a password.
 func checkDatabaseURL(s string) error {
 	u, err := url.Parse(s)
-	if err != nil || !isPostgresURL(s) || u.Host == "" {
+	if err != nil || !deployment.IsPostgresURL(s) || u.Host == "" {
 		return errors.New("--database-url is not a PostgreSQL URL such as postgres://user:password@host:5432/elmo; leave it out for embedded storage")
 	}
 	return nil

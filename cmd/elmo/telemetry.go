@@ -13,11 +13,12 @@ import (
 
 	"github.com/elmohq/telemetry/catalog"
 	"github.com/elmohq/telemetry/internal/catalogdoc"
-	"github.com/elmohq/telemetry/internal/cli/deployment"
 	"github.com/elmohq/telemetry/internal/cli/runner"
 	"github.com/elmohq/telemetry/internal/configfile"
 	"github.com/elmohq/telemetry/internal/consent"
+	"github.com/elmohq/telemetry/internal/deployment"
 	"github.com/elmohq/telemetry/internal/sentlog"
+	"github.com/elmohq/telemetry/internal/spool"
 	"github.com/elmohq/telemetry/otelsetup"
 )
 
@@ -117,13 +118,14 @@ func (a *app) status(ctx context.Context) (statusReport, error) {
 
 	tel := a.telemetry(ctx)
 	d := consent.ForCLI(a.getenv, store)
+	rep.Enabled, rep.Source, rep.Reason = d.Enabled, string(d.Source), d.Reason
 	rep.Exporter = "off"
 	if tel != nil {
-		d = tel.Decision()
+		td := tel.Decision()
+		rep.Enabled, rep.Source, rep.Reason = td.Enabled, td.Source, td.Reason
 		rep.NoticeShown = tel.NoticeShown()
 		rep.Exporter = tel.Exporter()
 	}
-	rep.Enabled, rep.Source, rep.Reason = d.Enabled, string(d.Source), d.Reason
 	if rep.NoticeShown {
 		// The decision was made before the notice: say what happened
 		// since, not that it was never shown.
@@ -173,8 +175,8 @@ func (a *app) status(ctx context.Context) (statusReport, error) {
 		}
 	}
 
-	rep.Spool.Path = otelsetup.SpoolPath(store.Path())
-	events, size, err := otelsetup.SpoolStats(store.Path())
+	rep.Spool.Path = spool.Path(store.Path())
+	events, size, err := spool.Stats(spool.Path(store.Path()))
 	if err != nil {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("cannot read the spool of unsent events: %v", err))
 	}
@@ -320,8 +322,8 @@ func (a *app) setTelemetry(ctx context.Context, out io.Writer, enable bool) erro
 	deploymentChanged := err == nil && change == deployment.Changed
 
 	if !enable {
-		events, _, _ := otelsetup.SpoolStats(store.Path())
-		if err := otelsetup.RemoveSpool(store.Path()); err != nil {
+		events, _, _ := spool.Stats(spool.Path(store.Path()))
+		if err := spool.Remove(spool.Path(store.Path())); err != nil {
 			errs = append(errs, fmt.Errorf("cannot delete the unsent events: %w", err))
 		} else if events > 0 {
 			changes = append(changes, fmt.Sprintf("deleted %d unsent events", events))

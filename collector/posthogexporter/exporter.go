@@ -65,7 +65,7 @@ func (e *posthogExporter) shutdown(ctx context.Context) error {
 	// The sending queue has drained (or been persisted) before the
 	// exporter shuts down, and Send has had every outcome: the Client holds
 	// nothing that is not accounted for, and reports nothing undelivered.
-	if err := e.client.Shutdown(ctx); err != nil && !errors.Is(err, exporter.ErrClosed) {
+	if err := e.client.Shutdown(ctx); err != nil {
 		return fmt.Errorf("posthog exporter: shutting down: %w", err)
 	}
 	return nil

@@ -1,9 +1,11 @@
 // Command newcommand shows how a new elmo command gets its telemetry.
 //
-// Every command that runs under internal/cli/runner gets a span named
-// cli_<command> with its exit_code, without a line of tracing code: the
-// runner starts it before the command runs and ends it after. A command
-// that wants to report more adds attributes to that span with
+// Every elmo command gets a span named cli_<command> with its exit_code,
+// without a line of tracing code in the command: the CLI starts the span
+// before the command runs and ends it after. This program does so with
+// inSpan, a dozen lines you can copy; elmo's own runner does the same for
+// every command of its tree, and also records a run stopped by a bad flag.
+// A command that wants to report more adds attributes to that span with
 // trace.SpanFromContext(cmd.Context()).SetAttributes, and declares them
 // in the event catalog; an attribute that is not declared there, such as
 // a file path, never leaves the process.
@@ -26,6 +28,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -33,11 +36,12 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/elmohq/telemetry/catalog"
-	"github.com/elmohq/telemetry/internal/cli/runner"
 	"github.com/elmohq/telemetry/otelsetup"
 	"github.com/elmohq/telemetry/processors"
 )
@@ -72,6 +76,49 @@ var exportEvent = catalog.Event{
 	},
 }
 
+// Exit codes, as elmo's: 1 for a failed command, 2 for a usage error.
+const (
+	exitOK      = 0
+	exitFailure = 1
+	exitUsage   = 2
+)
+
+// usageError marks an error as a mistake in the command line.
+type usageError struct{ error }
+
+func (e usageError) Unwrap() error { return e.error }
+
+// exitCode returns the exit code of a command that returned err.
+func exitCode(err error) int {
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, new(usageError)):
+		return exitUsage
+	default:
+		return exitFailure
+	}
+}
+
+// inSpan makes cmd run in a span of its own, named cli_<command>, that
+// ends with the command's exit_code and, on failure, an error status
+// (sent as success=false). It returns cmd.
+func inSpan(cmd *cobra.Command) *cobra.Command {
+	run := cmd.RunE
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		ctx, span := otel.Tracer(tracerName).Start(cmd.Context(), catalog.EventCLIPrefix+cmd.Name())
+		defer span.End()
+		cmd.SetContext(ctx)
+		err := run(cmd, args)
+		span.SetAttributes(catalog.KeyExitCode.Int(exitCode(err)))
+		if err != nil {
+			span.SetStatus(codes.Error, "command failed")
+		}
+		return err
+	}
+	return cmd
+}
+
 // exitBudget is how long the example waits for delivery at exit. The CLI
 // waits at most otelsetup.DefaultExitBudget; an example can afford to
 // wait until the events are acknowledged.
@@ -95,13 +142,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	dir, err := os.MkdirTemp("", "elmo-example-")
 	if err != nil {
 		fmt.Fprintf(stderr, "newcommand: %v\n", err)
-		return runner.ExitFailure
+		return exitFailure
 	}
 	defer os.RemoveAll(dir)
 	configPath := filepath.Join(dir, "config.json")
 	if err := os.WriteFile(configPath, []byte(`{"telemetryDisabled": false}`+"\n"), 0o600); err != nil {
 		fmt.Fprintf(stderr, "newcommand: %v\n", err)
-		return runner.ExitFailure
+		return exitFailure
 	}
 
 	policy, err := processors.NewPolicy(append(catalog.Events(), exportEvent),
@@ -109,38 +156,36 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		processors.WithResourceAttributes(catalog.Resource()...))
 	if err != nil {
 		fmt.Fprintf(stderr, "newcommand: %v\n", err)
-		return runner.ExitFailure
+		return exitFailure
 	}
 
-	// The runner starts telemetry just before the first command span, as
-	// cmd/elmo does.
-	var tel *otelsetup.Telemetry
-	r := runner.New(runner.WithTracerName(tracerName), runner.WithSetup(func(ctx context.Context) {
-		tel, err = otelsetup.Start(ctx,
-			otelsetup.WithRole(otelsetup.RoleCLI),
-			otelsetup.WithServiceName("elmo-cli"),
-			otelsetup.WithConfigPath(configPath),
-			otelsetup.WithGetenv(getenv),
-			otelsetup.WithPolicy(policy),
-			otelsetup.WithStderr(stderr),
-			otelsetup.WithExitBudget(exitBudget))
-		if err != nil {
-			fmt.Fprintf(stderr, "newcommand: telemetry is off: %v\n", err)
-			return
-		}
+	// Telemetry starts before the command runs, so that its span is
+	// recorded.
+	tel, err := otelsetup.Start(ctx,
+		otelsetup.WithRole(otelsetup.RoleCLI),
+		otelsetup.WithServiceName("elmo-cli"),
+		otelsetup.WithConfigPath(configPath),
+		otelsetup.WithGetenv(getenv),
+		otelsetup.WithPolicy(policy),
+		otelsetup.WithStderr(stderr),
+		otelsetup.WithExitBudget(exitBudget))
+	if err != nil {
+		fmt.Fprintf(stderr, "newcommand: telemetry is off: %v\n", err)
+	} else {
 		fmt.Fprintf(stdout, "Telemetry: %s (%s); events go to %s.\n",
 			map[bool]string{true: "on", false: "off"}[tel.Enabled()], tel.Decision().Reason, tel.Exporter())
-	}))
+	}
 
 	root := rootCommand(stdout, stderr)
 	root.SetArgs(args)
-	res := r.Execute(ctx, root)
-	if res.Err != nil {
-		fmt.Fprintf(stderr, "newcommand: %v\n", res.Err)
+	cmd, err := root.ExecuteContextC(ctx)
+	code := exitCode(err)
+	if err != nil {
+		fmt.Fprintf(stderr, "newcommand: %v\n", err)
 	}
-	if res.Command != nil && res.Command.HasParent() {
+	if cmd != nil && cmd.HasParent() {
 		fmt.Fprintf(stdout, "The command ran in the span %s, which ended with exit_code=%d.\n",
-			runner.SpanName(res.Command), res.ExitCode)
+			catalog.EventCLIPrefix+cmd.Name(), code)
 	}
 	if tel != nil {
 		if debug && tel.Enabled() {
@@ -150,7 +195,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			fmt.Fprintf(stderr, "newcommand: delivering telemetry: %v\n", err)
 		}
 	}
-	return res.ExitCode
+	return code
 }
 
 // exampleEnv returns the variables the pipeline reads: getenv, plus
@@ -179,12 +224,12 @@ func rootCommand(stdout, stderr io.Writer) *cobra.Command {
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return runner.Usage(err) })
-	root.AddCommand(helloCommand(), exportCommand())
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.AddCommand(inSpan(helloCommand()), inSpan(exportCommand()))
 	return root
 }
 
-// helloCommand has no telemetry code at all: the runner gives it the span
+// helloCommand has no telemetry code at all: inSpan gives it the span
 // cli_hello with exit_code, which the cli_ prefix entry of the catalog
 // allows.
 func helloCommand() *cobra.Command {
@@ -209,7 +254,7 @@ func exportCommand() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if !validFormat(format) {
-				return runner.Usage(fmt.Errorf("--format must be csv or json, not %q", format))
+				return usageError{fmt.Errorf("--format must be csv or json, not %q", format)}
 			}
 			if out == "" {
 				dir, err := os.MkdirTemp("", "elmo-export-")
@@ -223,7 +268,7 @@ func exportCommand() *cobra.Command {
 				return err
 			}
 
-			// The span the runner started for this command.
+			// The span inSpan started for this command.
 			span := trace.SpanFromContext(cmd.Context())
 			span.SetAttributes(
 				formatKey.String(format), // in the catalog: sent

@@ -46,7 +46,7 @@ const shutdownTimeout = 10 * time.Second
 // job is one run of a prompt on a model, and how it ended.
 type job struct {
 	provider, model string
-	errorType       string // "" when the run succeeded, else one of catalog.ProviderErrorTypes
+	errorType       string // "" when the run succeeded, else one of the catalog.Error... classes
 	message         string // the provider's error message, never sent
 }
 

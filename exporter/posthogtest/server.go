@@ -135,7 +135,13 @@ func Hang() Response { return Response{kind: kindHang} }
 func CloseConnection() Response { return Response{kind: kindClose} }
 
 // Option configures a Server.
-type Option func(*config)
+type Option interface {
+	apply(config) config
+}
+
+type optionFunc func(config) config
+
+func (f optionFunc) apply(c config) config { return f(c) }
 
 type config struct {
 	maxBody int
@@ -144,11 +150,30 @@ type config struct {
 
 // WithMaxBodySize sets the request body limit in bytes; see
 // DefaultMaxBodySize.
-func WithMaxBodySize(n int) Option { return func(c *config) { c.maxBody = n } }
+func WithMaxBodySize(n int) Option {
+	return optionFunc(func(c config) config {
+		c.maxBody = n
+		return c
+	})
+}
 
 // WithAPIKey makes the Server reject, with 401, batches whose api_key is not
 // key. Without it any non-empty api_key is accepted.
-func WithAPIKey(key string) Option { return func(c *config) { c.apiKey = key } }
+func WithAPIKey(key string) Option {
+	return optionFunc(func(c config) config {
+		c.apiKey = key
+		return c
+	})
+}
+
+// newConfig returns the configuration opts make, from the defaults.
+func newConfig(opts []Option) config {
+	c := config{maxBody: DefaultMaxBodySize}
+	for _, o := range opts {
+		c = o.apply(c)
+	}
+	return c
+}
 
 // Server is a PostHog-compatible capture server listening on 127.0.0.1. It
 // serves the legacy batch endpoint, /batch/ (API key in the body, one
@@ -176,10 +201,7 @@ type Server struct {
 // NewServer starts and returns a Server. The caller must call Close when
 // finished with it.
 func NewServer(opts ...Option) *Server {
-	cfg := config{maxBody: DefaultMaxBodySize}
-	for _, o := range opts {
-		o(&cfg)
-	}
+	cfg := newConfig(opts)
 	s := &Server{
 		cfg:     cfg,
 		closing: make(chan struct{}),

@@ -257,10 +257,8 @@ func (p *Process) Stop(ctx context.Context) error {
 // Signal sends the program sig.
 func (p *Process) Signal(sig os.Signal) error { return p.cmd.Process.Signal(sig) }
 
-// Done is closed when the program has exited.
-func (p *Process) Done() <-chan struct{} { return p.done }
-
-// Err returns the exit error once Done is closed.
+// Err waits for the program to exit and returns its exit error: nil for
+// status 0.
 func (p *Process) Err() error {
 	<-p.done
 	return p.err

@@ -16,7 +16,7 @@ import (
 	"github.com/gofrs/flock"
 
 	"github.com/elmohq/telemetry/internal/atomicfile"
-	"github.com/elmohq/telemetry/internal/deployconf"
+	"github.com/elmohq/telemetry/internal/deployment"
 )
 
 // LockFileName is the name of the lock file in the deployment directory.
@@ -210,7 +210,7 @@ func configuredURL(env []string) string {
 		k, v, _ := strings.Cut(kv, "=")
 		vars[k] = v
 	}
-	s, err := deployconf.Load(func(k string) string { return vars[k] })
+	s, err := deployment.Load(func(k string) string { return vars[k] })
 	if err != nil {
 		return ""
 	}

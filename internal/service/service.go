@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/elmohq/telemetry/exporter"
-	"github.com/elmohq/telemetry/internal/deployconf"
+	"github.com/elmohq/telemetry/internal/deployment"
 	"github.com/elmohq/telemetry/internal/lifeline"
 	"github.com/elmohq/telemetry/internal/sentlog"
 	"github.com/elmohq/telemetry/otelsetup"
@@ -103,13 +103,13 @@ func StartTelemetry(ctx context.Context, name, version string, getenv func(strin
 	// where `elmo telemetry log --dir` finds it.
 	dir := getenv("ELMO_DIR")
 	if dir == "" {
-		dir, _ = deployconf.DefaultDir()
+		dir, _ = deployment.DefaultDir()
 	}
 	if dir != "" {
 		opts = append(opts, otelsetup.WithSentLog(sentlog.DeploymentPath(dir)))
 	}
 	spool := ""
-	if s, err := deployconf.Load(getenv); err == nil && name != "" {
+	if s, err := deployment.Load(getenv); err == nil && name != "" {
 		spool = SpoolPath(s.Dir, name)
 		opts = append(opts, otelsetup.WithSpoolPath(spool))
 	}

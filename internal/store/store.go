@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/gofrs/flock"
@@ -16,6 +15,7 @@ import (
 	_ "modernc.org/sqlite"             // registers the "sqlite" driver
 
 	"github.com/elmohq/telemetry/catalog"
+	"github.com/elmohq/telemetry/internal/deployment"
 )
 
 // Modes of storage, as the postgres_mode telemetry property names them.
@@ -59,11 +59,6 @@ type Store struct {
 	mode string
 }
 
-// IsPostgresURL reports whether u selects an external PostgreSQL server.
-func IsPostgresURL(u string) bool {
-	return strings.HasPrefix(u, "postgres://") || strings.HasPrefix(u, "postgresql://")
-}
-
 // Open opens the database and applies pending migrations.
 func Open(ctx context.Context, opts ...Option) (*Store, error) {
 	var c config
@@ -76,7 +71,7 @@ func Open(ctx context.Context, opts ...Option) (*Store, error) {
 		err  error
 	)
 	switch {
-	case IsPostgresURL(c.databaseURL):
+	case deployment.IsPostgresURL(c.databaseURL):
 		mode = ModeExternal
 		db, err = sql.Open("pgx", c.databaseURL)
 		if err != nil {

@@ -71,20 +71,6 @@ func TestOpenErrors(t *testing.T) {
 	}
 }
 
-func TestIsPostgresURL(t *testing.T) {
-	for u, want := range map[string]bool{
-		"postgres://u@h/db":   true,
-		"postgresql://u@h/db": true,
-		"":                    false,
-		"sqlite://x":          false,
-		"file:elmo.db":        false,
-	} {
-		if got := store.IsPostgresURL(u); got != want {
-			t.Errorf("IsPostgresURL(%q) = %v, want %v", u, got, want)
-		}
-	}
-}
-
 func TestMigrationsAreAppliedOnce(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()

@@ -1,19 +1,4 @@
-// Package deployconf reads the settings of the local deployment's
-// services from their environment, which is the deployment .env that
-// elmo start passes them.
-//
-// The variables are:
-//
-//	ELMO_DIR          the deployment directory; default ~/.elmo
-//	DATABASE_URL      postgres://... for an external PostgreSQL server
-//	WEB_PORT          the web app's port on 127.0.0.1; default 3000
-//	WEB_ADDR          the web app's full listen address, overriding WEB_PORT
-//	WORKER_INTERVAL   how often the worker looks for due prompts; default 60s
-//	PROVIDER_TIMEOUT  how long one provider request may take; default 60s
-//	PROMPT_INTERVAL   how often each prompt is run again; default 24h
-//
-// Durations use Go's syntax, such as 200ms, 90s or 1h30m.
-package deployconf
+package deployment
 
 import (
 	"errors"
@@ -22,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -50,11 +36,25 @@ type Settings struct {
 	PromptInterval time.Duration
 }
 
+// IsPostgresURL reports whether u, a value of DATABASE_URL, selects an
+// external PostgreSQL server: a postgres:// or postgresql:// URL.
+func IsPostgresURL(u string) bool {
+	return strings.HasPrefix(u, "postgres://") || strings.HasPrefix(u, "postgresql://")
+}
+
 // DefaultDir returns the default deployment directory, ~/.elmo.
-func DefaultDir() (string, error) {
-	home, err := os.UserHomeDir()
-	if err != nil {
-		return "", fmt.Errorf("cannot find the home directory for the default deployment directory; set ELMO_DIR: %w", err)
+func DefaultDir() (string, error) { return defaultDir(os.Getenv) }
+
+// defaultDir returns ~/.elmo, finding the home directory from HOME as
+// getenv reads it, else from the system.
+func defaultDir(getenv func(string) string) (string, error) {
+	home := getenv("HOME")
+	if home == "" {
+		h, err := os.UserHomeDir()
+		if err != nil {
+			return "", fmt.Errorf("cannot find the home directory for the default deployment directory; set %s: %w", VarElmoDir, err)
+		}
+		home = h
 	}
 	return filepath.Join(home, ".elmo"), nil
 }
@@ -65,17 +65,17 @@ func Load(getenv func(string) string) (Settings, error) {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
-	s := Settings{Dir: getenv("ELMO_DIR"), DatabaseURL: getenv("DATABASE_URL")}
+	s := Settings{Dir: getenv(VarElmoDir), DatabaseURL: getenv(VarDatabaseURL)}
 	var errs []error
 	if s.Dir == "" {
-		d, err := DefaultDir()
+		d, err := defaultDir(getenv)
 		errs = append(errs, err)
 		s.Dir = d
 	}
 	s.WebAddr = getenv("WEB_ADDR")
 	if s.WebAddr == "" {
 		port := DefaultWebPort
-		if v := getenv("WEB_PORT"); v != "" {
+		if v := getenv(VarWebPort); v != "" {
 			p, err := strconv.Atoi(v)
 			if err != nil || p < 1 || p > 65535 {
 				errs = append(errs, fmt.Errorf("WEB_PORT=%q is not a port number from 1 to 65535", v))

@@ -1,4 +1,4 @@
-package deployconf_test
+package deployment_test
 
 import (
 	"path/filepath"
@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/elmohq/telemetry/internal/deployconf"
+	"github.com/elmohq/telemetry/internal/deployment"
 )
 
 func TestLoad(t *testing.T) {
@@ -14,13 +14,13 @@ func TestLoad(t *testing.T) {
 	tests := []struct {
 		name    string
 		env     map[string]string
-		want    deployconf.Settings
+		want    deployment.Settings
 		wantErr []string
 	}{
 		{
 			name: "defaults",
 			env:  map[string]string{},
-			want: deployconf.Settings{
+			want: deployment.Settings{
 				Dir: filepath.Join("/home/someone", ".elmo"), WebAddr: "127.0.0.1:3000",
 				WorkerInterval: time.Minute, ProviderTimeout: time.Minute, PromptInterval: 24 * time.Hour,
 			},
@@ -31,7 +31,7 @@ func TestLoad(t *testing.T) {
 				"ELMO_DIR": "/srv/elmo", "DATABASE_URL": "postgres://db/elmo", "WEB_PORT": "8080",
 				"WORKER_INTERVAL": "200ms", "PROVIDER_TIMEOUT": "2s", "PROMPT_INTERVAL": "1h",
 			},
-			want: deployconf.Settings{
+			want: deployment.Settings{
 				Dir: "/srv/elmo", DatabaseURL: "postgres://db/elmo", WebAddr: "127.0.0.1:8080",
 				WorkerInterval: 200 * time.Millisecond, ProviderTimeout: 2 * time.Second, PromptInterval: time.Hour,
 			},
@@ -39,7 +39,7 @@ func TestLoad(t *testing.T) {
 		{
 			name: "WEB_ADDR wins",
 			env:  map[string]string{"ELMO_DIR": "/d", "WEB_PORT": "8080", "WEB_ADDR": "127.0.0.1:0"},
-			want: deployconf.Settings{
+			want: deployment.Settings{
 				Dir: "/d", WebAddr: "127.0.0.1:0",
 				WorkerInterval: time.Minute, ProviderTimeout: time.Minute, PromptInterval: 24 * time.Hour,
 			},
@@ -57,7 +57,7 @@ func TestLoad(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := deployconf.Load(func(k string) string { return tt.env[k] })
+			got, err := deployment.Load(func(k string) string { return tt.env[k] })
 			if len(tt.wantErr) > 0 {
 				if err == nil {
 					t.Fatal("Load succeeded, want an error")
@@ -76,5 +76,19 @@ func TestLoad(t *testing.T) {
 				t.Errorf("Load = %+v, want %+v", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestIsPostgresURL(t *testing.T) {
+	for u, want := range map[string]bool{
+		"postgres://u@h/db":   true,
+		"postgresql://u@h/db": true,
+		"":                    false,
+		"sqlite://x":          false,
+		"file:elmo.db":        false,
+	} {
+		if got := deployment.IsPostgresURL(u); got != want {
+			t.Errorf("IsPostgresURL(%q) = %v, want %v", u, got, want)
+		}
 	}
 }

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/elmohq/telemetry/internal/cli/deployment"
+	"github.com/elmohq/telemetry/internal/deployment"
 )
 
 func Example() {

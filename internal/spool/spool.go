@@ -1,4 +1,8 @@
-package otelsetup
+// Package spool keeps the events a CLI run could not deliver within its
+// exit budget, for a later run to send: a bounded file of JSON lines,
+// locked and replaced atomically, each line checked against the policy
+// again before it is sent.
+package spool
 
 import (
 	"bufio"
@@ -25,9 +29,11 @@ import (
 // budget, for a later run to send. It is bounded: past either cap the
 // oldest events are dropped.
 const (
-	spoolName      = "telemetry-spool.jsonl"
-	spoolMaxEvents = 1000
-	spoolMaxBytes  = 1 << 20
+	// FileName is the name of the CLI's spool file.
+	FileName = "telemetry-spool.jsonl"
+	// MaxEvents is the most events the spool holds.
+	MaxEvents     = 1000
+	spoolMaxBytes = 1 << 20
 	// spoolVersion is the format of a spool line. A line of another
 	// format (from an older Elmo, or planted) is never sent.
 	spoolVersion = 1
@@ -40,16 +46,15 @@ type spoolLine struct {
 	exporter.Event
 }
 
-// SpoolPath returns the path of the spool of undelivered events that
-// belongs to the config file at configPath: a file beside it.
-func SpoolPath(configPath string) string {
-	return filepath.Join(filepath.Dir(configPath), spoolName)
+// Path returns the path of the spool of undelivered events that belongs
+// to the config file at configPath: a file beside it.
+func Path(configPath string) string {
+	return filepath.Join(filepath.Dir(configPath), FileName)
 }
 
-// SpoolStats returns how many events the spool beside configPath holds
-// and its size in bytes. A missing spool is empty, not an error.
-func SpoolStats(configPath string) (events int, size int64, err error) {
-	path := SpoolPath(configPath)
+// Stats returns how many events the spool at path holds and its size in
+// bytes. A missing spool is empty, not an error.
+func Stats(path string) (events int, size int64, err error) {
 	fi, err := os.Stat(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return 0, 0, nil
@@ -57,31 +62,30 @@ func SpoolStats(configPath string) (events int, size int64, err error) {
 	if err != nil {
 		return 0, 0, fmt.Errorf("cannot read the telemetry spool: %w", err)
 	}
-	evs, _, err := readSpool(path, processors.DefaultPolicy())
+	evs, _, err := Read(path, processors.DefaultPolicy())
 	if err != nil {
 		return 0, 0, err
 	}
 	return len(evs), fi.Size(), nil
 }
 
-// RemoveSpool deletes the spool beside configPath, if there is one.
-// Disabling telemetry calls it, so that nothing collected before is sent
-// later.
-func RemoveSpool(configPath string) error {
-	err := os.Remove(SpoolPath(configPath))
+// Remove deletes the spool at path, if there is one. Disabling telemetry
+// calls it, so that nothing collected before is sent later.
+func Remove(path string) error {
+	err := os.Remove(path)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("cannot remove the telemetry spool: %w", err)
 	}
 	return nil
 }
 
-// readSpool reads the events of the spool at path that may still be
+// Read reads the events of the spool at path that may still be
 // sent: lines of the current format whose event passes policy's check on
 // the wire form ([processors.Policy.CheckEvent]) and carries a random
 // install ID. Every other line is skipped and counted in dropped: one
 // damaged or planted line must not cost the others, and must never be
 // sent.
-func readSpool(path string, policy *processors.Policy) (events []exporter.Event, dropped int, err error) {
+func Read(path string, policy *processors.Policy) (events []exporter.Event, dropped int, err error) {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, 0, nil
@@ -140,13 +144,13 @@ func uuidShape(s string) bool {
 	return true
 }
 
-// updateSpool rewrites the spool at path under its lock: the events sent
+// Update rewrites the spool at path under its lock: the events sent
 // from it by this run (replayed) leave it, the events this run could not
 // deliver join it, lines that may not be sent leave it, and the caps
 // apply, dropping the oldest first. An empty spool is removed. rewrite
 // asks for the rewrite even when no event moved, to remove lines that
 // may not be sent.
-func updateSpool(ctx context.Context, path string, policy *processors.Policy, replayed, undelivered []exporter.Event, rewrite bool) error {
+func Update(ctx context.Context, path string, policy *processors.Policy, replayed, undelivered []exporter.Event, rewrite bool) error {
 	if len(replayed) == 0 && len(undelivered) == 0 && !rewrite {
 		return nil
 	}
@@ -160,7 +164,7 @@ func updateSpool(ctx context.Context, path string, policy *processors.Policy, re
 	}
 	defer func() { _ = lock.Unlock() }()
 
-	current, _, err := readSpool(path, policy)
+	current, _, err := Read(path, policy)
 	if err != nil {
 		return err
 	}
@@ -192,7 +196,7 @@ func updateSpool(ctx context.Context, path string, policy *processors.Policy, re
 	}
 	// Keep the newest events within both caps.
 	size, first := 0, len(lines)
-	for first > 0 && len(lines)-first < spoolMaxEvents && size+len(lines[first-1]) <= spoolMaxBytes {
+	for first > 0 && len(lines)-first < MaxEvents && size+len(lines[first-1]) <= spoolMaxBytes {
 		first--
 		size += len(lines[first])
 	}

@@ -1,4 +1,4 @@
-package otelsetup
+package spool
 
 import (
 	"context"
@@ -38,16 +38,16 @@ func TestSpoolCaps(t *testing.T) {
 		pad        int
 		wantEvents int // at most
 	}{
-		{"events", spoolMaxEvents + 250, 0, spoolMaxEvents},
+		{"events", MaxEvents + 250, 0, MaxEvents},
 		{"bytes", 400, 4 << 10, spoolMaxBytes / (4 << 10)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), spoolName)
+			path := filepath.Join(t.TempDir(), FileName)
 			var evs []exporter.Event
 			for i := range tc.events {
 				evs = append(evs, spoolEvent(i, tc.pad))
 			}
-			if err := updateSpool(context.Background(), path, policy, nil, evs, false); err != nil {
+			if err := Update(context.Background(), path, policy, nil, evs, false); err != nil {
 				t.Fatal(err)
 			}
 			data, err := os.ReadFile(path)
@@ -75,12 +75,12 @@ func TestSpoolCaps(t *testing.T) {
 }
 
 func TestSpoolReadKeepsOnlyValidLines(t *testing.T) {
-	path := filepath.Join(t.TempDir(), spoolName)
+	path := filepath.Join(t.TempDir(), FileName)
 	good := spoolEvent(1, 0)
-	if err := updateSpool(context.Background(), path, processors.DefaultPolicy(), nil, []exporter.Event{good, spoolEvent(2, 10)}, false); err != nil {
+	if err := Update(context.Background(), path, processors.DefaultPolicy(), nil, []exporter.Event{good, spoolEvent(2, 10)}, false); err != nil {
 		t.Fatal(err)
 	}
-	evs, dropped, err := readSpool(path, processors.DefaultPolicy())
+	evs, dropped, err := Read(path, processors.DefaultPolicy())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/elmohq/telemetry/internal/cli/deployment"
+	"github.com/elmohq/telemetry/internal/deployment"
 )
 
 func TestDir(t *testing.T) {

@@ -1,4 +1,5 @@
-// Package deployment finds the local Elmo deployment and reads and changes
+// Package deployment owns the local Elmo deployment: its directory, the
+// names of its variables, the settings its services read from them, and
 // the telemetry setting of its .env file.
 //
 // The deployment lives in a directory, ELMO_DIR, whose .env file holds
@@ -6,6 +7,19 @@
 // opt-out, DISABLE_TELEMETRY. The web app and the worker get that file as
 // their environment, so a change takes effect when they are started
 // again. Edits keep every other line of the file byte for byte.
+//
+// The services read their settings (Load) from their environment, which
+// is the deployment .env that elmo start passes them. The variables are:
+//
+//	ELMO_DIR          the deployment directory; default ~/.elmo
+//	DATABASE_URL      postgres://... for an external PostgreSQL server
+//	WEB_PORT          the web app's port on 127.0.0.1; default 3000
+//	WEB_ADDR          the web app's full listen address, overriding WEB_PORT
+//	WORKER_INTERVAL   how often the worker looks for due prompts; default 60s
+//	PROVIDER_TIMEOUT  how long one provider request may take; default 60s
+//	PROMPT_INTERVAL   how often each prompt is run again; default 24h
+//
+// Durations use Go's syntax, such as 200ms, 90s or 1h30m.
 package deployment
 
 import (
@@ -31,6 +45,13 @@ const (
 	VarDeploymentID = "DEPLOYMENT_ID"
 	// VarElmoDir names the deployment directory in the environment.
 	VarElmoDir = "ELMO_DIR"
+	// VarDatabaseURL selects an external PostgreSQL server (see
+	// IsPostgresURL); unset, the deployment uses its embedded database.
+	VarDatabaseURL = "DATABASE_URL"
+	// VarWebPort is the web app's port on 127.0.0.1.
+	VarWebPort = "WEB_PORT"
+	// VarDeploymentMode is the deployment mode, such as "local".
+	VarDeploymentMode = "DEPLOYMENT_MODE"
 )
 
 // EnvFileName is the name of the deployment's environment file.
@@ -48,15 +69,11 @@ func Dir(flagValue string, getenv func(string) string) (string, error) {
 		dir = getenv(VarElmoDir)
 	}
 	if dir == "" {
-		home := getenv("HOME")
-		if home == "" {
-			h, err := os.UserHomeDir()
-			if err != nil {
-				return "", fmt.Errorf("cannot find the deployment directory: set ELMO_DIR or --dir: %w", err)
-			}
-			home = h
+		d, err := defaultDir(getenv)
+		if err != nil {
+			return "", fmt.Errorf("cannot find the deployment directory: set ELMO_DIR or --dir: %w", err)
 		}
-		dir = filepath.Join(home, ".elmo")
+		dir = d
 	}
 	abs, err := filepath.Abs(dir)
 	if err != nil {

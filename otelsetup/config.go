@@ -1,0 +1,263 @@
+package otelsetup
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/elmohq/telemetry/catalog"
+	"github.com/elmohq/telemetry/internal/configfile"
+	"github.com/elmohq/telemetry/internal/consent"
+	"github.com/elmohq/telemetry/internal/spool"
+	"github.com/elmohq/telemetry/processors"
+)
+
+// Option configures Start.
+type Option interface {
+	apply(config) config
+}
+
+type optionFunc func(config) config
+
+func (f optionFunc) apply(c config) config { return f(c) }
+
+type config struct {
+	role       Role
+	service    string
+	version    string
+	exitBudget time.Duration
+	logger     *slog.Logger
+	stderr     io.Writer
+	stdout     io.Writer
+	terminal   *bool
+	getenv     func(string) string
+	configPath string
+	spoolPath  string
+	spoolSet   bool
+	policy     *processors.Policy
+	sentLog    string
+}
+
+// WithRole sets the role. The default is RoleCLI.
+func WithRole(r Role) Option {
+	return optionFunc(func(c config) config {
+		c.role = r
+		return c
+	})
+}
+
+// WithServiceName sets service.name: "elmo-cli", "elmo-web" or
+// "elmo-worker". The default is "elmo-cli" in the CLI role; a deployment
+// service must name itself.
+func WithServiceName(name string) Option {
+	return optionFunc(func(c config) config {
+		c.service = name
+		return c
+	})
+}
+
+// WithVersion sets service.version. The default comes from the build.
+func WithVersion(v string) Option {
+	return optionFunc(func(c config) config {
+		c.version = v
+		return c
+	})
+}
+
+// WithExitBudget bounds how long Shutdown spends delivering in the CLI
+// role. The default is DefaultExitBudget.
+func WithExitBudget(d time.Duration) Option {
+	return optionFunc(func(c config) config {
+		c.exitBudget = d
+		return c
+	})
+}
+
+// WithLogger receives the pipeline's errors. The default discards them,
+// so that telemetry never clutters a user's terminal.
+func WithLogger(l *slog.Logger) Option {
+	return optionFunc(func(c config) config {
+		c.logger = l
+		return c
+	})
+}
+
+// WithStderr is where the first-run notice, warnings and
+// ELMO_TELEMETRY_DEBUG output are written. The default is os.Stderr.
+func WithStderr(w io.Writer) Option {
+	return optionFunc(func(c config) config {
+		c.stderr = w
+		return c
+	})
+}
+
+// WithStdout is where the console exporter (OTEL_TRACES_EXPORTER=console
+// or OTEL_METRICS_EXPORTER=console) writes. The default is os.Stdout.
+func WithStdout(w io.Writer) Option {
+	return optionFunc(func(c config) config {
+		c.stdout = w
+		return c
+	})
+}
+
+// WithTerminal says whether stderr is an interactive terminal, which is
+// when the first-run notice may be shown. The default detects it, and
+// treats a set CI variable as not interactive.
+func WithTerminal(interactive bool) Option {
+	return optionFunc(func(c config) config {
+		c.terminal = &interactive
+		return c
+	})
+}
+
+// WithGetenv sets how Elmo's variables are looked up. The default is
+// os.Getenv. The standard OTEL_* variables are always read from the
+// process environment, by the OpenTelemetry SDK.
+func WithGetenv(getenv func(string) string) Option {
+	return optionFunc(func(c config) config {
+		c.getenv = getenv
+		return c
+	})
+}
+
+// WithConfigPath sets the path of config.json. The default is
+// $XDG_CONFIG_HOME/elmo/config.json, else ~/.config/elmo/config.json.
+func WithConfigPath(path string) Option {
+	return optionFunc(func(c config) config {
+		c.configPath = path
+		return c
+	})
+}
+
+// WithSentLog keeps a local record of the events sent to PostHog, exactly
+// as they went on the wire, and of those dropped, with the reason, in the
+// file at path (see `elmo telemetry log`). The record is written only when
+// telemetry is on and events go to PostHog: in the CLI role within the
+// exit budget's window for local files at Shutdown, in the deployment
+// role after each batch the server answered. It holds at most a few
+// hundred events and 256 KiB, with mode 0600; the newsletter signup is
+// never written.
+func WithSentLog(path string) Option {
+	return optionFunc(func(c config) config {
+		c.sentLog = path
+		return c
+	})
+}
+
+// WithPolicy sets the policy that decides which events and attributes may
+// leave the process. The default is processors.DefaultPolicy, the Elmo
+// event catalog.
+func WithPolicy(p *processors.Policy) Option {
+	return optionFunc(func(c config) config {
+		c.policy = p
+		return c
+	})
+}
+
+// WithSpoolPath sets the file where events that could not be delivered
+// by Shutdown are kept, for the next start to send; "" keeps none. The
+// default is the file telemetry-spool.jsonl beside the config file in the CLI role, and none for a
+// deployment service. The spool is bounded, only ever holds events that
+// passed the gate, and every line passes it again before it is sent.
+func WithSpoolPath(path string) Option {
+	return optionFunc(func(c config) config {
+		c.spoolPath, c.spoolSet = path, true
+		return c
+	})
+}
+
+func newConfig(opts []Option) (config, error) {
+	c := config{
+		exitBudget: DefaultExitBudget,
+		stderr:     os.Stderr,
+		stdout:     os.Stdout,
+		getenv:     os.Getenv,
+	}
+	for _, opt := range opts {
+		c = opt.apply(c)
+	}
+	if c.getenv == nil {
+		c.getenv = os.Getenv
+	}
+	if c.stderr == nil {
+		c.stderr = io.Discard
+	}
+	if c.stdout == nil {
+		c.stdout = io.Discard
+	}
+	if c.logger == nil {
+		c.logger = slog.New(slog.DiscardHandler)
+	}
+	if c.policy == nil {
+		c.policy = processors.DefaultPolicy()
+	}
+	if c.exitBudget <= 0 {
+		return c, fmt.Errorf("otelsetup: the exit budget must be positive, not %v", c.exitBudget)
+	}
+	switch c.role {
+	case RoleCLI:
+		if c.service == "" {
+			c.service = catalog.ServiceCLI
+		}
+		if c.configPath == "" {
+			p, err := configfile.DefaultPath(c.getenv)
+			if err != nil {
+				return c, fmt.Errorf("otelsetup: %w", err)
+			}
+			c.configPath = p
+		}
+		if !c.spoolSet {
+			c.spoolPath = spool.Path(c.configPath)
+		}
+	case RoleDeployment:
+		if c.service == "" {
+			return c, errors.New("otelsetup: a deployment service must name itself with WithServiceName")
+		}
+	default:
+		return c, fmt.Errorf("otelsetup: unknown role %v", c.role)
+	}
+	return c, nil
+}
+
+// interactive reports whether the first-run notice may be shown.
+func (c config) interactive() bool {
+	if c.terminal != nil {
+		return *c.terminal
+	}
+	if c.getenv("CI") != "" {
+		return false
+	}
+	f, ok := c.stderr.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// debug reports whether ELMO_TELEMETRY_DEBUG asks to print events instead
+// of sending them.
+func (c config) debug() bool { return consent.OptOut(c.getenv("ELMO_TELEMETRY_DEBUG")) }
+
+// PostHogKey returns the PostHog project key in use: ELMO_POSTHOG_KEY,
+// else the key built in with -ldflags, else "". getenv nil means
+// os.Getenv.
+func PostHogKey(getenv func(string) string) string {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	if k := strings.TrimSpace(getenv("ELMO_POSTHOG_KEY")); k != "" {
+		return k
+	}
+	return builtinPostHogKey
+}
+
+// postHogHost returns ELMO_POSTHOG_HOST or the default host.
+func postHogHost(getenv func(string) string) string {
+	if h := strings.TrimSpace(getenv("ELMO_POSTHOG_HOST")); h != "" {
+		return h
+	}
+	return DefaultPostHogHost
+}
