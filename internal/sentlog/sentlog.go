@@ -31,6 +31,7 @@ import (
 	"github.com/elmohq/telemetry/catalog"
 	"github.com/elmohq/telemetry/exporter"
 	"github.com/elmohq/telemetry/internal/atomicfile"
+	"github.com/elmohq/telemetry/internal/jsonl"
 )
 
 // FileName is the name of the record's file.
@@ -203,13 +204,8 @@ func write(ctx context.Context, path string, recs []Record) error {
 		}
 		lines = append(lines, append(b, '\n'))
 	}
-	// Keep the newest records within both caps.
-	size, first := 0, len(lines)
-	for first > 0 && len(lines)-first < MaxRecords && size+len(lines[first-1]) <= MaxBytes {
-		first--
-		size += len(lines[first])
-	}
-	return atomicfile.WriteFile(path, bytes.Join(lines[first:], nil), 0o600)
+	lines = jsonl.Newest(lines, MaxRecords, MaxBytes)
+	return atomicfile.WriteFile(path, bytes.Join(lines, nil), 0o600)
 }
 
 // Read returns the records of the file at path, oldest first. A missing

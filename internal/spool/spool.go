@@ -22,6 +22,7 @@ import (
 	"github.com/elmohq/telemetry/catalog"
 	"github.com/elmohq/telemetry/exporter"
 	"github.com/elmohq/telemetry/internal/atomicfile"
+	"github.com/elmohq/telemetry/internal/jsonl"
 	"github.com/elmohq/telemetry/processors"
 )
 
@@ -194,13 +195,7 @@ func Update(ctx context.Context, path string, policy *processors.Policy, replaye
 		}
 		lines = append(lines, append(line, '\n'))
 	}
-	// Keep the newest events within both caps.
-	size, first := 0, len(lines)
-	for first > 0 && len(lines)-first < MaxEvents && size+len(lines[first-1]) <= spoolMaxBytes {
-		first--
-		size += len(lines[first])
-	}
-	lines = lines[first:]
+	lines = jsonl.Newest(lines, MaxEvents, spoolMaxBytes)
 	if len(lines) == 0 {
 		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("cannot remove the telemetry spool: %w", err)
