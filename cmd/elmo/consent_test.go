@@ -67,8 +67,8 @@ func useDeployment(t *testing.T, s *sandbox, dir string, extra map[string]string
 	hc := &http.Client{Transport: &http.Transport{}}
 	defer hc.CloseIdleConnections()
 	var brand, prompt struct{ ID int64 }
-	postJSON(t, hc, web+"/api/brands", map[string]string{"name": "Consent Canary Brand"}, &brand)
-	postJSON(t, hc, web+"/api/prompts", map[string]any{"brand_id": brand.ID, "text": "Who sells the best anvils?",
+	mustPost(t, hc, web+"/api/brands", map[string]string{"name": "Consent Canary Brand"}, &brand)
+	mustPost(t, hc, web+"/api/prompts", map[string]any{"brand_id": brand.ID, "text": "Who sells the best anvils?",
 		"targets": []map[string]string{{"provider": "openai", "model": "gpt-4o-mini"}}}, &prompt)
 	if _, err := out.WaitFor(wait, "worker | ", `msg="prompt processed"`, "ok=1"); err != nil {
 		fail(err)
@@ -83,21 +83,6 @@ func useDeployment(t *testing.T, s *sandbox, dir string, extra map[string]string
 	return out.String()
 }
 
-func postJSON(t *testing.T, hc *http.Client, url string, in, out any) {
-	t.Helper()
-	b, _ := json.Marshal(in)
-	resp, err := hc.Post(url, "application/json", bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("POST %s: %s", url, resp.Status)
-	}
-	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
-		t.Fatal(err)
-	}
-}
 
 // servicesSent returns the services that events came from.
 func servicesSent(evs []posthogtest.Event) map[string]bool {
@@ -262,5 +247,13 @@ func TestSymlinkedConfigStaysALink(t *testing.T) {
 	s.mustRun("telemetry", "enable")
 	if evs := s.events(1); len(posthogtest.Named(evs, "cli_telemetry_enable")) != 1 {
 		t.Errorf("events = %s, want cli_telemetry_enable", posthogtest.Names(evs))
+	}
+}
+
+// mustPost sends in to the web app and decodes its answer into out.
+func mustPost(t *testing.T, hc *http.Client, url string, in, out any) {
+	t.Helper()
+	if err := deploytest.PostJSON(hc, url, in, out); err != nil {
+		t.Fatal(err)
 	}
 }

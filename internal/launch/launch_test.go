@@ -1,9 +1,7 @@
 package launch_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -59,22 +57,6 @@ func deploymentEnv(host, providerURL string) map[string]string {
 	}
 }
 
-// post sends a JSON request to the web app and decodes the answer.
-func post(t *testing.T, hc *http.Client, url string, in, out any) {
-	t.Helper()
-	b, _ := json.Marshal(in)
-	resp, err := hc.Post(url, "application/json", bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("POST %s: status %d", url, resp.StatusCode)
-	}
-	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
-		t.Fatal(err)
-	}
-}
 
 // runDeployment runs the deployment with launch.Run as elmo start does,
 // creates two brands and a prompt through the web app, waits until the
@@ -109,10 +91,10 @@ func runDeployment(t *testing.T, dir string) {
 	hc := &http.Client{Transport: &http.Transport{}}
 	defer hc.CloseIdleConnections()
 	var b1, b2 struct{ ID int64 }
-	post(t, hc, base+"/api/brands", map[string]string{"name": "Acme"}, &b1)
-	post(t, hc, base+"/api/brands", map[string]string{"name": "Globex"}, &b2)
+	mustPost(t, hc, base+"/api/brands", map[string]string{"name": "Acme"}, &b1)
+	mustPost(t, hc, base+"/api/brands", map[string]string{"name": "Globex"}, &b2)
 	var p struct{ ID int64 }
-	post(t, hc, base+"/api/prompts", map[string]any{"brand_id": b1.ID, "text": "best anvils?",
+	mustPost(t, hc, base+"/api/prompts", map[string]any{"brand_id": b1.ID, "text": "best anvils?",
 		"targets": []map[string]string{{"provider": "openai", "model": "gpt-4o-mini"}}}, &p)
 	if _, err := out.WaitFor(wait, "worker | ", `msg="prompt processed"`, "ok=1"); err != nil {
 		fail(err)
@@ -350,5 +332,13 @@ func waitForFile(ctx context.Context, path, s string) error {
 			return fmt.Errorf("%s never contained %q: %w\n%s", path, s, ctx.Err(), data)
 		case <-tick.C:
 		}
+	}
+}
+
+// mustPost sends in to the web app and decodes its answer into out.
+func mustPost(t *testing.T, hc *http.Client, url string, in, out any) {
+	t.Helper()
+	if err := deploytest.PostJSON(hc, url, in, out); err != nil {
+		t.Fatal(err)
 	}
 }
