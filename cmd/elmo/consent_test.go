@@ -83,7 +83,6 @@ func useDeployment(t *testing.T, s *sandbox, dir string, extra map[string]string
 	return out.String()
 }
 
-
 // servicesSent returns the services that events came from.
 func servicesSent(evs []posthogtest.Event) map[string]bool {
 	got := map[string]bool{}

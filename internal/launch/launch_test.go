@@ -57,7 +57,6 @@ func deploymentEnv(host, providerURL string) map[string]string {
 	}
 }
 
-
 // runDeployment runs the deployment with launch.Run as elmo start does,
 // creates two brands and a prompt through the web app, waits until the
 // worker has processed it, and stops the deployment.
