@@ -37,7 +37,7 @@ func post(url string) error {
 	if url == "" {
 		return nil
 	}
-	body, err := json.Marshal(map[string]any{"event": "cli_version", "properties": map[string]any{"exit_code": 0}})
+	body, err := json.Marshal(map[string]any{"event": "probe", "n": 1})
 	if err != nil {
 		return err
 	}
