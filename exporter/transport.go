@@ -105,8 +105,10 @@ func (s *sender) legacyBatch(ctx context.Context, events []wireEvent) error {
 			s.health.failed(err)
 		case res.ok():
 			s.health.ok(len(events), failed)
-			s.report(events, outcomeDelivered)
+			// Recorded before the events are settled, so that a flush
+			// that returns finds them in the record.
 			s.recordSent(events)
+			s.report(events, outcomeDelivered)
 			return nil
 		case res.status == http.StatusRequestEntityTooLarge:
 			s.health.reached()
@@ -189,8 +191,8 @@ func (s *sender) v1Batch(ctx context.Context, events []wireEvent, reqID string) 
 				}
 			}
 			s.health.ok(len(ok), failed)
-			s.report(ok, outcomeDelivered)
 			s.recordSent(ok)
+			s.report(ok, outcomeDelivered)
 			s.report(drop, outcomeRejected)
 			if len(next) == 0 {
 				return nil
