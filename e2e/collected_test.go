@@ -388,8 +388,8 @@ func TestPromise_CommandNameAndNonSecretOptions(t *testing.T) {
 	// "A small set": nothing but the catalog's properties of each event,
 	// the common ones and the transport's.
 	policy := processors.DefaultPolicy()
-	// posthog-go's system context ($os, $os_version, $os_distro,
-	// $go_version) is removed before sending: it is not allowed here.
+	// The system context PostHog's Go client adds ($os, $os_version,
+	// $os_distro, $go_version) is never sent: it is not allowed here.
 	common := []string{"version", "os", "arch", "runtime_version", "deployment_mode", "service", "duration_ms", "success", "value", "$lib", "$lib_version"}
 	for _, e := range sc.events {
 		entry, ok := policy.Event(e.Event)

@@ -6,13 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
-	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/posthog/posthog-go"
 
 	"github.com/elmohq/telemetry/exporter/posthogmap"
 )
@@ -76,29 +72,31 @@ func (e *UndeliveredError) Error() string {
 func (e *UndeliveredError) Unwrap() error { return e.Err }
 
 // Client is the connection to PostHog that the span and metric exporters of
-// a process share. It queues events without blocking and hands them to
-// posthog-go, which batches, compresses and sends them; its HTTP transport
-// retries what can be retried. A Client accounts for every event it
-// accepts: each one is eventually delivered, rejected, dropped with a count,
-// or reported as undelivered.
+// a process share. It queues events without blocking, batches them by
+// count, size and time, and sends each batch with at most WithMaxUploads
+// requests open at once, retrying what can be retried. A Client accounts
+// for every event it accepts: each one is eventually delivered, rejected,
+// dropped with a count, or reported as undelivered.
 //
 // The exporters never shut the Client down: whoever created it calls
 // Shutdown, after the exporters' own Shutdown.
 type Client struct {
 	cfg   config
-	rt    *retryTransport // nil in debug mode
-	debug *debugWriter    // nil unless WithDebug
+	tr    *sender      // nil in debug mode
+	debug *debugWriter // nil unless WithDebug
 
-	// genMu guards gen. Enqueue holds it for reading while it hands an event
-	// to posthog-go; a flush holds it for writing to swap generations, so
-	// no event can enter a generation once it is being closed.
+	// genMu guards gen. Enqueue holds it for reading while it queues an
+	// event; a flush holds it for writing to swap generations, so no event
+	// can enter a generation once it is being closed.
 	genMu sync.RWMutex
 	gen   *generation // nil once shut down
 
 	mu          sync.Mutex
-	pending     map[string]*entry // by UUID, events posthog-go holds
+	pending     map[string]*entry // by UUID, events queued or in flight
 	undelivered []Event           // failed events not yet reported
 	lastErr     error
+	ready       []*batch // batches waiting for an upload slot, oldest first
+	uploaders   int      // goroutines sending batches, at most cfg.maxUploads
 
 	// drains counts flushes in progress; abort ends them. Shutdown waits
 	// for them, so that every undelivered event has been reported by the
@@ -106,25 +104,44 @@ type Client struct {
 	drains sync.WaitGroup
 	abort  context.Context
 	stop   context.CancelFunc
+	// uploads counts the goroutines sending batches; Shutdown waits for
+	// them once it has cancelled what is still in flight.
+	uploads sync.WaitGroup
 
 	delivered, dropped, rejected, undeliveredN atomic.Uint64
 
 	health *health
 }
 
-// generation is one posthog-go client. posthog-go can only be flushed by
-// closing it, so a flush closes the current generation and starts the next.
+// generation holds the events queued between two flushes: a flush closes
+// the current generation, sends what it holds and waits for its events,
+// while new events go to the next.
 type generation struct {
-	ph          posthog.Client
-	outstanding int           // events not yet resolved; guarded by Client.mu
-	closing     bool          // guarded by Client.mu
+	// ctx ends when a flush of the generation runs out of time, or the
+	// Client is shut down; it cancels the generation's requests.
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	// Guarded by Client.mu.
+	outstanding int           // events not yet resolved
+	closing     bool          // a flush has taken the generation
 	drained     chan struct{} // closed when closing and outstanding reaches 0
+	buf         []wireEvent   // events not yet in a batch
+	bufBytes    int
+	timer       *time.Timer // sends buf after the flush interval
+	timerSeq    uint64      // counts the timers started, so a stale one does nothing
+}
+
+// batch is a request's worth of events of one generation.
+type batch struct {
+	gen      *generation
+	events   []wireEvent
+	deadline time.Time // when its upload times out
 }
 
 type entry struct {
 	ev      Event
 	gen     *generation
-	outcome outcome    // set by the transport before posthog-go reports
 	noSpool bool       // never report as undelivered (newsletter)
 	done    chan error // receives the outcome when not nil
 }
@@ -145,70 +162,27 @@ func NewClient(opts ...Option) (*Client, error) {
 	c.health = &health{log: cfg.logger, lost: func() uint64 {
 		return c.dropped.Load() + c.rejected.Load() + c.undeliveredN.Load()
 	}}
-	c.rt = &retryTransport{
+	c.tr = &sender{
 		base:        cfg.transport,
+		host:        cfg.host,
+		apiKey:      cfg.apiKey,
+		v1:          cfg.capture == CaptureV1,
+		historical:  cfg.historicalMigration,
 		maxAttempts: cfg.maxRetries + 1,
-		backoff:     posthog.DefaultBackoff(),
 		gzipMin:     cfg.gzipMin,
-		outcomes:    c.markOutcomes,
+		outcome:     c.settle,
 		record:      cfg.record,
 		health:      c.health,
-		slots:       make(chan struct{}, cfg.maxUploads),
+		legacyEnv:   legacyEnvelope(cfg.apiKey, cfg.historicalMigration),
 	}
-	gen, err := c.newGeneration()
-	if err != nil {
-		return nil, err
-	}
-	c.gen = gen
+	c.gen = c.newGeneration()
 	return c, nil
 }
 
-// posthogConfig is how the Client configures posthog-go.
-func (c *Client) posthogConfig(gen *generation) posthog.Config {
-	zero := 0
-	return posthog.Config{
-		Endpoint:  c.cfg.host,
-		Transport: c.rt,
-		Logger:    slogLogger{c.cfg.logger},
-		Callback:  callback{c, gen},
-		BatchSize: c.cfg.batchSize,
-		Interval:  c.cfg.flushInterval,
-		// The Client bounds memory itself (see Enqueue); posthog-go's queue
-		// is only as large so that it never refuses what the Client took.
-		MaxQueueSize: c.cfg.queueSize,
-		// The transport compresses, after it has removed the system
-		// properties posthog-go adds while serializing.
-		Compression:         posthog.CompressionNone,
-		CaptureMode:         c.cfg.capture.mode(),
-		HistoricalMigration: c.cfg.historicalMigration,
-		// GeoIP stays on: the public page says the IP address is used for
-		// approximate location. $is_server is never sent: the CLI is not a
-		// server.
-		DisableGeoIP: posthog.Ptr(false),
-		IsServer:     posthog.Ptr(false),
-		// Retries live in retryTransport, not in posthog-go: posthog-go
-		// abandons a batch that is waiting to retry as soon as Close begins,
-		// which is exactly when the CLI sends everything, its failure
-		// callback does not say which status the server gave, and it
-		// neither splits a batch refused as too large nor removes its
-		// system properties. The transport retries within the request's
-		// context, which posthog-go cancels when a close runs out of time.
-		MaxRetries:         &zero,
-		RetryAfter:         func(int) time.Duration { return 0 },
-		BatchUploadTimeout: c.cfg.uploadTimeout,
-		// Never wait in the batching loop for a free upload slot.
-		BatchSubmitTimeout: -1,
-	}
-}
-
-func (c *Client) newGeneration() (*generation, error) {
+func (c *Client) newGeneration() *generation {
 	gen := &generation{drained: make(chan struct{})}
-	ph, err := posthog.NewWithConfig(c.cfg.apiKey, c.posthogConfig(gen))
-	if err != nil {
-		return nil, fmt.Errorf("posthog exporter: configuring posthog-go: %w", err)
-	}
-	gen.ph = ph
-	return gen, nil
+	gen.ctx, gen.cancel = context.WithCancel(c.abort)
+	return gen
 }
 
 // Enqueue queues events for delivery and returns without waiting on the
@@ -231,6 +205,11 @@ func (c *Client) enqueue(ev Event, done chan error, noSpool bool) error {
 	ev.Timestamp = ev.Timestamp.UTC()
 	if c.debug != nil {
 		return c.debug.write(ev)
+	}
+	data, err := encodeEvent(ev, c.cfg.capture)
+	if err != nil {
+		c.dropped.Add(1)
+		return err
 	}
 
 	c.genMu.RLock()
@@ -259,32 +238,148 @@ func (c *Client) enqueue(ev Event, done chan error, noSpool bool) error {
 		}
 		return errors.New("posthog exporter: queue is full")
 	}
+	if len(data) > maxEventBytes {
+		// The capture API would refuse it whatever happens.
+		c.mu.Unlock()
+		c.rejected.Add(1)
+		if !noSpool {
+			c.recordDrop(ev, DropRefused)
+		}
+		err := fmt.Errorf("%w: the event is %d bytes, more than %d", errRefused, len(data), maxEventBytes)
+		if done != nil {
+			done <- err
+			return nil
+		}
+		return err
+	}
 	e := &entry{ev: ev, gen: gen, done: done, noSpool: noSpool}
 	c.pending[ev.UUID] = e
 	gen.outstanding++
-	c.mu.Unlock()
-
-	if err := gen.ph.Enqueue(toCapture(ev)); err != nil {
-		// posthog-go calls no callback for an event it refuses here.
-		c.mu.Lock()
-		if c.pending[ev.UUID] == e {
-			c.resolveLocked(e, err)
-		}
-		c.mu.Unlock()
-		c.dropped.Add(1)
-		return fmt.Errorf("posthog exporter: queueing event: %w", err)
+	if gen.bufBytes+len(data) > maxBatchBytes && len(gen.buf) > 0 {
+		c.cutLocked(gen)
 	}
+	gen.buf = append(gen.buf, wireEvent{uuid: ev.UUID, data: data, ent: e})
+	gen.bufBytes += len(data)
+	switch {
+	case len(gen.buf) >= c.cfg.batchSize:
+		c.cutLocked(gen)
+	case gen.timer == nil:
+		gen.timerSeq++
+		seq := gen.timerSeq
+		gen.timer = time.AfterFunc(c.cfg.flushInterval, func() { c.interval(gen, seq) })
+	}
+	c.mu.Unlock()
 	return nil
 }
 
-// toCapture converts an Event to the posthog-go message that produces it.
-func toCapture(ev Event) posthog.Capture {
-	return posthog.Capture{
-		Uuid:       ev.UUID,
-		DistinctId: ev.DistinctID,
-		Event:      ev.Event,
-		Timestamp:  ev.Timestamp,
-		Properties: posthog.Properties(ev.Properties),
+// interval sends what gen holds when the flush interval of its timer seq
+// has passed, unless the events went in a batch since.
+func (c *Client) interval(gen *generation, seq uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if gen.timer == nil || gen.timerSeq != seq {
+		return
+	}
+	gen.timer = nil
+	c.cutLocked(gen)
+}
+
+// cutLocked makes a batch of the events gen holds and hands it to an
+// upload. c.mu must be held.
+func (c *Client) cutLocked(gen *generation) {
+	if gen.timer != nil {
+		gen.timer.Stop()
+		gen.timer = nil
+	}
+	if len(gen.buf) == 0 {
+		return
+	}
+	b := &batch{gen: gen, events: gen.buf, deadline: time.Now().Add(c.cfg.uploadTimeout)}
+	gen.buf, gen.bufBytes = nil, 0
+	c.ready = append(c.ready, b)
+	if c.uploaders < c.cfg.maxUploads {
+		c.uploaders++
+		c.uploads.Add(1)
+		go c.upload()
+	}
+}
+
+// upload sends ready batches, one at a time, until none is left. At most
+// cfg.maxUploads run at once, so a server that never answers holds that
+// many connections and goroutines, however many batches wait.
+func (c *Client) upload() {
+	defer c.uploads.Done()
+	for {
+		c.mu.Lock()
+		if len(c.ready) == 0 {
+			c.uploaders--
+			c.mu.Unlock()
+			return
+		}
+		b := c.ready[0]
+		c.ready[0] = nil
+		c.ready = c.ready[1:]
+		c.mu.Unlock()
+		c.send(b)
+	}
+}
+
+// send delivers b and resolves each of its events.
+func (c *Client) send(b *batch) {
+	ctx, cancel := context.WithDeadline(b.gen.ctx, b.deadline)
+	defer cancel()
+	err := ctx.Err()
+	if err == nil {
+		err = c.tr.deliver(ctx, b.events)
+	}
+	if err == nil {
+		err = errors.New("posthog exporter: the server did not acknowledge the events")
+	}
+	c.fail(b.events, err)
+}
+
+// settle resolves events the server acknowledged or refused for good.
+func (c *Client) settle(events []wireEvent, o outcome) {
+	var refused []Event // recorded as dropped once c.mu is released
+	c.mu.Lock()
+	for _, w := range events {
+		e := w.ent
+		if c.pending[w.uuid] != e {
+			continue // given up on by a flush that ran out of time
+		}
+		if o == outcomeDelivered {
+			c.delivered.Add(1)
+			c.resolveLocked(e, nil)
+			continue
+		}
+		c.rejected.Add(1)
+		c.resolveLocked(e, errRefused)
+		if !e.noSpool {
+			refused = append(refused, e.ev)
+		}
+	}
+	c.mu.Unlock()
+	for _, ev := range refused {
+		c.recordDrop(ev, DropRefused)
+	}
+}
+
+// fail resolves the events of a batch that are still pending as not
+// delivered, because of err.
+func (c *Client) fail(events []wireEvent, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, w := range events {
+		e := w.ent
+		if c.pending[w.uuid] != e {
+			continue
+		}
+		c.undeliveredN.Add(1)
+		if !e.noSpool {
+			c.keepUndeliveredLocked(e.ev)
+			c.lastErr = err
+		}
+		c.resolveLocked(e, err)
 	}
 }
 
@@ -302,86 +397,6 @@ func (c *Client) resolveLocked(e *entry, outcome error) {
 	}
 }
 
-// markOutcomes is called by the transport, before posthog-go reports on
-// the request, with the UUIDs of events the server acknowledged or refused
-// for good. A request that fails as a whole after some of its events were
-// delivered (a split batch) is then counted right.
-func (c *Client) markOutcomes(uuids []string, o outcome) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, id := range uuids {
-		if e, ok := c.pending[id]; ok {
-			e.outcome = o
-		}
-	}
-}
-
-// callback receives the per-event outcomes of one generation.
-type callback struct {
-	c   *Client
-	gen *generation
-}
-
-func (cb callback) Success(m posthog.APIMessage) {
-	c := cb.c
-	c.mu.Lock()
-	if e := c.pendingFor(m, cb.gen); e != nil {
-		if e.outcome == outcomeRejected {
-			c.rejected.Add(1)
-			c.resolveLocked(e, errRefused)
-			if !e.noSpool {
-				defer c.recordDrop(e.ev, DropRefused) // after the unlock
-			}
-		} else {
-			c.resolveLocked(e, nil)
-			c.delivered.Add(1)
-		}
-	}
-	c.mu.Unlock()
-}
-
-func (cb callback) Failure(m posthog.APIMessage, err error) {
-	c := cb.c
-	var refused *Event // recorded as dropped once c.mu is released
-	defer func() {
-		if refused != nil {
-			c.recordDrop(*refused, DropRefused)
-		}
-	}()
-	c.mu.Lock()
-	e := c.pendingFor(m, cb.gen)
-	if e == nil {
-		c.mu.Unlock()
-		return
-	}
-	defer c.mu.Unlock()
-	switch {
-	case e.outcome == outcomeDelivered:
-		c.delivered.Add(1)
-		err = nil
-	case e.outcome == outcomeRejected || errors.Is(err, posthog.ErrMessageTooBig) || droppedByServer(err):
-		c.rejected.Add(1)
-		err = fmt.Errorf("%w: %w", errRefused, err)
-		if !e.noSpool {
-			refused = &e.ev
-		}
-	case e.noSpool:
-		c.undeliveredN.Add(1)
-	default:
-		c.undeliveredN.Add(1)
-		c.keepUndeliveredLocked(e.ev)
-		c.lastErr = err
-	}
-	c.resolveLocked(e, err)
-}
-
-// droppedByServer reports whether err is a v1 per-event result that
-// refuses the event for good.
-func droppedByServer(err error) bool {
-	var ce *posthog.CaptureEventError
-	return errors.As(err, &ce) && !ce.Exhausted && ce.Result == "drop"
-}
-
 // keepUndeliveredLocked holds a failed event until the next flush reports
 // it. At most queueSize are held, the oldest dropped first, so that a long
 // outage in a process that never flushes (a deployment service between
@@ -393,25 +408,6 @@ func (c *Client) keepUndeliveredLocked(ev Event) {
 		c.dropped.Add(1)
 	}
 	c.undelivered = append(c.undelivered, ev)
-}
-
-// pendingFor finds the entry posthog-go reports on. An event that is no
-// longer pending in gen, because a flush gave up on it, is ignored even if
-// its UUID was queued again since. c.mu must be held.
-func (c *Client) pendingFor(m posthog.APIMessage, gen *generation) *entry {
-	var id string
-	switch v := m.(type) {
-	case posthog.CaptureInApi:
-		id = v.Uuid
-	case *posthog.CaptureInApi:
-		id = v.Uuid
-	default:
-		return nil
-	}
-	if e := c.pending[id]; e != nil && e.gen == gen {
-		return e
-	}
-	return nil
 }
 
 // Flush sends every event queued so far and waits until each one is
@@ -428,12 +424,7 @@ func (c *Client) Flush(ctx context.Context) error {
 		c.genMu.Unlock()
 		return ErrClosed
 	}
-	next, err := c.newGeneration()
-	if err != nil {
-		c.genMu.Unlock()
-		return err
-	}
-	c.gen = next
+	c.gen = c.newGeneration()
 	c.drains.Add(1)
 	c.genMu.Unlock()
 	return c.drain(ctx, old)
@@ -463,7 +454,7 @@ func (c *Client) Shutdown(ctx context.Context) error {
 	if old == nil {
 		return nil
 	}
-	c.rt.final.Store(true)
+	c.tr.final.Store(true)
 	err := c.drain(ctx, old)
 	others := make(chan struct{})
 	go func() {
@@ -476,16 +467,17 @@ func (c *Client) Shutdown(ctx context.Context) error {
 		c.stop()
 		<-others
 	}
+	// Every event is accounted for: end what is still in flight or waiting
+	// for an upload slot, and wait for the uploads to return.
 	c.stop()
-	if t, ok := c.rt.base.(interface{ CloseIdleConnections() }); ok {
-		t.CloseIdleConnections()
-	}
+	c.uploads.Wait()
+	c.tr.closeIdleConnections()
 	c.health.shutdown(c.Stats())
 	return err
 }
 
-// drain closes gen and waits for its events, or for ctx to end. No event
-// enters gen any more.
+// drain sends what gen still holds and waits for its events, or for ctx
+// to end. No event enters gen any more.
 // The caller has counted the drain in c.drains while holding genMu, so that
 // a Shutdown cannot miss a flush that has taken its generation.
 func (c *Client) drain(ctx context.Context, gen *generation) error {
@@ -496,46 +488,23 @@ func (c *Client) drain(ctx context.Context, gen *generation) error {
 
 	c.mu.Lock()
 	gen.closing = true
+	c.cutLocked(gen)
 	if gen.outstanding == 0 {
 		close(gen.drained)
 	}
 	c.mu.Unlock()
 
-	// Close the posthog-go client with a context that ends either with ctx
-	// or as soon as every event is accounted for: posthog-go polls for idle
-	// uploads every 100 ms, and nothing is left to wait for. Cancelling it
-	// also cancels requests still in flight.
-	closeCtx, cancel := context.WithCancel(ctx)
-	stop := make(chan struct{})
-	watcher := make(chan struct{})
-	go func() {
-		defer close(watcher)
-		select {
-		case <-gen.drained:
-			cancel()
-		case <-stop:
-		}
-	}()
-	_ = gen.ph.CloseWithContext(closeCtx)
-	close(stop)
-	<-watcher
-	cancel()
-
 	var ctxErr error
 	select {
 	case <-gen.drained:
-	default:
-		// CloseWithContext returned before every outcome was in, which
-		// happens only when ctx ended.
-		select {
-		case <-gen.drained:
-		case <-ctx.Done():
-			ctxErr = ctx.Err()
-		}
+	case <-ctx.Done():
+		ctxErr = ctx.Err()
+		// Cancel the generation's requests; their late outcomes are
+		// ignored.
+		gen.cancel()
 	}
 
-	// Whatever posthog-go still holds was cut off by the deadline: take it
-	// now, and ignore the failure callbacks that may still come.
+	// Whatever is still pending was cut off by the deadline: take it now.
 	c.mu.Lock()
 	var lost []*entry
 	for _, e := range c.pending {
@@ -555,6 +524,10 @@ func (c *Client) drain(ctx context.Context, gen *generation) error {
 	lastErr := c.lastErr
 	c.lastErr = nil
 	c.mu.Unlock()
+	if ctxErr == nil {
+		// The generation is done: release its context.
+		gen.cancel()
+	}
 
 	if len(failed) == 0 {
 		if ctxErr != nil {
@@ -580,8 +553,8 @@ func (c *Client) Stats() Stats {
 		Rejected:    c.rejected.Load(),
 		Undelivered: c.undeliveredN.Load(),
 	}
-	if c.rt != nil {
-		s.Retried = c.rt.retried.Load()
+	if c.tr != nil {
+		s.Retried = c.tr.retried.Load()
 	}
 	c.mu.Lock()
 	s.Held = len(c.pending) + len(c.undelivered)
@@ -589,15 +562,15 @@ func (c *Client) Stats() Stats {
 	return s
 }
 
-// debugWriter writes each event as one JSON line, exactly as posthog-go
-// would put it in a batch.
+// debugWriter writes each event as one JSON line, exactly as the legacy
+// capture API receives it in a batch.
 type debugWriter struct {
 	mu sync.Mutex
 	w  io.Writer
 }
 
 func (d *debugWriter) write(ev Event) error {
-	b, err := json.Marshal(wireForm(ev))
+	b, err := json.Marshal(toLegacy(ev))
 	if err != nil {
 		return fmt.Errorf("posthog exporter: encoding event %q: %w", ev.Event, err)
 	}
@@ -607,49 +580,3 @@ func (d *debugWriter) write(ev Event) error {
 	_, err = d.w.Write(b)
 	return err
 }
-
-// wireForm is the message posthog-go builds from ev with the Client's
-// configuration: GeoIP on, not a server, no request context.
-func wireForm(ev Event) posthog.APIMessage {
-	m := toCapture(ev)
-	props := posthog.NewProperties()
-	for k, v := range ev.Properties {
-		props[k] = v
-	}
-	m.Properties = props
-	api := m.APIfy()
-	if in, ok := api.(posthog.CaptureInApi); ok {
-		p := make(posthog.Properties, len(in.Properties))
-		for k, v := range in.Properties {
-			p[k] = v
-		}
-		for _, k := range systemProperties {
-			delete(p, k)
-		}
-		in.Properties = p
-		return in
-	}
-	return api
-}
-
-// slogLogger adapts a *slog.Logger to posthog.Logger. Everything posthog-go
-// says is logged at debug level: it logs per batch and warns at every close
-// that runs past its first deadline even when nothing was lost, while the
-// Client accounts for each event and logs only changes of state (see
-// health).
-type slogLogger struct{ l *slog.Logger }
-
-func (s slogLogger) log(level slog.Level, format string, args []any) {
-	ctx := context.Background()
-	if s.l.Enabled(ctx, level) {
-		s.l.Log(ctx, level, "posthog-go: "+fmt.Sprintf(format, args...))
-	}
-}
-
-func (s slogLogger) Debugf(format string, args ...any) { s.log(slog.LevelDebug, format, args) }
-func (s slogLogger) Logf(format string, args ...any)   { s.log(slog.LevelDebug, format, args) }
-func (s slogLogger) Warnf(format string, args ...any)  { s.log(slog.LevelDebug, format, args) }
-func (s slogLogger) Errorf(format string, args ...any) { s.log(slog.LevelDebug, format, args) }
-
-// Ensure the HTTP transport is usable as one.
-var _ http.RoundTripper = (*retryTransport)(nil)

@@ -9,8 +9,6 @@ import (
 	"net/url"
 	"strings"
 	"time"
-
-	"github.com/posthog/posthog-go"
 )
 
 // DefaultHost is the PostHog capture host used when WithHost is not given.
@@ -51,7 +49,7 @@ type CaptureAPI int
 const (
 	// CaptureLegacy is the batch endpoint, POST /batch/, with the API key in
 	// the body; the server accepts or refuses a batch as a whole. It is the
-	// default, as it is posthog-go's: every PostHog host, cloud or
+	// default, as it is PostHog's Go client's: every PostHog host, cloud or
 	// self-hosted, serves it.
 	CaptureLegacy CaptureAPI = iota
 	// CaptureV1 is PostHog's newer capture API, POST /i/v1/analytics/events,
@@ -81,13 +79,6 @@ func ParseCaptureAPI(s string) (CaptureAPI, error) {
 		return CaptureV1, nil
 	}
 	return 0, fmt.Errorf("posthog exporter: capture API %q is neither legacy nor v1", s)
-}
-
-func (a CaptureAPI) mode() posthog.CaptureMode {
-	if a == CaptureV1 {
-		return posthog.CaptureModeAnalyticsV1
-	}
-	return posthog.CaptureModeLegacy
 }
 
 // Option configures a Client.
@@ -200,7 +191,7 @@ func WithDebug(w io.Writer) Option {
 	})
 }
 
-// WithLogger sets where the Client and posthog-go log transport problems.
+// WithLogger sets where the Client logs transport problems.
 // The default discards them: telemetry must not clutter a user's terminal.
 func WithLogger(l *slog.Logger) Option {
 	return optionFunc(func(c config) config {

@@ -54,7 +54,7 @@ func (c *Client) enqueueNoted(ev Event, notes []string) {
 // writeNoted writes ev as write does, followed by one line per note,
 // in a single write so that nothing else comes between them.
 func (d *debugWriter) writeNoted(ev Event, notes []string) error {
-	b, err := json.Marshal(wireForm(ev))
+	b, err := json.Marshal(toLegacy(ev))
 	if err != nil {
 		return fmt.Errorf("posthog exporter: encoding event %q: %w", ev.Event, err)
 	}

@@ -11,9 +11,9 @@
 //	// hold and stops them), then deliver and close:
 //	err = client.Shutdown(ctx)
 //
-// Exporting never waits on the network: events are queued, batched by
-// posthog-go in the background, and delivered by the Client's transport to
-// either of PostHog's capture APIs (WithCaptureAPI): the legacy /batch/,
+// Exporting never waits on the network: events are queued, batched in the
+// background, and delivered by the Client to either of PostHog's capture
+// APIs (WithCaptureAPI): the legacy /batch/,
 // the default, or v1, whose per-event results are honoured (only events
 // the server asks to retry are sent again, under the same request ID).
 // Requests of 4 KiB or more are gzip-compressed. They are retried after
@@ -23,8 +23,9 @@
 // retried; a batch refused as too large is split in halves, and a single
 // event refused so is dropped. At most WithMaxUploads requests (2 by
 // default) are open at once.
-// posthog-go's operating system and Go version properties are removed
-// before sending. An exporter's Shutdown
+// The Client speaks PostHog's capture protocol itself, as PostHog's Go
+// client does but without linking it; it never sends the operating system
+// and Go version properties that client adds. An exporter's Shutdown
 // stops that exporter only: the Client belongs to whoever created it, who
 // shuts it down last, after the providers, and whose Client.Shutdown
 // delivers what is queued. Client.Shutdown may be called more than once.

@@ -9,9 +9,8 @@ type Sent struct {
 	// UUID identifies the event.
 	UUID string
 	// Wire is the event's JSON exactly as it was in the request body the
-	// server acknowledged, before compression: with the transport's
-	// library properties ($lib and $lib_version with the legacy capture
-	// API) and without the system properties removed before sending.
+	// server acknowledged, before compression: with the library
+	// properties ($lib and $lib_version with the legacy capture API).
 	Wire json.RawMessage
 }
 
@@ -49,25 +48,15 @@ func WithDeliveryRecord(f func(sent []Sent, dropped []Drop)) Option {
 }
 
 // recordSent reports acknowledged events to the delivery record.
-func (t *retryTransport) recordSent(events []wireEvent) {
-	if t.record == nil || len(events) == 0 {
+func (s *sender) recordSent(events []wireEvent) {
+	if s.record == nil || len(events) == 0 {
 		return
 	}
 	sent := make([]Sent, len(events))
 	for i, ev := range events {
 		sent[i] = Sent{UUID: ev.uuid, Wire: ev.data}
 	}
-	t.record(sent, nil)
-}
-
-// recordSentBody reports every event of an acknowledged batch body.
-func (t *retryTransport) recordSentBody(raw []byte) {
-	if t.record == nil {
-		return
-	}
-	if _, events, err := parseBatch(raw); err == nil {
-		t.recordSent(events)
-	}
+	s.record(sent, nil)
 }
 
 // recordDrop reports one dropped event to the delivery record. The caller

@@ -29,10 +29,10 @@ import (
 // handed back for delivery later with their UUID, which lets PostHog
 // discard a copy it already has.
 //
-// The transport adds its library properties ($lib and $lib_version with the
-// legacy capture API; the PostHog-Sdk-Info header with v1) when the event is
-// sent; they are not part of Properties. The operating system and Go version
-// properties posthog-go would add are removed before sending.
+// The exporter's Client adds the library properties ($lib and $lib_version
+// with the legacy capture API; the PostHog-Sdk-Info header with v1) when the
+// event is sent; they are not part of Properties. The operating system and
+// Go version properties PostHog's Go client adds are never sent.
 type Event struct {
 	// UUID identifies the event; PostHog deduplicates on it.
 	UUID string `json:"uuid"`

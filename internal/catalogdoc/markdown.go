@@ -23,10 +23,10 @@ var Documents = []string{"README.md", "docs/telemetry.md"}
 // every file in Documents, run from the module root.
 const Generator = "go run ./internal/catalogdoc/cmd/gencatalog"
 
-// LibraryProperties are the properties that posthog-go, the library that
-// delivers the events, adds to every event. The system context it would
-// add as well ($os, $os_version, $os_distro, $go_version) is removed before
-// sending.
+// LibraryProperties are the properties that name the library delivering
+// the events in every event, as PostHog's Go client names itself. The
+// system context that client would add as well ($os, $os_version,
+// $os_distro, $go_version) is never sent.
 var LibraryProperties = catalog.TransportProperties()
 
 // Markdown returns the "What is collected" section of README.md for the
@@ -85,9 +85,10 @@ func Markdown(events []catalog.Event, resource []catalog.Property) string {
 	for i, l := range LibraryProperties {
 		libs[i] = "`" + l + "`"
 	}
-	w("posthog-go, the library that delivers the events, names itself in every event with\n%s\n", joinAnd(libs))
-	w("(with PostHog's v1 capture API, in a request header instead). The operating system and Go version\n")
-	w("it would also add are removed before sending: `os` and `runtime_version` say as much.\n")
+	w("Every event names the library that delivers it with %s, as PostHog's Go client\n", joinAnd(libs))
+	w("posthog-go, whose wire protocol it follows, does (with PostHog's v1 capture API, in a request header\n")
+	w("instead). The operating system and Go version that client would also add are never sent: `os` and\n")
+	w("`runtime_version` say as much.\n")
 	w("PostHog records the IP address each request comes from and uses it for approximate location.\n")
 	return b.String()
 }

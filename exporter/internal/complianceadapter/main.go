@@ -205,8 +205,8 @@ type captureRequest struct {
 	Options    map[string]any `json:"options"`
 }
 
-// optionProperties maps v1 event options to the properties posthog-go
-// lifts into them.
+// optionProperties maps v1 event options to the properties the exporter
+// lifts into them with the v1 API, as posthog-go does.
 var optionProperties = map[string]string{
 	"cookieless_mode":         "$cookieless_mode",
 	"disable_skew_correction": "$ignore_sent_at",
