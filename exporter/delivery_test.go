@@ -63,9 +63,11 @@ func requestEvents(t *testing.T, r posthogtest.Request) []map[string]any {
 	return b.Batch
 }
 
-// Neither posthog-go's operating system properties nor its Go version
-// reach the server, with either capture API; the library's own name does,
-// with the legacy API, where it travels in the properties.
+// Neither PostHog's Go client's operating system properties nor its Go
+// version reach the server, with either capture API; the library's own
+// name does, with the legacy API in the properties and with both in the
+// User-Agent header (and PostHog-Sdk-Info with v1): elmo-telemetry, never
+// the name of a client that did not send the event.
 func TestSystemContextIsNotSent(t *testing.T) {
 	for _, api := range captureAPIs {
 		t.Run(api.String(), func(t *testing.T) {
@@ -89,6 +91,16 @@ func TestSystemContextIsNotSent(t *testing.T) {
 						t.Errorf("%s is missing", k)
 					}
 				}
+			}
+			if got := evs[0].Properties["$lib"]; api == exporter.CaptureLegacy && got != "elmo-telemetry" {
+				t.Errorf("$lib = %v, want elmo-telemetry", got)
+			}
+			req := srv.Requests()[0]
+			if got := req.Header.Get("User-Agent"); !strings.HasPrefix(got, "elmo-telemetry/") {
+				t.Errorf("User-Agent = %q, want elmo-telemetry/<version>", got)
+			}
+			if got := req.Header.Get("PostHog-Sdk-Info"); api == exporter.CaptureV1 && !strings.HasPrefix(got, "elmo-telemetry/") {
+				t.Errorf("PostHog-Sdk-Info = %q, want elmo-telemetry/<version>", got)
 			}
 			if got := srv.Requests()[0].Path; api == exporter.CaptureV1 && got != posthogtest.V1Path {
 				t.Errorf("sent to %s, want %s", got, posthogtest.V1Path)

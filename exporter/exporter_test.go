@@ -155,7 +155,7 @@ func TestSpanMapping(t *testing.T) {
 		"service":         "elmo-cli",
 		"duration_ms":     float64(1500),
 		"success":         true,
-		"$lib":            "posthog-go",
+		"$lib":            "elmo-telemetry",
 	}
 	for k, v := range want {
 		if got := ev.Properties[k]; !reflect.DeepEqual(got, v) {

@@ -159,7 +159,7 @@ func (s *sender) v1Batch(ctx context.Context, events []wireEvent, reqID string) 
 		}
 		res, err := s.send(ctx, v1Path, body, func(h http.Header) {
 			h.Set("Authorization", "Bearer "+s.apiKey)
-			h.Set("PostHog-Sdk-Info", sdkInfo)
+			h.Set("PostHog-Sdk-Info", sdkInfo())
 			h.Set("PostHog-Request-Id", reqID)
 			h.Set("PostHog-Attempt", strconv.Itoa(attempt+1))
 			h.Set("PostHog-Request-Timestamp", time.Now().UTC().Format(time.RFC3339))
@@ -288,7 +288,7 @@ func (s *sender) send(ctx context.Context, path string, body []byte, headers fun
 	if err != nil {
 		return nil, fmt.Errorf("posthog exporter: building the request: %w", err)
 	}
-	req.Header.Set("User-Agent", sdkInfo)
+	req.Header.Set("User-Agent", sdkInfo())
 	req.Header.Set("Content-Type", "application/json")
 	if zipped {
 		req.Header.Set("Content-Encoding", "gzip")

@@ -4,19 +4,62 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/elmohq/telemetry/catalog"
 )
 
-// The library the events name in their properties ($lib, $lib_version)
-// with the legacy capture API, and in the User-Agent and PostHog-Sdk-Info
-// headers: the Client speaks posthog-go's wire protocol of this version,
-// and PostHog knows the events by that name.
-const (
-	libName    = "posthog-go"
-	libVersion = "1.23.1"
-	sdkInfo    = libName + "/" + libVersion
-)
+// libName is the library the events name as their sender, in their
+// properties ($lib, $lib_version) with the legacy capture API and in the
+// User-Agent and PostHog-Sdk-Info headers: this exporter. It follows the
+// wire protocol of PostHog's Go client but is not that client, and does
+// not claim to be.
+const libName = "elmo-telemetry"
+
+// modulePath is the module this package belongs to, whose version the
+// events name as $lib_version.
+const modulePath = "github.com/elmohq/telemetry"
+
+// libVersion returns the version of this module in the running program,
+// read once from its build information.
+var libVersion = sync.OnceValue(func() string {
+	info, ok := debug.ReadBuildInfo()
+	return moduleVersion(info, ok)
+})
+
+// sdkInfo returns the library's name and version, as the User-Agent and
+// PostHog-Sdk-Info headers carry them.
+func sdkInfo() string { return libName + "/" + libVersion() }
+
+// moduleVersion returns the version of this module that info records,
+// as the main module or as a dependency (replaced or not), or
+// catalog.DevVersion for a development build or a version the catalog's
+// rule would not send.
+func moduleVersion(info *debug.BuildInfo, ok bool) string {
+	if !ok || info == nil {
+		return catalog.DevVersion
+	}
+	v := ""
+	if info.Main.Path == modulePath {
+		v = info.Main.Version
+	}
+	for _, dep := range info.Deps {
+		if dep.Path != modulePath {
+			continue
+		}
+		v = dep.Version
+		if dep.Replace != nil {
+			v = dep.Replace.Version
+		}
+	}
+	if v == "" || v == "(devel)" || !catalog.IsVersion(v) {
+		return catalog.DevVersion
+	}
+	return v
+}
 
 // The capture API's limits on one event and on one request body, as PostHog's
 // clients apply them before sending.
@@ -91,8 +134,8 @@ func toLegacy(ev Event) legacyEvent {
 	for _, k := range systemProperties {
 		delete(props, k)
 	}
-	props["$lib"] = libName
-	props["$lib_version"] = libVersion
+	props[catalog.PropLib] = libName
+	props[catalog.PropLibVersion] = libVersion()
 	return legacyEvent{
 		UUID:       ev.UUID,
 		Timestamp:  ev.Timestamp.UTC(),

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"reflect"
+	"runtime/debug"
 	"testing"
 	"time"
 )
@@ -54,7 +55,7 @@ func TestWireForms(t *testing.T) {
 		want string
 	}{
 		{"legacy", CaptureLegacy, `{"uuid":"u","timestamp":"2026-03-04T04:06:07.5Z","distinct_id":"d","event":"e",` +
-			`"properties":{"$cookieless_mode":"maybe","$lib":"posthog-go","$lib_version":"1.23.1","$process_person_profile":"false","$session_id":"s","a":1}}`},
+			`"properties":{"$cookieless_mode":"maybe","$lib":"elmo-telemetry","$lib_version":"dev","$process_person_profile":"false","$session_id":"s","a":1}}`},
 		{"v1", CaptureV1, `{"event":"e","uuid":"u","distinct_id":"d","timestamp":"2026-03-04T04:06:07.5Z","session_id":"s",` +
 			`"options":{"process_person_profile":false},"properties":{"$lib":"mine","a":1}}`},
 	}
@@ -111,5 +112,38 @@ func TestBatchBody(t *testing.T) {
 	}
 	if got := batchBody(legacyEnvelope("k", false), nil); !reflect.DeepEqual(string(got), `{"api_key":"k","batch":[]}`) {
 		t.Errorf("empty body %s", got)
+	}
+}
+
+// The events name this module's version as $lib_version: as the main
+// module or as a dependency, replaced or not; anything else is "dev".
+func TestModuleVersion(t *testing.T) {
+	dep := func(path, version string, replace *debug.Module) *debug.Module {
+		return &debug.Module{Path: path, Version: version, Replace: replace}
+	}
+	tests := []struct {
+		name string
+		info *debug.BuildInfo
+		ok   bool
+		want string
+	}{
+		{"no build information", nil, false, "dev"},
+		{"main module, released", &debug.BuildInfo{Main: debug.Module{Path: modulePath, Version: "v1.4.0"}}, true, "v1.4.0"},
+		{"main module, development", &debug.BuildInfo{Main: debug.Module{Path: modulePath, Version: "(devel)"}}, true, "dev"},
+		{"dependency", &debug.BuildInfo{Main: debug.Module{Path: "example.com/app", Version: "v9.9.9"},
+			Deps: []*debug.Module{dep("example.com/other", "v2.0.0", nil), dep(modulePath, "v1.2.3", nil)}}, true, "v1.2.3"},
+		{"dependency replaced by a directory", &debug.BuildInfo{Main: debug.Module{Path: "example.com/app"},
+			Deps: []*debug.Module{dep(modulePath, "v0.0.0", dep("../", "", nil))}}, true, "dev"},
+		{"dependency replaced by a version", &debug.BuildInfo{Main: debug.Module{Path: "example.com/app"},
+			Deps: []*debug.Module{dep(modulePath, "v1.0.0", dep("example.com/fork", "v1.0.1", nil))}}, true, "v1.0.1"},
+		{"not linked", &debug.BuildInfo{Main: debug.Module{Path: "example.com/app", Version: "v3.0.0"}}, true, "dev"},
+		{"a version the catalog would not send", &debug.BuildInfo{Main: debug.Module{Path: modulePath, Version: "v1.0.0 canary@example.com"}}, true, "dev"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := moduleVersion(tt.info, tt.ok); got != tt.want {
+				t.Errorf("moduleVersion = %q, want %q", got, tt.want)
+			}
+		})
 	}
 }

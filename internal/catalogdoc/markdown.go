@@ -24,8 +24,8 @@ var Documents = []string{"README.md", "docs/telemetry.md"}
 const Generator = "go run ./internal/catalogdoc/cmd/gencatalog"
 
 // LibraryProperties are the properties that name the library delivering
-// the events in every event, as PostHog's Go client names itself. The
-// system context that client would add as well ($os, $os_version,
+// the events in every event: elmo-telemetry and its version. The system
+// context that PostHog's Go client would add as well ($os, $os_version,
 // $os_distro, $go_version) is never sent.
 var LibraryProperties = catalog.TransportProperties()
 
@@ -85,9 +85,9 @@ func Markdown(events []catalog.Event, resource []catalog.Property) string {
 	for i, l := range LibraryProperties {
 		libs[i] = "`" + l + "`"
 	}
-	w("Every event names the library that delivers it with %s, as PostHog's Go client\n", joinAnd(libs))
-	w("posthog-go, whose wire protocol it follows, does (with PostHog's v1 capture API, in a request header\n")
-	w("instead). The operating system and Go version that client would also add are never sent: `os` and\n")
+	w("Every event names the library that delivers it with %s: `elmo-telemetry` and the\n", joinAnd(libs))
+	w("version of this module (with PostHog's v1 capture API, in a request header instead). The operating\n")
+	w("system and Go version that PostHog's Go client would also add are never sent: `os` and\n")
 	w("`runtime_version` say as much.\n")
 	w("PostHog records the IP address each request comes from and uses it for approximate location.\n")
 	return b.String()
