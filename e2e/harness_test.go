@@ -197,6 +197,12 @@ func (s *sandbox) mustRunEnv(extra map[string]string, args ...string) result {
 func (s *sandbox) configPath() string { return filepath.Join(s.xdg, "elmo", "config.json") }
 func (s *sandbox) envPath() string    { return filepath.Join(s.dir, ".env") }
 
+// spoolPath is where the CLI keeps the events it could not deliver: in
+// the state directory, ~/.local/state/elmo when XDG_STATE_HOME is unset.
+func (s *sandbox) spoolPath() string {
+	return filepath.Join(s.home, ".local", "state", "elmo", "telemetry-spool.jsonl")
+}
+
 // writeConfig writes config.json as a user's earlier runs would have.
 func (s *sandbox) writeConfig(content string) {
 	s.t.Helper()

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -139,7 +138,7 @@ func TestPlantedSpoolLinesAreNeverSent(t *testing.T) {
 		line(1, "newsletter_signup", map[string]any{"$set": map[string]any{"email": canaryEmail}}),
 		`{"v":1,"event":"cli_version","properties":{"path":"/home/canary-user"}`,
 	}
-	spool := filepath.Join(filepath.Dir(s.configPath()), "telemetry-spool.jsonl")
+	spool := s.spoolPath()
 	writeFile(t, spool, strings.Join(lines, "\n")+"\n")
 	before := s.requestCount()
 	s.mustRun("version")

@@ -40,8 +40,11 @@ type config struct {
 	configPath string
 	spoolPath  string
 	spoolSet   bool
-	policy     *processors.Policy
-	sentLog    string
+	// legacySpool is where earlier versions kept the CLI's spool, beside
+	// config.json; "" when the spool is not the default one.
+	legacySpool string
+	policy      *processors.Policy
+	sentLog     string
 }
 
 // WithRole sets the role. The default is RoleCLI.
@@ -162,9 +165,13 @@ func WithPolicy(p *processors.Policy) Option {
 
 // WithSpoolPath sets the file where events that could not be delivered
 // by Shutdown are kept, for the next start to send; "" keeps none. The
-// default is the file telemetry-spool.jsonl beside the config file in the CLI role, and none for a
-// deployment service. The spool is bounded, only ever holds events that
-// passed the gate, and every line passes it again before it is sent.
+// default is none for a deployment service and, in the CLI role,
+// $XDG_STATE_HOME/elmo/telemetry-spool.jsonl (~/.local/state/elmo/ when
+// XDG_STATE_HOME is unset or not absolute), where a start that sends
+// also moves the events of a spool that earlier versions kept beside
+// config.json, and deletes that file. A CLI whose state directory cannot
+// be used keeps no spool. The spool is bounded, only ever holds events
+// that passed the gate, and every line passes it again before it is sent.
 func WithSpoolPath(path string) Option {
 	return optionFunc(func(c config) config {
 		c.spoolPath, c.spoolSet = path, true
@@ -213,7 +220,11 @@ func newConfig(opts []Option) (config, error) {
 			c.configPath = p
 		}
 		if !c.spoolSet {
-			c.spoolPath = spool.Path(c.configPath)
+			// Without a state directory, no spool: telemetry still works.
+			if p, err := spool.DefaultPath(c.getenv); err == nil {
+				c.spoolPath = p
+				c.legacySpool = spool.LegacyPath(c.configPath)
+			}
 		}
 	case RoleDeployment:
 		if c.service == "" {

@@ -29,7 +29,6 @@ import (
 	"github.com/elmohq/telemetry/internal/dotenv"
 	"github.com/elmohq/telemetry/internal/provider"
 	"github.com/elmohq/telemetry/internal/sentlog"
-	"github.com/elmohq/telemetry/internal/spool"
 	"github.com/elmohq/telemetry/otelsetup"
 )
 
@@ -318,8 +317,8 @@ func (r *initRun) consent(ctx context.Context) error {
 		return fmt.Errorf("cannot record the telemetry choice: %w", err)
 	}
 	if !r.share {
-		if err := spool.Remove(spool.Path(store.Path())); err != nil {
-			return fmt.Errorf("cannot delete the unsent events: %w", err)
+		if _, err := r.a.removeSpools(store); err != nil {
+			return err
 		}
 		if p, err := sentlog.DefaultPath(r.a.getenv); err == nil {
 			if err := sentlog.Remove(p); err != nil {
