@@ -195,7 +195,7 @@ func NewDetector(opts ...Option) (*Detector, error) {
 	}
 
 	if c.version == "" {
-		v, err := defaultVersion()
+		v, err := DefaultVersion()
 		if err != nil {
 			return nil, err
 		}
