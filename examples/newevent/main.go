@@ -8,8 +8,9 @@
 // types and allowed values. This program adds a reports_exported counter
 // with a format property to a copy of the catalog, passes the resulting
 // policy to otelsetup.WithPolicy, counts a few exports, and prints the
-// catalog table that `elmo telemetry events` shows once the entry is in
-// catalog/events.go. Run it with
+// catalog as `elmo telemetry events` lays it out once the entry is in
+// catalog/events.go, from the catalog's own fields. It uses public
+// packages only, so it can be copied out of this module. Run it with
 //
 //	go run ./examples/newevent
 //
@@ -28,6 +29,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/google/uuid"
@@ -36,7 +39,6 @@ import (
 	"go.opentelemetry.io/otel/metric"
 
 	"github.com/elmohq/telemetry/catalog"
-	"github.com/elmohq/telemetry/internal/catalogdoc"
 	"github.com/elmohq/telemetry/otelsetup"
 	"github.com/elmohq/telemetry/processors"
 )
@@ -90,7 +92,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	}
 	fmt.Fprintln(stdout, "With the entry in catalog/events.go, `elmo telemetry events` shows:")
 	fmt.Fprintln(stdout)
-	if err := catalogdoc.WriteTable(stdout, policy.Events()); err != nil {
+	if err := writeTable(stdout, policy.Events()); err != nil {
 		return err
 	}
 	fmt.Fprintln(stdout)
@@ -129,6 +131,42 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
 	defer cancel()
 	return tel.Shutdown(sctx)
+}
+
+// writeTable writes events as `elmo telemetry events` lays them out: one
+// row per event with its kind, source, properties and purpose, then each
+// property with its type, its description and its allowed values.
+func writeTable(w io.Writer, events []catalog.Event) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "EVENT\tKIND\tSOURCE\tPROPERTIES\tWHAT IT IS FOR")
+	for _, e := range events {
+		keys := []string{}
+		for _, p := range e.Properties {
+			keys = append(keys, string(p.Key))
+		}
+		for _, p := range e.PersonProperties {
+			keys = append(keys, "$set."+string(p.Key))
+		}
+		list := strings.Join(keys, ", ")
+		if list == "" {
+			list = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.DisplayName(), e.Kind, e.Source, list, e.Description)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "\nProperties:")
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, e := range events {
+		for _, p := range e.Properties {
+			fmt.Fprintf(tw, "  %s.%s\t%s\t%s\n", e.DisplayName(), p.Key, p.Type, p.Description)
+			if len(p.Values) > 0 {
+				fmt.Fprintf(tw, "  \t\tone of: %s\n", strings.Join(p.Values, ", "))
+			}
+		}
+	}
+	return tw.Flush()
 }
 
 // exampleEnv returns the variables the pipeline reads: getenv, plus
