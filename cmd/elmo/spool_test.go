@@ -16,8 +16,8 @@ import (
 // spool at path holds it.
 func spoolOne(t *testing.T, s *sandbox, path string) string {
 	t.Helper()
-	s.srv.SetDefault(posthogtest.Hang())
-	s.mustRun("version")
+	s.Server.SetDefault(posthogtest.Hang())
+	s.MustRun("version")
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatalf("nothing spooled at %s: %v", path, err)
@@ -41,23 +41,23 @@ func TestSpoolInStateDirectory(t *testing.T) {
 	}{
 		{
 			name:  "XDG_STATE_HOME",
-			state: func(s *sandbox) string { return filepath.Join(s.home, "state") },
-			want:  func(s *sandbox) string { return filepath.Join(s.home, "state", "elmo", "telemetry-spool.jsonl") },
+			state: func(s *sandbox) string { return filepath.Join(s.Home, "state") },
+			want:  func(s *sandbox) string { return filepath.Join(s.Home, "state", "elmo", "telemetry-spool.jsonl") },
 		},
 		{
 			name:  "default",
 			state: func(*sandbox) string { return "" },
 			want: func(s *sandbox) string {
-				return filepath.Join(s.home, ".local", "state", "elmo", "telemetry-spool.jsonl")
+				return filepath.Join(s.Home, ".local", "state", "elmo", "telemetry-spool.jsonl")
 			},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newSandbox(t)
-			s.extra["XDG_STATE_HOME"] = tc.state(s)
-			s.writeConfig(consentGiven)
+			s.Extra["XDG_STATE_HOME"] = tc.state(s)
+			s.WriteConfig(consentGiven)
 			spoolOne(t, s, tc.want(s))
-			if _, err := os.Stat(filepath.Join(filepath.Dir(s.configPath()), "telemetry-spool.jsonl")); !errors.Is(err, os.ErrNotExist) {
+			if _, err := os.Stat(filepath.Join(filepath.Dir(s.ConfigPath()), "telemetry-spool.jsonl")); !errors.Is(err, os.ErrNotExist) {
 				t.Errorf("a spool beside config.json: %v", err)
 			}
 			st := status(t, s)
@@ -73,11 +73,11 @@ func TestSpoolInStateDirectory(t *testing.T) {
 // delivered once; the old file is gone.
 func TestLegacySpoolDeliveredOnce(t *testing.T) {
 	s := newSandbox(t)
-	s.writeConfig(consentGiven)
-	state := filepath.Join(s.home, ".local", "state")
+	s.WriteConfig(consentGiven)
+	state := filepath.Join(s.Home, ".local", "state")
 	path := filepath.Join(state, "elmo", "telemetry-spool.jsonl")
 	uuid := spoolOne(t, s, path)
-	legacy := filepath.Join(filepath.Dir(s.configPath()), "telemetry-spool.jsonl")
+	legacy := filepath.Join(filepath.Dir(s.ConfigPath()), "telemetry-spool.jsonl")
 	if err := os.Rename(path, legacy); err != nil {
 		t.Fatal(err)
 	}
@@ -85,11 +85,11 @@ func TestLegacySpoolDeliveredOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	s.srv.SetDefault(posthogtest.Accept())
-	s.mustRun("version")
-	s.mustRun("version")
+	s.Server.SetDefault(posthogtest.Accept())
+	s.MustRun("version")
+	s.MustRun("version")
 	n := 0
-	for _, ev := range s.events(3) {
+	for _, ev := range s.Events(3) {
 		if ev.UUID == uuid {
 			n++
 		}
@@ -108,10 +108,10 @@ func TestLegacySpoolDeliveredOnce(t *testing.T) {
 // in the state directory and beside config.json.
 func TestDisableDeletesEverySpool(t *testing.T) {
 	s := newSandbox(t)
-	s.writeConfig(consentGiven)
-	path := filepath.Join(s.home, ".local", "state", "elmo", "telemetry-spool.jsonl")
+	s.WriteConfig(consentGiven)
+	path := filepath.Join(s.Home, ".local", "state", "elmo", "telemetry-spool.jsonl")
 	spoolOne(t, s, path)
-	legacy := filepath.Join(filepath.Dir(s.configPath()), "telemetry-spool.jsonl")
+	legacy := filepath.Join(filepath.Dir(s.ConfigPath()), "telemetry-spool.jsonl")
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -119,9 +119,9 @@ func TestDisableDeletesEverySpool(t *testing.T) {
 	if err := os.WriteFile(legacy, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	res := s.mustRun("telemetry", "disable")
-	if !strings.Contains(res.stdout, "unsent events") {
-		t.Errorf("disable does not say it deleted the unsent events:\n%s", res.stdout)
+	res := s.MustRun("telemetry", "disable")
+	if !strings.Contains(res.Stdout, "unsent events") {
+		t.Errorf("disable does not say it deleted the unsent events:\n%s", res.Stdout)
 	}
 	for _, p := range []string{legacy, path} {
 		if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
@@ -135,8 +135,8 @@ func TestDisableDeletesEverySpool(t *testing.T) {
 // succeeds, quietly, and the file is left as it was.
 func TestUnusableStateDirectory(t *testing.T) {
 	s := newSandbox(t)
-	s.writeConfig(consentGiven)
-	blocker := filepath.Join(s.home, ".local", "state", "elmo")
+	s.WriteConfig(consentGiven)
+	blocker := filepath.Join(s.Home, ".local", "state", "elmo")
 	if err := os.MkdirAll(filepath.Dir(blocker), 0o700); err != nil {
 		t.Fatal(err)
 	}
@@ -144,13 +144,13 @@ func TestUnusableStateDirectory(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, resp := range []posthogtest.Response{posthogtest.Hang(), posthogtest.Accept()} {
-		s.srv.SetDefault(resp)
-		res := s.run("version")
-		if res.code != 0 || res.stderr != "" {
-			t.Errorf("elmo version: exit code %d, stderr %q; want 0 and nothing", res.code, res.stderr)
+		s.Server.SetDefault(resp)
+		res := s.Run("version")
+		if res.Code != 0 || res.Stderr != "" {
+			t.Errorf("elmo version: exit code %d, stderr %q; want 0 and nothing", res.Code, res.Stderr)
 		}
 	}
-	s.events(1)
+	s.Events(1)
 	if b, err := os.ReadFile(blocker); err != nil || string(b) != "not a directory" {
 		t.Errorf("the file in the state directory's place changed: %q, %v", b, err)
 	}

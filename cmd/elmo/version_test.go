@@ -10,10 +10,10 @@ import (
 // set at link time.
 func TestVersionMatchesTelemetry(t *testing.T) {
 	s := newSandbox(t)
-	s.writeConfig(consentGiven)
-	res := s.mustRun("version")
-	printed, _, _ := strings.Cut(strings.TrimPrefix(res.stdout, "elmo "), " ")
-	evs := s.events(1)
+	s.WriteConfig(consentGiven)
+	res := s.MustRun("version")
+	printed, _, _ := strings.Cut(strings.TrimPrefix(res.Stdout, "elmo "), " ")
+	evs := s.Events(1)
 	if got := evs[0].Properties["version"]; got != printed || printed == "" {
 		t.Errorf("elmo version printed %q, its event reports version %v", printed, got)
 	}
