@@ -50,13 +50,13 @@ func NewsletterSignup(ctx context.Context, c *Client, s Signup) error {
 		distinctID = email
 	}
 	props := map[string]any{
-		"$set": map[string]any{
-			"email":         email,
-			"wants_updates": s.WantsUpdates,
+		catalog.PropSet: map[string]any{
+			catalog.PersonEmail:        email,
+			catalog.PersonWantsUpdates: s.WantsUpdates,
 		},
 	}
 	if s.Source != "" {
-		props["source"] = s.Source
+		props[string(catalog.KeySource)] = s.Source
 	}
 	ev := Event{
 		UUID:       uuid.NewString(),

@@ -18,6 +18,22 @@ import (
 	"github.com/elmohq/telemetry/processors"
 )
 
+// The variables of Elmo's own that the pipeline reads, besides the opt-out
+// variables and the standard OTEL_* ones. Each is read through WithGetenv.
+const (
+	// VarPostHogHost is the capture host; DefaultPostHogHost when unset.
+	VarPostHogHost = "ELMO_POSTHOG_HOST"
+	// VarPostHogKey is the PostHog project key; the one built in when
+	// unset (see PostHogKey).
+	VarPostHogKey = "ELMO_POSTHOG_KEY"
+	// VarPostHogCapture chooses the capture API: "legacy" (the default)
+	// or "v1".
+	VarPostHogCapture = "ELMO_POSTHOG_CAPTURE"
+	// VarTelemetryDebug, set to a true value, prints each event on stderr
+	// as it would be sent, and sends nothing.
+	VarTelemetryDebug = "ELMO_TELEMETRY_DEBUG"
+)
+
 // Option configures Start.
 type Option interface {
 	apply(config) config
@@ -250,7 +266,7 @@ func (c config) interactive() bool {
 
 // debug reports whether ELMO_TELEMETRY_DEBUG asks to print events instead
 // of sending them.
-func (c config) debug() bool { return consent.OptOut(c.getenv("ELMO_TELEMETRY_DEBUG")) }
+func (c config) debug() bool { return consent.OptOut(c.getenv(VarTelemetryDebug)) }
 
 // PostHogKey returns the PostHog project key in use: ELMO_POSTHOG_KEY,
 // else the key built in with -ldflags, else "". getenv nil means
@@ -259,7 +275,7 @@ func PostHogKey(getenv func(string) string) string {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
-	if k := strings.TrimSpace(getenv("ELMO_POSTHOG_KEY")); k != "" {
+	if k := strings.TrimSpace(getenv(VarPostHogKey)); k != "" {
 		return k
 	}
 	return builtinPostHogKey
@@ -267,7 +283,7 @@ func PostHogKey(getenv func(string) string) string {
 
 // postHogHost returns ELMO_POSTHOG_HOST or the default host.
 func postHogHost(getenv func(string) string) string {
-	if h := strings.TrimSpace(getenv("ELMO_POSTHOG_HOST")); h != "" {
+	if h := strings.TrimSpace(getenv(VarPostHogHost)); h != "" {
 		return h
 	}
 	return DefaultPostHogHost

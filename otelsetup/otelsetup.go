@@ -398,7 +398,7 @@ func (t *Telemetry) newClient(spooling bool) (*exporter.Client, error) {
 	case key == "":
 		return nil, nil
 	default:
-		api, err := exporter.ParseCaptureAPI(cfg.getenv("ELMO_POSTHOG_CAPTURE"))
+		api, err := exporter.ParseCaptureAPI(cfg.getenv(VarPostHogCapture))
 		if err != nil {
 			return nil, fmt.Errorf("otelsetup: check ELMO_POSTHOG_CAPTURE: %w", err)
 		}

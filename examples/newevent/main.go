@@ -41,6 +41,7 @@ import (
 	"github.com/elmohq/telemetry/catalog"
 	"github.com/elmohq/telemetry/otelsetup"
 	"github.com/elmohq/telemetry/processors"
+	"github.com/elmohq/telemetry/resource"
 )
 
 // meterName is the instrumentation scope of this program's counter.
@@ -101,10 +102,10 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	if debug {
 		fmt.Fprintln(stdout, "ELMO_POSTHOG_HOST is not set: each event is printed on stderr (ELMO_TELEMETRY_DEBUG=1), nothing is sent.")
 	}
-	if getenv("DEPLOYMENT_ID") == "" {
+	if getenv(resource.VarDeploymentID) == "" {
 		id := uuid.NewString()
 		fmt.Fprintf(stdout, "DEPLOYMENT_ID is not set: using %s for this run.\n", id)
-		getenv = withVar(getenv, "DEPLOYMENT_ID", id)
+		getenv = withVar(getenv, resource.VarDeploymentID, id)
 	}
 	tel, err := otelsetup.Start(ctx,
 		otelsetup.WithRole(otelsetup.RoleDeployment),
@@ -173,10 +174,10 @@ func writeTable(w io.Writer, events []catalog.Event) error {
 // ELMO_TELEMETRY_DEBUG=1 when no PostHog host is set, so that running
 // the example never sends anything anywhere unless asked to.
 func exampleEnv(getenv func(string) string) (func(string) string, bool) {
-	if getenv("ELMO_POSTHOG_HOST") != "" {
+	if getenv(otelsetup.VarPostHogHost) != "" {
 		return getenv, false
 	}
-	return withVar(getenv, "ELMO_TELEMETRY_DEBUG", "1"), true
+	return withVar(getenv, otelsetup.VarTelemetryDebug, "1"), true
 }
 
 // withVar returns getenv with key set to value.

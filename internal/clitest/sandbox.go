@@ -26,6 +26,7 @@ import (
 	"github.com/elmohq/telemetry/internal/sentlog"
 	"github.com/elmohq/telemetry/internal/spool"
 	"github.com/elmohq/telemetry/internal/userdir"
+	"github.com/elmohq/telemetry/otelsetup"
 )
 
 // Key is the PostHog project key every run sends with.
@@ -133,13 +134,13 @@ func New(t *testing.T, opts ...Option) *Sandbox {
 // layers, in order. An empty value stands for an unset variable.
 func (s *Sandbox) Env(layers ...map[string]string) map[string]string {
 	env := map[string]string{
-		"PATH":                os.Getenv("PATH"),
-		"HOME":                s.Home,
-		userdir.VarConfigHome: s.ConfigHome,
-		userdir.VarStateHome:  s.StateHome,
-		deployment.VarElmoDir: s.Dir,
-		"ELMO_POSTHOG_HOST":   s.Server.URL,
-		"ELMO_POSTHOG_KEY":    Key,
+		"PATH":                   os.Getenv("PATH"),
+		"HOME":                   s.Home,
+		userdir.VarConfigHome:    s.ConfigHome,
+		userdir.VarStateHome:     s.StateHome,
+		deployment.VarElmoDir:    s.Dir,
+		otelsetup.VarPostHogHost: s.Server.URL,
+		otelsetup.VarPostHogKey:  Key,
 	}
 	if raceEnabled {
 		// A race in a program fails its run (exit code 66), without the
