@@ -14,7 +14,10 @@ import (
 // shut down as the CLI does (off). The two run in turns; telemetry=off
 // reports the median run of each (base-ms for bare, on-ms for off) and
 // their difference, extra-ms; size reports the binary sizes in MB and
-// their difference, extra-MB.
+// their difference, extra-MB. size-floor reports the same for floor, bare
+// with an HTTPS client posting JSON and nothing else, against bare: the
+// least an in-process sender adds; size-over-floor reports off against
+// floor: what the pipeline adds beyond that.
 //
 //	go test -run '^$' -bench Startup -benchtime 50x -count 5 ./cmd/elmo
 func BenchmarkStartup(b *testing.B) {
@@ -28,7 +31,7 @@ func BenchmarkStartup(b *testing.B) {
 		}
 		return out
 	}
-	bare, off := build("bare"), build("off")
+	bare, off, floor := build("bare"), build("off"), build("floor")
 	home := filepath.Join(dir, "home")
 	xdg := filepath.Join(home, ".config")
 	if err := os.MkdirAll(filepath.Join(xdg, "elmo"), 0o700); err != nil {
@@ -61,19 +64,28 @@ func BenchmarkStartup(b *testing.B) {
 		b.ReportMetric(oursMS, "on-ms")
 		b.ReportMetric(oursMS-baseMS, "extra-ms")
 	})
-	b.Run("size", func(b *testing.B) {
-		size := func(bin string) float64 {
-			fi, err := os.Stat(bin)
-			if err != nil {
-				b.Fatal(err)
+	for _, c := range []struct{ name, base, ours string }{
+		{"size", bare, off},
+		{"size-floor", bare, floor},
+		{"size-over-floor", floor, off},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
 			}
-			return float64(fi.Size()) / 1e6
-		}
-		for b.Loop() {
-		}
-		base, ours := size(bare), size(off)
-		b.ReportMetric(base, "base-MB")
-		b.ReportMetric(ours, "on-MB")
-		b.ReportMetric(ours-base, "extra-MB")
-	})
+			base, ours := binaryMB(b, c.base), binaryMB(b, c.ours)
+			b.ReportMetric(base, "base-MB")
+			b.ReportMetric(ours, "on-MB")
+			b.ReportMetric(ours-base, "extra-MB")
+		})
+	}
+}
+
+// binaryMB returns the size of the file bin in MB.
+func binaryMB(b *testing.B, bin string) float64 {
+	b.Helper()
+	fi, err := os.Stat(bin)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return float64(fi.Size()) / 1e6
 }

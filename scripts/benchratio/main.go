@@ -225,6 +225,12 @@ var startupChecks = []check{
 	{group: "cli", pkg: module + "cmd/elmo", label: "elmo binary size",
 		mode: metricDiff, bench: "BenchmarkStartup/size", unit: "extra-MB",
 		baseLbl: "no-telemetry build", baseUnit: "base-MB", diffUnit: "MB", target: 3},
+	{group: "cli", pkg: module + "cmd/elmo", label: "binary size of an HTTPS client posting JSON, nothing else (the floor of in-process delivery)",
+		mode: metricDiff, bench: "BenchmarkStartup/size-floor", unit: "extra-MB",
+		baseLbl: "no-telemetry build", baseUnit: "base-MB", diffUnit: "MB", info: true},
+	{group: "cli", pkg: module + "cmd/elmo", label: "elmo binary size over that floor",
+		mode: metricDiff, bench: "BenchmarkStartup/size-over-floor", unit: "extra-MB",
+		baseLbl: "HTTPS client + JSON build", baseUnit: "base-MB", diffUnit: "MB", info: true},
 }
 
 func init() { checks = append(append(checks, exitChecks()...), startupChecks...) }

@@ -140,6 +140,8 @@ func TestEvaluate(t *testing.T) {
 		"cli: elmo version exit, server answers 413, v1 capture (in turns)":                         {"-", "MISS (no BenchmarkExit/server=413,capture=v1 off-ms)"},
 		"cli: elmo version start-up, telemetry off":                                                 {"-", "MISS (no BenchmarkStartup/telemetry=off base-ms)"},
 		"cli: elmo binary size": {"-", "MISS (no BenchmarkStartup/size base-MB)"},
+		"cli: binary size of an HTTPS client posting JSON, nothing else (the floor of in-process delivery)": {"-", "MISS (no BenchmarkStartup/size-floor base-MB)"},
+		"cli: elmo binary size over that floor": {"-", "MISS (no BenchmarkStartup/size-over-floor base-MB)"},
 	}
 	if len(rows) != len(want) {
 		t.Fatalf("got %d rows, want %d", len(rows), len(want))
