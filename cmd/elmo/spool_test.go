@@ -41,8 +41,8 @@ func TestSpoolInStateDirectory(t *testing.T) {
 	}{
 		{
 			name:  "XDG_STATE_HOME",
-			state: func(s *sandbox) string { return filepath.Join(s.Home, "state") },
-			want:  func(s *sandbox) string { return filepath.Join(s.Home, "state", "elmo", "telemetry-spool.jsonl") },
+			state: func(s *sandbox) string { return filepath.Join(s.Root, "state") },
+			want:  func(s *sandbox) string { return filepath.Join(s.Root, "state", "elmo", "telemetry-spool.jsonl") },
 		},
 		{
 			name:  "default",
@@ -74,8 +74,8 @@ func TestSpoolInStateDirectory(t *testing.T) {
 func TestLegacySpoolDeliveredOnce(t *testing.T) {
 	s := newSandbox(t)
 	s.WriteConfig(consentGiven)
-	state := filepath.Join(s.Home, ".local", "state")
-	path := filepath.Join(state, "elmo", "telemetry-spool.jsonl")
+	state := s.StateHome
+	path := s.SpoolPath()
 	uuid := spoolOne(t, s, path)
 	legacy := filepath.Join(filepath.Dir(s.ConfigPath()), "telemetry-spool.jsonl")
 	if err := os.Rename(path, legacy); err != nil {
@@ -109,7 +109,7 @@ func TestLegacySpoolDeliveredOnce(t *testing.T) {
 func TestDisableDeletesEverySpool(t *testing.T) {
 	s := newSandbox(t)
 	s.WriteConfig(consentGiven)
-	path := filepath.Join(s.Home, ".local", "state", "elmo", "telemetry-spool.jsonl")
+	path := s.SpoolPath()
 	spoolOne(t, s, path)
 	legacy := filepath.Join(filepath.Dir(s.ConfigPath()), "telemetry-spool.jsonl")
 	data, err := os.ReadFile(path)
@@ -136,7 +136,7 @@ func TestDisableDeletesEverySpool(t *testing.T) {
 func TestUnusableStateDirectory(t *testing.T) {
 	s := newSandbox(t)
 	s.WriteConfig(consentGiven)
-	blocker := filepath.Join(s.Home, ".local", "state", "elmo")
+	blocker := filepath.Dir(s.SpoolPath())
 	if err := os.MkdirAll(filepath.Dir(blocker), 0o700); err != nil {
 		t.Fatal(err)
 	}
