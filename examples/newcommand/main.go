@@ -163,7 +163,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	// recorded.
 	tel, err := otelsetup.Start(ctx,
 		otelsetup.WithRole(otelsetup.RoleCLI),
-		otelsetup.WithServiceName("elmo-cli"),
+		otelsetup.WithServiceName(catalog.ServiceCLI),
 		otelsetup.WithConfigPath(configPath),
 		otelsetup.WithGetenv(getenv),
 		otelsetup.WithPolicy(policy),

@@ -109,7 +109,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	}
 	tel, err := otelsetup.Start(ctx,
 		otelsetup.WithRole(otelsetup.RoleDeployment),
-		otelsetup.WithServiceName("elmo-web"),
+		otelsetup.WithServiceName(catalog.ServiceWeb),
 		otelsetup.WithGetenv(getenv),
 		otelsetup.WithStderr(stderr),
 		otelsetup.WithPolicy(policy))

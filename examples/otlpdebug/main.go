@@ -93,7 +93,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	}
 	tel, err := otelsetup.Start(ctx,
 		otelsetup.WithRole(otelsetup.RoleDeployment),
-		otelsetup.WithServiceName("elmo-worker"),
+		otelsetup.WithServiceName(catalog.ServiceWorker),
 		otelsetup.WithGetenv(getenv),
 		otelsetup.WithStderr(stderr),
 		// Export errors (no collector listening, for one) go to stderr.

@@ -87,7 +87,7 @@ func run(ctx context.Context, rounds int, getenv func(string) string, stdout, st
 
 	tel, err := otelsetup.Start(ctx,
 		otelsetup.WithRole(otelsetup.RoleDeployment),
-		otelsetup.WithServiceName("elmo-worker"),
+		otelsetup.WithServiceName(catalog.ServiceWorker),
 		otelsetup.WithGetenv(getenv),
 		otelsetup.WithStderr(stderr))
 	if err != nil {
