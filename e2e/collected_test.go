@@ -15,6 +15,7 @@ import (
 	"github.com/elmohq/telemetry/catalog"
 	"github.com/elmohq/telemetry/exporter"
 	"github.com/elmohq/telemetry/exporter/posthogtest"
+	"github.com/elmohq/telemetry/internal/clitest"
 	"github.com/elmohq/telemetry/otelsetup"
 	"github.com/elmohq/telemetry/processors"
 )
@@ -83,24 +84,24 @@ func TestPromise_AllEventsGoToPostHog(t *testing.T) {
 		// refuses: nothing leaves the machine.
 		proxy := newConnectRecorder(t)
 		s := newSandbox(t)
-		s.writeConfig(consentGiven)
-		s.extra["ELMO_POSTHOG_HOST"] = ""
-		s.extra["HTTPS_PROXY"] = proxy.url
-		s.extra["https_proxy"] = proxy.url
-		s.mustRun("version")
+		s.WriteConfig(consentGiven)
+		s.Extra["ELMO_POSTHOG_HOST"] = ""
+		s.Extra["HTTPS_PROXY"] = proxy.url
+		s.Extra["https_proxy"] = proxy.url
+		s.MustRun("version")
 		if got := proxy.hosts(); !slices.Contains(got, "us.i.posthog.com:443") {
 			t.Errorf("elmo connected to %v, want us.i.posthog.com:443", got)
 		}
-		if n := s.requestCount(); n != 0 {
+		if n := s.RequestCount(); n != 0 {
 			t.Errorf("the loopback server got %d requests although ELMO_POSTHOG_HOST was unset", n)
 		}
 
-		if deploymentErr != nil {
-			t.Logf("the deployment's default host is not checked: %v", deploymentErr)
+		if clitest.ServicesErr() != nil {
+			t.Logf("the deployment's default host is not checked: %v", clitest.ServicesErr())
 			return
 		}
 		proxy.reset()
-		s.mustRun("init", "--yes")
+		s.MustRun("init", "--yes")
 		st := s.startStack(nil)
 		st.stop()
 		if got := proxy.hosts(); !slices.Contains(got, "us.i.posthog.com:443") {
@@ -167,29 +168,29 @@ func (p *connectRecorder) reset() {
 // with telemetry on and stores in `~/.config/elmo/config.json`."
 func TestPromise_InstallIDIsRandomUUIDStoredInConfigJSON(t *testing.T) {
 	s := newSandbox(t)
-	s.extra["XDG_CONFIG_HOME"] = "" // the default place, as the page says
-	s.xdg = s.home + "/.config"
-	s.mustRun("init", "--yes")
-	id := s.installID()
+	s.Extra["XDG_CONFIG_HOME"] = "" // the default place, as the page says
+	s.ConfigHome = s.Home + "/.config"
+	s.MustRun("init", "--yes")
+	id := s.InstallID()
 	u, err := uuid.Parse(id)
 	if err != nil || u.Version() != 4 || u.Variant() != uuid.RFC4122 || u.String() != id {
 		t.Fatalf("~/.config/elmo/config.json telemetryId = %q, want a random (version 4) UUID", id)
 	}
-	s.mustRun("version")
-	evs := s.events(2)
+	s.MustRun("version")
+	evs := s.Events(2)
 	for _, e := range evs {
 		if e.DistinctID != id {
 			t.Errorf("%s distinct_id = %q, want the install ID %q", e.Event, e.DistinctID, id)
 		}
 	}
-	if again := s.installID(); again != id {
+	if again := s.InstallID(); again != id {
 		t.Errorf("the install ID changed from %s to %s on a later run", id, again)
 	}
 
 	// Another machine gets another ID.
 	other := newSandbox(t)
-	other.mustRun("init", "--yes")
-	if oid := other.installID(); oid == id || oid == "" {
+	other.MustRun("init", "--yes")
+	if oid := other.InstallID(); oid == id || oid == "" {
 		t.Errorf("two installs got install IDs %q and %q, want two different ones", id, oid)
 	}
 }
@@ -213,11 +214,11 @@ func TestPromise_DeploymentGetsSeparateRandomUUIDInEnv(t *testing.T) {
 
 	// init keeps the ID of an existing deployment.
 	s := newSandbox(t)
-	s.mustRun("init", "--yes", "--telemetry=false")
-	first := s.envFile()
-	s.mustRun("init", "--yes", "--telemetry=false", "--port", "4000")
-	if id := envValue(first, "DEPLOYMENT_ID"); id == "" || envValue(s.envFile(), "DEPLOYMENT_ID") != id {
-		t.Errorf("a second init changed DEPLOYMENT_ID:\nbefore:\n%s\nafter:\n%s", first, s.envFile())
+	s.MustRun("init", "--yes", "--telemetry=false")
+	first := s.EnvFile()
+	s.MustRun("init", "--yes", "--telemetry=false", "--port", "4000")
+	if id := envValue(first, "DEPLOYMENT_ID"); id == "" || envValue(s.EnvFile(), "DEPLOYMENT_ID") != id {
+		t.Errorf("a second init changed DEPLOYMENT_ID:\nbefore:\n%s\nafter:\n%s", first, s.EnvFile())
 	}
 
 	sc.requireDeployment(t)
@@ -258,11 +259,11 @@ func TestPromise_IDsNotDerivedFromMachineEmailUsernameOrConfig(t *testing.T) {
 	args := []string{"init", "--yes", "--mode", "local", "--port", "3000"}
 	var installs, deployments []string
 	for range 2 {
-		s.mustRun(args...)
-		installs = append(installs, s.installID())
-		deployments = append(deployments, envValue(s.envFile(), "DEPLOYMENT_ID"))
+		s.MustRun(args...)
+		installs = append(installs, s.InstallID())
+		deployments = append(deployments, envValue(s.EnvFile(), "DEPLOYMENT_ID"))
 		// Forget the IDs, keep everything else.
-		for _, f := range []string{s.configPath(), s.envPath()} {
+		for _, f := range []string{s.ConfigPath(), s.EnvPath()} {
 			if err := removeFile(f); err != nil {
 				t.Fatal(err)
 			}
@@ -277,7 +278,7 @@ func TestPromise_IDsNotDerivedFromMachineEmailUsernameOrConfig(t *testing.T) {
 		if err != nil || u.Version() != 4 {
 			t.Errorf("ID %q is not a random (version 4) UUID", id)
 		}
-		for _, v := range []string{canaryUser, canaryHost, canaryEmail, host, s.home} {
+		for _, v := range []string{canaryUser, canaryHost, canaryEmail, host, s.Home} {
 			if v != "" && strings.Contains(id, v) {
 				t.Errorf("ID %q contains %q", id, v)
 			}
@@ -321,9 +322,9 @@ func TestPromise_EventsIncludeVersionOSArchRuntimeAndMode(t *testing.T) {
 	})
 	t.Run("default mode is local", func(t *testing.T) {
 		s := newSandbox(t)
-		s.mustRun("init", "--yes")
+		s.MustRun("init", "--yes")
 		local := maps(want, map[string]any{"deployment_mode": "local"})
-		check(t, s.events(1), local)
+		check(t, s.Events(1), local)
 	})
 }
 
@@ -420,13 +421,13 @@ func TestPromise_CommandNameAndNonSecretOptions(t *testing.T) {
 
 	// Whether PostgreSQL is external, never where it is.
 	s := newSandbox(t)
-	s.writeConfig(consentGiven)
-	s.mustRun("init", "--yes", "--database-url", "postgres://elmo:"+canaryDBPass+"@"+canaryHost+":5432/elmo")
-	init := posthogtest.Named(s.events(1), "cli_init")
+	s.WriteConfig(consentGiven)
+	s.MustRun("init", "--yes", "--database-url", "postgres://elmo:"+canaryDBPass+"@"+canaryHost+":5432/elmo")
+	init := posthogtest.Named(s.Events(1), "cli_init")
 	if len(init) != 1 || init[0].Properties["postgres_mode"] != "external" {
 		t.Errorf("cli_init = %v, want postgres_mode external", init)
 	}
-	assertAbsent(t, "cli_init", bodies(s.srv.Requests()), s.envFile(), canaryDBPass, canaryHost, "postgres://")
+	assertAbsent(t, "cli_init", bodies(s.Server.Requests()), s.EnvFile(), canaryDBPass, canaryHost, "postgres://")
 }
 
 // "The web app sends feature counts, such as prompts edited, brands

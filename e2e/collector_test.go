@@ -30,7 +30,7 @@ func freeAddr(t *testing.T) string {
 // as shipped, forwarding to the sandbox's capture server, and returns its
 // OTLP endpoint once it accepts connections.
 func (s *sandbox) startCollector(bin string) string {
-	t := s.t
+	t := s.T
 	t.Helper()
 	addr := freeAddr(t)
 	_, metricsPort, _ := net.SplitHostPort(freeAddr(t))
@@ -44,7 +44,7 @@ func (s *sandbox) startCollector(bin string) string {
 		"ELMO_COLLECTOR_ENDPOINT=" + addr,
 		"ELMO_COLLECTOR_QUEUE_DIR=" + filepath.Join(t.TempDir(), "queue"),
 		"ELMO_COLLECTOR_METRICS_PORT=" + metricsPort,
-		"ELMO_POSTHOG_HOST=" + s.srv.URL,
+		"ELMO_POSTHOG_HOST=" + s.Server.URL,
 		"ELMO_POSTHOG_KEY=" + testKey,
 	}
 	p := &process{name: "elmo-collector", out: newOutput(), done: make(chan struct{})}
@@ -96,14 +96,14 @@ func TestBuiltCollectorGateway(t *testing.T) {
 	requireDeployment(t)
 	s := newSandbox(t)
 	s.plantCanaries()
-	s.writeConfig(consentGiven)
+	s.WriteConfig(consentGiven)
 	model := newModelServer(t)
-	s.extra["OPENAI_BASE_URL"] = model.URL + "/v1"
-	s.mustRun("init", "--yes", "--provider", "openai")
-	s.events(1) // init's own event, sent straight to PostHog before the gateway is chosen
-	direct := len(s.srv.Events())
+	s.Extra["OPENAI_BASE_URL"] = model.URL + "/v1"
+	s.MustRun("init", "--yes", "--provider", "openai")
+	s.Events(1) // init's own event, sent straight to PostHog before the gateway is chosen
+	direct := len(s.Server.Events())
 	var deploymentID string
-	for _, line := range strings.Split(s.envFile(), "\n") {
+	for _, line := range strings.Split(s.EnvFile(), "\n") {
 		if v, ok := strings.CutPrefix(line, "DEPLOYMENT_ID="); ok {
 			deploymentID = v
 		}
@@ -113,7 +113,7 @@ func TestBuiltCollectorGateway(t *testing.T) {
 	otlp := map[string]string{
 		"OTEL_TRACES_EXPORTER": "otlp", "OTEL_METRICS_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint,
 	}
-	s.mustRunEnv(otlp, "version")
+	s.MustRunEnv(otlp, "version")
 	st := s.startStack(otlp)
 	brand := st.createBrand(canaryBrand)
 	st.createPrompt(brand, canaryPrompt, target{Provider: "openai", Model: "openai/gpt-4o-mini"})
@@ -122,9 +122,9 @@ func TestBuiltCollectorGateway(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
-	want := map[string]string{"cli_version": s.installID(), "prompt_processed": deploymentID, "prompt_runs": deploymentID, "brands_created": deploymentID}
+	want := map[string]string{"cli_version": s.InstallID(), "prompt_processed": deploymentID, "prompt_runs": deploymentID, "brands_created": deploymentID}
 	for {
-		evs := s.srv.Events()[direct:]
+		evs := s.Server.Events()[direct:]
 		found := 0
 		for name := range want {
 			if len(posthogtest.Named(evs, name)) > 0 {
@@ -134,11 +134,11 @@ func TestBuiltCollectorGateway(t *testing.T) {
 		if found == len(want) {
 			break
 		}
-		if _, err := s.srv.WaitForEvents(ctx, len(s.srv.Events())+1); err != nil {
+		if _, err := s.Server.WaitForEvents(ctx, len(s.Server.Events())+1); err != nil {
 			t.Fatalf("through the gateway: %v; got %q", err, posthogtest.Names(evs))
 		}
 	}
-	evs := s.srv.Events()[direct:]
+	evs := s.Server.Events()[direct:]
 	for _, e := range evs {
 		if id, ok := want[e.Event]; ok && e.DistinctID != id {
 			t.Errorf("%s has distinct_id %q, want %q", e.Event, e.DistinctID, id)
@@ -153,7 +153,7 @@ func TestBuiltCollectorGateway(t *testing.T) {
 			t.Errorf("through the gateway: %v", err)
 		}
 	}
-	input := strings.Join(append(s.environ(), s.envFile(), canaryBrand, canaryPrompt), "\n")
-	assertAbsent(t, "PostHog through the gateway", bodies(s.srv.Requests()), input,
+	input := strings.Join(append(s.Environ(), s.EnvFile(), canaryBrand, canaryPrompt), "\n")
+	assertAbsent(t, "PostHog through the gateway", bodies(s.Server.Requests()), input,
 		canaryHost, canaryUser, canaryEmail, canaryBrand, canaryPrompt)
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/elmohq/telemetry/exporter/posthogtest"
+	"github.com/elmohq/telemetry/internal/clitest"
 )
 
 // elmoStart runs `elmo start --dir dir` in the foreground, as a person
@@ -16,8 +17,8 @@ import (
 // started. Its stop sends elmo start the signal a terminal's Ctrl-C or a
 // service manager would, and waits for it to exit cleanly.
 func (s *sandbox) elmoStart(dir string, extra map[string]string) *stack {
-	s.t.Helper()
-	requireDeployment(s.t)
+	s.T.Helper()
+	requireDeployment(s.T)
 	run := map[string]string{
 		"WEB_ADDR":                "127.0.0.1:0",
 		"WORKER_INTERVAL":         "100ms",
@@ -25,18 +26,18 @@ func (s *sandbox) elmoStart(dir string, extra map[string]string) *stack {
 		"OTEL_BSP_SCHEDULE_DELAY": "100",
 	}
 	p := &process{name: "elmo start", out: newOutput(), done: make(chan struct{})}
-	p.cmd = exec.Command(elmoBin, "start", "--dir", dir)
-	p.cmd.Env = s.environ(run, extra)
+	p.cmd = exec.Command(clitest.Elmo(), "start", "--dir", dir)
+	p.cmd.Env = s.Environ(run, extra)
 	p.cmd.Dir = s.repo
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	if err := p.cmd.Start(); err != nil {
-		s.t.Fatalf("starting elmo start: %v", err)
+		s.T.Fatalf("starting elmo start: %v", err)
 	}
 	go func() {
 		p.err = p.cmd.Wait()
 		close(p.done)
 	}()
-	s.t.Cleanup(func() {
+	s.T.Cleanup(func() {
 		select {
 		case <-p.done:
 		default:
@@ -44,15 +45,15 @@ func (s *sandbox) elmoStart(dir string, extra map[string]string) *stack {
 			<-p.done
 		}
 	})
-	out := p.out.waitFor(s.t, "elmo start", "elmo-web listening on http://", 1, p.done)
+	out := p.out.waitFor(s.T, "elmo start", "elmo-web listening on http://", 1, p.done)
 	m := listening.FindStringSubmatch(out)
 	if m == nil {
-		s.t.Fatalf("elmo start printed no address:\n%s", out)
+		s.T.Fatalf("elmo start printed no address:\n%s", out)
 	}
-	p.out.waitFor(s.t, "elmo start", "elmo-worker started", 1, p.done)
+	p.out.waitFor(s.T, "elmo start", "elmo-worker started", 1, p.done)
 	// Both services print through elmo start: it is the web app and the
 	// worker at once, and stopping it stops both.
-	return &stack{t: s.t, web: p, worker: p, url: m[1]}
+	return &stack{t: s.T, web: p, worker: p, url: m[1]}
 }
 
 // "`elmo start` applies that choice to the web app and the worker it runs,
@@ -65,9 +66,9 @@ func (s *sandbox) elmoStart(dir string, extra map[string]string) *stack {
 func TestPromise_DisableTurnsOffADeploymentInAnyDirectory(t *testing.T) {
 	requireDeployment(t)
 	s := newSandbox(t)
-	elsewhere := filepath.Join(s.home, "deployments", "second")
-	s.mustRun("init", "--yes", "--dir", elsewhere)
-	s.events(1)
+	elsewhere := filepath.Join(s.Home, "deployments", "second")
+	s.MustRun("init", "--yes", "--dir", elsewhere)
+	s.Events(1)
 	model := newModelServer(t)
 	provider := map[string]string{"OPENAI_API_KEY": canaryOpenAIKey, "OPENAI_BASE_URL": model.URL + "/v1"}
 	use := func() {
@@ -80,23 +81,23 @@ func TestPromise_DisableTurnsOffADeploymentInAnyDirectory(t *testing.T) {
 	}
 
 	// Control: telemetry on, both services of that deployment send.
-	n := len(s.srv.Events())
+	n := len(s.Server.Events())
 	use()
-	evs := s.srv.Events()[n:]
+	evs := s.Server.Events()[n:]
 	for _, service := range []string{"elmo-web", "elmo-worker"} {
 		if len(byService(evs, service)) == 0 {
 			t.Fatalf("control: no event from %s of the deployment in %s; events %s", service, elsewhere, posthogtest.Names(evs))
 		}
 	}
 
-	res := s.mustRun("telemetry", "disable")
-	if !strings.Contains(res.stdout, "no .env in "+s.dir) {
-		t.Errorf("disable does not say that it changed no deployment's .env:\n%s", res.stdout)
+	res := s.MustRun("telemetry", "disable")
+	if !strings.Contains(res.Stdout, "no .env in "+s.Dir) {
+		t.Errorf("disable does not say that it changed no deployment's .env:\n%s", res.Stdout)
 	}
 	if env := readEnv(t, filepath.Join(elsewhere, ".env")); strings.Contains(env, "DISABLE_TELEMETRY") {
 		t.Fatalf("control: disable without --dir edited the other deployment's .env:\n%s", env)
 	}
-	before := s.requestCount()
+	before := s.RequestCount()
 	use()
 	s.assertNoRequestsSince(before, "the deployment in "+elsewhere+" after elmo telemetry disable")
 }
@@ -110,16 +111,16 @@ func TestPromise_DisableTurnsOffADeploymentInAnyDirectory(t *testing.T) {
 // --telemetry changes it.
 func TestPromise_ReinitKeepsTheChoice(t *testing.T) {
 	s := newSandbox(t)
-	s.mustRun("init", "--yes")
-	s.events(1)
-	s.mustRun("telemetry", "disable")
-	n := s.requestCount()
+	s.MustRun("init", "--yes")
+	s.Events(1)
+	s.MustRun("telemetry", "disable")
+	n := s.RequestCount()
 
-	s.mustRun("init", "--yes")
-	if s.config()["telemetryDisabled"] != true || envValue(s.envFile(), "DISABLE_TELEMETRY") != "1" {
-		t.Fatalf("init --yes after disable: config.json %v, .env:\n%s\nwant telemetry still off for both", s.config(), s.envFile())
+	s.MustRun("init", "--yes")
+	if s.Config()["telemetryDisabled"] != true || envValue(s.EnvFile(), "DISABLE_TELEMETRY") != "1" {
+		t.Fatalf("init --yes after disable: config.json %v, .env:\n%s\nwant telemetry still off for both", s.Config(), s.EnvFile())
 	}
-	status := s.mustRun("telemetry", "status").stdout
+	status := s.MustRun("telemetry", "status").Stdout
 	if !containsRow(status, "Telemetry:", "off") || !containsRow(status, "Decided by:", "config") {
 		t.Errorf("status after init --yes does not show telemetry off by config:\n%s", status)
 	}
@@ -127,19 +128,19 @@ func TestPromise_ReinitKeepsTheChoice(t *testing.T) {
 	if !strings.Contains(out, "Share anonymous usage data? [y/N]") {
 		t.Errorf("the question does not default to the earlier no:\n%s", out)
 	}
-	if s.config()["telemetryDisabled"] != true || envValue(s.envFile(), "DISABLE_TELEMETRY") != "1" {
-		t.Fatalf("init answered with Enter: config.json %v, .env:\n%s\nwant telemetry still off", s.config(), s.envFile())
+	if s.Config()["telemetryDisabled"] != true || envValue(s.EnvFile(), "DISABLE_TELEMETRY") != "1" {
+		t.Fatalf("init answered with Enter: config.json %v, .env:\n%s\nwant telemetry still off", s.Config(), s.EnvFile())
 	}
-	s.mustRun("version")
+	s.MustRun("version")
 	s.assertNoRequestsSince(n, "the runs after disable")
 
 	// Control: --telemetry changes it.
-	s.mustRun("init", "--yes", "--telemetry=true")
-	if evs := s.events(n + 1); len(posthogtest.Named(evs, "cli_init")) < 2 {
+	s.MustRun("init", "--yes", "--telemetry=true")
+	if evs := s.Events(n + 1); len(posthogtest.Named(evs, "cli_init")) < 2 {
 		t.Errorf("control: init --telemetry=true sent no cli_init; events %s", posthogtest.Names(evs))
 	}
-	if strings.Contains(s.envFile(), "DISABLE_TELEMETRY") {
-		t.Errorf("init --telemetry=true left the opt-out in .env:\n%s", s.envFile())
+	if strings.Contains(s.EnvFile(), "DISABLE_TELEMETRY") {
+		t.Errorf("init --telemetry=true left the opt-out in .env:\n%s", s.EnvFile())
 	}
 }
 

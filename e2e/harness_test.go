@@ -2,12 +2,9 @@ package e2e
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -15,17 +12,18 @@ import (
 	"time"
 
 	"github.com/elmohq/telemetry/exporter/posthogtest"
+	"github.com/elmohq/telemetry/internal/clitest"
 )
 
 // testKey is the PostHog project key the runs send with.
-const testKey = "phc_test"
+const testKey = clitest.Key
 
 // runTimeout bounds one run of a binary; waitTimeout bounds a wait for
 // something a running program is expected to do. Both are generous: they
 // only keep a broken build from hanging the tests.
 const (
-	runTimeout  = 2 * time.Minute
-	waitTimeout = time.Minute
+	runTimeout  = clitest.RunTimeout
+	waitTimeout = clitest.WaitTimeout
 )
 
 // Canaries: values planted in everything a user's machine can hold, that
@@ -49,38 +47,22 @@ const (
 )
 
 // consentGiven is the config.json of a user who turned telemetry on.
-const consentGiven = `{"telemetryDisabled": false}` + "\n"
+const consentGiven = clitest.ConsentGiven
 
-// sandbox is one user's machine: a home directory, a config directory, a
-// deployment directory, a repository to run in, and the PostHog server
-// the programs send to.
+// sandbox is one user's machine (clitest.Sandbox), whose home directory
+// holds "canary-user", with a repository to run in: every run's working
+// directory is a git work tree called canary-repo.
 type sandbox struct {
-	t     *testing.T
-	root  string
-	home  string // contains "canary-user"
-	xdg   string
-	dir   string // the deployment directory, ELMO_DIR
-	repo  string // a git work tree called canary-repo, the working directory of every run
-	srv   *posthogtest.Server
-	extra map[string]string // variables of every run; "" unsets one
+	*clitest.Sandbox
+	repo string
 }
 
 func newSandbox(t *testing.T) *sandbox {
 	t.Helper()
-	srv := posthogtest.NewServer(posthogtest.WithAPIKey(testKey))
-	t.Cleanup(srv.Close)
-	root := t.TempDir()
-	home := filepath.Join(root, "home", canaryUser)
-	s := &sandbox{
-		t:     t,
-		root:  root,
-		home:  home,
-		xdg:   filepath.Join(home, ".config"),
-		dir:   filepath.Join(home, ".elmo"),
-		repo:  filepath.Join(home, "src", canaryRepo),
-		srv:   srv,
-		extra: map[string]string{},
-	}
+	s := &sandbox{Sandbox: clitest.New(t, clitest.WithUser(canaryUser),
+		clitest.WithServerOptions(posthogtest.WithAPIKey(testKey)))}
+	s.repo = filepath.Join(s.Home, "src", canaryRepo)
+	s.WorkDir = s.repo
 	if err := os.MkdirAll(filepath.Join(s.repo, ".git"), 0o700); err != nil {
 		t.Fatal(err)
 	}
@@ -102,135 +84,8 @@ func (s *sandbox) plantCanaries() {
 		"OPENAI_API_KEY":           canaryOpenAIKey,
 		"MISTRAL_API_KEY":          canaryPlainKey,
 	} {
-		s.extra[k] = v
+		s.Extra[k] = v
 	}
-}
-
-// baseEnv is the environment every program of the sandbox starts from:
-// nothing is inherited from the test's own environment but PATH, so that
-// CI, DO_NOT_TRACK or OTEL_* of the machine running the tests cannot
-// change the outcome.
-func (s *sandbox) baseEnv() map[string]string {
-	env := map[string]string{
-		"PATH":              os.Getenv("PATH"),
-		"HOME":              s.home,
-		"XDG_CONFIG_HOME":   s.xdg,
-		"ELMO_DIR":          s.dir,
-		"ELMO_POSTHOG_HOST": s.srv.URL,
-		"ELMO_POSTHOG_KEY":  testKey,
-	}
-	if raceEnabled {
-		// A race in a binary fails its run (exit code 66), without the
-		// race runtime's one-second pause at exit.
-		env["GORACE"] = "atexit_sleep_ms=0"
-	}
-	return env
-}
-
-// environ merges layers of variables over baseEnv; an empty value unsets
-// a variable.
-func (s *sandbox) environ(layers ...map[string]string) []string {
-	env := s.baseEnv()
-	for _, l := range append([]map[string]string{s.extra}, layers...) {
-		for k, v := range l {
-			env[k] = v
-		}
-	}
-	out := make([]string, 0, len(env))
-	for k, v := range env {
-		if v != "" {
-			out = append(out, k+"="+v)
-		}
-	}
-	return out
-}
-
-// result is the outcome of one run of elmo.
-type result struct {
-	code           int
-	stdout, stderr string
-}
-
-// run runs elmo with args and waits for it to exit.
-func (s *sandbox) run(args ...string) result {
-	s.t.Helper()
-	return s.runEnv(nil, args...)
-}
-
-// runEnv runs elmo with args and extra variables ("" unsets one).
-func (s *sandbox) runEnv(extra map[string]string, args ...string) result {
-	s.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, elmoBin, args...)
-	cmd.Env = s.environ(extra)
-	cmd.Dir = s.repo
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	res := result{stdout: stdout.String(), stderr: stderr.String()}
-	var exit *exec.ExitError
-	switch {
-	case errors.As(err, &exit):
-		res.code = exit.ExitCode()
-	case err != nil:
-		s.t.Fatalf("elmo %s: %v", strings.Join(args, " "), err)
-	}
-	return res
-}
-
-// mustRun runs elmo and fails the test unless it exits 0.
-func (s *sandbox) mustRun(args ...string) result {
-	s.t.Helper()
-	return s.mustRunEnv(nil, args...)
-}
-
-func (s *sandbox) mustRunEnv(extra map[string]string, args ...string) result {
-	s.t.Helper()
-	res := s.runEnv(extra, args...)
-	if res.code != 0 {
-		s.t.Fatalf("elmo %s: exit code %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), res.code, res.stdout, res.stderr)
-	}
-	return res
-}
-
-func (s *sandbox) configPath() string { return filepath.Join(s.xdg, "elmo", "config.json") }
-func (s *sandbox) envPath() string    { return filepath.Join(s.dir, ".env") }
-
-// writeConfig writes config.json as a user's earlier runs would have.
-func (s *sandbox) writeConfig(content string) {
-	s.t.Helper()
-	writeFile(s.t, s.configPath(), content)
-}
-
-// config reads config.json.
-func (s *sandbox) config() map[string]any {
-	s.t.Helper()
-	data, err := os.ReadFile(s.configPath())
-	if err != nil {
-		s.t.Fatalf("reading config.json: %v", err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(data, &m); err != nil {
-		s.t.Fatalf("config.json: %v\n%s", err, data)
-	}
-	return m
-}
-
-// installID returns the install ID recorded in config.json, "" when none.
-func (s *sandbox) installID() string {
-	s.t.Helper()
-	id, _ := s.config()["telemetryId"].(string)
-	return id
-}
-
-func (s *sandbox) envFile() string {
-	s.t.Helper()
-	data, err := os.ReadFile(s.envPath())
-	if err != nil {
-		s.t.Fatalf("reading .env: %v", err)
-	}
-	return string(data)
 }
 
 func writeFile(t *testing.T, path, content string) {
@@ -243,30 +98,15 @@ func writeFile(t *testing.T, path, content string) {
 	}
 }
 
-// events waits until at least n events have arrived and returns them all.
-func (s *sandbox) events(n int) []posthogtest.Event {
-	s.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
-	defer cancel()
-	evs, err := s.srv.WaitForEvents(ctx, n)
-	if err != nil {
-		s.t.Fatalf("%v; got %s", err, posthogtest.Names(evs))
-	}
-	return evs
-}
-
-// requestCount returns how many requests the server has received.
-func (s *sandbox) requestCount() int { return len(s.srv.Requests()) }
-
 // assertNoRequestsSince fails the test when the server received more
 // than n requests. The programs have exited, and a program delivers or
 // gives up before it exits, so nothing can still be on its way.
 func (s *sandbox) assertNoRequestsSince(n int, what string) {
-	s.t.Helper()
-	reqs := s.srv.Requests()
+	s.T.Helper()
+	reqs := s.Server.Requests()
 	if len(reqs) > n {
-		s.t.Errorf("%s: the server got %d requests, want none; events: %s",
-			what, len(reqs)-n, posthogtest.Names(s.srv.Events()[min(len(s.srv.Events()), countEvents(reqs[:n])):]))
+		s.T.Errorf("%s: the server got %d requests, want none; events: %s",
+			what, len(reqs)-n, posthogtest.Names(s.Server.Events()[min(len(s.Server.Events()), countEvents(reqs[:n])):]))
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/elmohq/telemetry/exporter/posthogtest"
+	"github.com/elmohq/telemetry/internal/clitest"
 )
 
 // signup returns the only newsletter_signup event, failing the test
@@ -24,7 +25,7 @@ func signup(t *testing.T, evs []posthogtest.Event) posthogtest.Event {
 func TestPromise_NewsletterSignupRecordsEmailAsPersonProperty(t *testing.T) {
 	s := newSandbox(t)
 	answerInit(t, s, "y", canaryEmail)
-	su := signup(t, s.events(2))
+	su := signup(t, s.Events(2))
 	set, _ := su.Properties["$set"].(map[string]any)
 	if set["email"] != canaryEmail {
 		t.Errorf("newsletter_signup $set = %v, want email %s", su.Properties["$set"], canaryEmail)
@@ -36,8 +37,8 @@ func TestPromise_NewsletterSignupRecordsEmailAsPersonProperty(t *testing.T) {
 	// Control of the "if": no email, no signup.
 	c := newSandbox(t)
 	answerInit(t, c, "y", "")
-	c.mustRun("version")
-	if evs := c.events(2); len(posthogtest.Named(evs, "newsletter_signup")) != 0 {
+	c.MustRun("version")
+	if evs := c.Events(2); len(posthogtest.Named(evs, "newsletter_signup")) != 0 {
 		t.Errorf("init without an email sent a newsletter_signup")
 	}
 }
@@ -50,19 +51,19 @@ func TestPromise_NewsletterSignupRecordsEmailAsPersonProperty(t *testing.T) {
 func TestPromise_NewsletterOnlyPathThatSendsEmail(t *testing.T) {
 	s := newSandbox(t)
 	s.plantCanaries() // EMAIL and GIT_AUTHOR_EMAIL hold canaryEmail
-	writeFile(t, s.home+"/.gitconfig", "[user]\n\temail = "+canaryEmail+"\n")
+	writeFile(t, s.Home+"/.gitconfig", "[user]\n\temail = "+canaryEmail+"\n")
 	writeFile(t, s.repo+"/.git/config", "[user]\n\temail = "+canaryEmail+"\n")
-	writeFile(t, s.envPath(), "ADMIN_EMAIL="+canaryEmail+"\n")
+	writeFile(t, s.EnvPath(), "ADMIN_EMAIL="+canaryEmail+"\n")
 	const typed = "updates-only@example.org"
-	s.mustRun("init", "--yes", "--email", typed)
-	s.mustRun("version")
-	s.mustRun("telemetry", "status")
-	evs := s.events(4)
+	s.MustRun("init", "--yes", "--email", typed)
+	s.MustRun("version")
+	s.MustRun("telemetry", "status")
+	evs := s.Events(4)
 	if requireDeploymentOK() {
 		st := s.startStack(nil)
 		st.createBrand(canaryBrand)
 		st.stop()
-		evs = s.srv.Events()
+		evs = s.Server.Events()
 	}
 	su := signup(t, evs)
 	if set, _ := su.Properties["$set"].(map[string]any); set["email"] != typed {
@@ -73,11 +74,11 @@ func TestPromise_NewsletterOnlyPathThatSendsEmail(t *testing.T) {
 			t.Errorf("%s carries an email address: %s", e.Event, e.Raw)
 		}
 	}
-	assertAbsent(t, "telemetry", bodies(s.srv.Requests()), strings.Join(s.environ(), "\n")+s.envFile(), canaryEmail)
+	assertAbsent(t, "telemetry", bodies(s.Server.Requests()), strings.Join(s.Environ(), "\n")+s.EnvFile(), canaryEmail)
 }
 
 // requireDeploymentOK reports whether the deployment's binaries built.
-func requireDeploymentOK() bool { return deploymentErr == nil }
+func requireDeploymentOK() bool { return clitest.ServicesErr() == nil }
 
 // "The signup is sent even if you have disabled telemetry, because typing
 // your email is an explicit action with clear intent; it goes to the same
@@ -97,21 +98,21 @@ func TestPromise_NewsletterSentEvenWithTelemetryDisabled(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newSandbox(t)
 			if tt.config != "" {
-				s.writeConfig(tt.config)
+				s.WriteConfig(tt.config)
 			}
-			s.extra = tt.env
+			s.Extra = tt.env
 			// Control: telemetry is off here.
-			s.mustRun("version")
+			s.MustRun("version")
 			s.assertNoRequestsSince(0, "control: "+tt.name)
 
-			s.mustRun(tt.args...)
-			su := signup(t, s.events(1))
+			s.MustRun(tt.args...)
+			su := signup(t, s.Events(1))
 			if set, _ := su.Properties["$set"].(map[string]any); set["email"] != canaryEmail {
 				t.Errorf("newsletter_signup $set = %v", su.Properties["$set"])
 			}
 			// The same project: the same capture API and project key as
 			// the telemetry events.
-			for _, r := range s.srv.Requests() {
+			for _, r := range s.Server.Requests() {
 				if r.Path != "/batch/" || !strings.Contains(string(r.Body), `"api_key":"`+testKey+`"`) {
 					t.Errorf("the signup went to %s without the project key: %.200s", r.Path, r.Body)
 				}
@@ -124,10 +125,10 @@ func TestPromise_NewsletterSentEvenWithTelemetryDisabled(t *testing.T) {
 // links to the rest of your CLI events."
 func TestPromise_NewsletterWithTelemetryOnKeyedByInstallID(t *testing.T) {
 	s := newSandbox(t)
-	s.mustRun("init", "--yes", "--email", canaryEmail)
-	s.mustRun("version")
-	evs := s.events(3)
-	id := s.installID()
+	s.MustRun("init", "--yes", "--email", canaryEmail)
+	s.MustRun("version")
+	evs := s.Events(3)
+	id := s.InstallID()
 	if su := signup(t, evs); su.DistinctID != id || id == "" {
 		t.Errorf("newsletter_signup distinct_id = %q, want the install ID %q", su.DistinctID, id)
 	}
@@ -143,21 +144,21 @@ func TestPromise_NewsletterWithTelemetryOnKeyedByInstallID(t *testing.T) {
 func TestPromise_NewsletterWithTelemetryOffKeyedByEmailNotInstallID(t *testing.T) {
 	s := newSandbox(t)
 	// An earlier run with telemetry on created an install ID and sent it.
-	s.mustRun("init", "--yes")
-	id := s.installID()
-	if evs := s.events(1); id == "" || evs[0].DistinctID != id {
+	s.MustRun("init", "--yes")
+	id := s.InstallID()
+	if evs := s.Events(1); id == "" || evs[0].DistinctID != id {
 		t.Fatalf("control: the install ID %q was not sent while telemetry was on", id)
 	}
-	n := s.requestCount()
+	n := s.RequestCount()
 
-	s.mustRun("init", "--yes", "--telemetry=false", "--email", canaryEmail)
-	evs := s.events(2)
+	s.MustRun("init", "--yes", "--telemetry=false", "--email", canaryEmail)
+	evs := s.Events(2)
 	su := signup(t, evs)
 	if su.DistinctID != canaryEmail {
 		t.Errorf("newsletter_signup distinct_id = %q, want the email", su.DistinctID)
 	}
-	later := s.srv.Requests()[n:]
-	deployment := envValue(s.envFile(), "DEPLOYMENT_ID")
+	later := s.Server.Requests()[n:]
+	deployment := envValue(s.EnvFile(), "DEPLOYMENT_ID")
 	for _, r := range later {
 		for _, link := range []string{id, deployment, "elmo.install.id", "$anon_distinct_id", "$alias"} {
 			if strings.Contains(string(r.Body), link) {
@@ -173,17 +174,17 @@ func TestPromise_NewsletterWithTelemetryOffKeyedByEmailNotInstallID(t *testing.T
 func TestPromise_NewsletterIsTheOneExceptionSingleEvent(t *testing.T) {
 	s := newSandbox(t)
 	answerInit(t, s, "n", canaryEmail)
-	s.mustRun("version")
-	s.mustRun("telemetry", "status")
-	evs := s.events(1)
+	s.MustRun("version")
+	s.MustRun("telemetry", "status")
+	evs := s.Events(1)
 	if len(evs) != 1 || evs[0].Event != "newsletter_signup" {
 		t.Errorf("events = %s, want only the newsletter_signup", posthogtest.Names(evs))
 	}
-	if n := s.requestCount(); n != 1 {
+	if n := s.RequestCount(); n != 1 {
 		t.Errorf("the server got %d requests, want the signup's one", n)
 	}
 	if requireDeploymentOK() {
-		n := s.requestCount()
+		n := s.RequestCount()
 		st := s.startStack(nil)
 		st.createBrand(canaryBrand)
 		st.stop()

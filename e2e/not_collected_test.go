@@ -42,11 +42,11 @@ func TestPromise_NeverAPIKeysEnvContentsOrSecrets(t *testing.T) {
 	})
 	t.Run("database password", func(t *testing.T) {
 		s := newSandbox(t)
-		s.writeConfig(consentGiven)
+		s.WriteConfig(consentGiven)
 		url := "postgres://elmo:" + canaryDBPass + "@" + canaryHost + ":5432/elmo"
-		s.mustRun("init", "--yes", "--database-url", url)
-		s.events(1)
-		assertAbsent(t, "telemetry", bodies(s.srv.Requests()), s.envFile(), canaryDBPass, url)
+		s.MustRun("init", "--yes", "--database-url", url)
+		s.Events(1)
+		assertAbsent(t, "telemetry", bodies(s.Server.Requests()), s.EnvFile(), canaryDBPass, url)
 	})
 }
 
@@ -70,7 +70,7 @@ func TestPromise_NeverBrandNamesPromptTextOrResponses(t *testing.T) {
 func TestPromise_NeverFilePathsRepoPathsOrHostnames(t *testing.T) {
 	sc := sharedScenario(t)
 	needles := []string{
-		sc.s.home, sc.s.repo, sc.s.dir, sc.s.configPath(), sc.s.root,
+		sc.s.Home, sc.s.repo, sc.s.Dir, sc.s.ConfigPath(), sc.s.Root,
 		canaryRepo, canaryUser, canaryHost, "/home/", ".config/elmo", ".elmo",
 	}
 	if host, err := os.Hostname(); err == nil && len(host) >= 6 {

@@ -6,14 +6,15 @@ import (
 	"testing"
 
 	"github.com/elmohq/telemetry/exporter/posthogtest"
+	"github.com/elmohq/telemetry/internal/clitest"
 )
 
 // exercise starts the deployment, uses every feature that reports
 // something (a brand, a prompt run by the worker on a provider, an edit, a
 // report), stops it, and returns what the server received meanwhile.
 func (s *sandbox) exercise(model *modelServer) []posthogtest.Request {
-	s.t.Helper()
-	before := s.requestCount()
+	s.T.Helper()
+	before := s.RequestCount()
 	st := s.startStack(map[string]string{
 		"OPENAI_API_KEY":  canaryOpenAIKey,
 		"OPENAI_BASE_URL": model.URL + "/v1",
@@ -24,7 +25,7 @@ func (s *sandbox) exercise(model *modelServer) []posthogtest.Request {
 	st.editPrompt(prompt, canaryEdited, okTarget)
 	st.runReport(brand)
 	st.stop()
-	return s.srv.Requests()[before:]
+	return s.Server.Requests()[before:]
 }
 
 // assertDeploymentSends checks that reqs hold events from both services.
@@ -33,7 +34,7 @@ func assertDeploymentSends(t *testing.T, s *sandbox, reqs []posthogtest.Request)
 	if len(reqs) == 0 {
 		t.Fatalf("control: the deployment sent nothing with telemetry on")
 	}
-	evs := s.srv.Events()
+	evs := s.Server.Events()
 	for _, service := range []string{"elmo-web", "elmo-worker"} {
 		if len(byService(evs, service)) == 0 {
 			t.Errorf("control: no event from %s with telemetry on; events %s", service, posthogtest.Names(evs))
@@ -43,13 +44,13 @@ func assertDeploymentSends(t *testing.T, s *sandbox, reqs []posthogtest.Request)
 
 // cliSends runs elmo version and checks that its event arrives.
 func (s *sandbox) cliSends() {
-	s.t.Helper()
-	all := s.srv.Events()
+	s.T.Helper()
+	all := s.Server.Events()
 	before := len(posthogtest.Named(all, "cli_version"))
-	s.mustRun("version")
-	evs := s.events(len(all) + 1)
+	s.MustRun("version")
+	evs := s.Events(len(all) + 1)
 	if len(posthogtest.Named(evs, "cli_version")) != before+1 {
-		s.t.Errorf("control: elmo version sent no cli_version; events %s", posthogtest.Names(evs))
+		s.T.Errorf("control: elmo version sent no cli_version; events %s", posthogtest.Names(evs))
 	}
 }
 
@@ -61,12 +62,12 @@ func TestPromise_InitAsksAndChoiceCoversCLIAndDeployment(t *testing.T) {
 	if !strings.Contains(out, "Share anonymous usage data? [Y/n]") {
 		t.Fatalf("init did not ask:\n%s", out)
 	}
-	if s.config()["telemetryDisabled"] != true || envValue(s.envFile(), "DISABLE_TELEMETRY") != "1" {
-		t.Fatalf("after answering no: config.json %v, .env:\n%s\nwant telemetryDisabled true and DISABLE_TELEMETRY=1", s.config(), s.envFile())
+	if s.Config()["telemetryDisabled"] != true || envValue(s.EnvFile(), "DISABLE_TELEMETRY") != "1" {
+		t.Fatalf("after answering no: config.json %v, .env:\n%s\nwant telemetryDisabled true and DISABLE_TELEMETRY=1", s.Config(), s.EnvFile())
 	}
-	s.mustRun("version")
+	s.MustRun("version")
 	s.assertNoRequestsSince(0, "the CLI after answering no")
-	if deploymentErr == nil {
+	if clitest.ServicesErr() == nil {
 		model := newModelServer(t)
 		if reqs := s.exercise(model); len(reqs) != 0 {
 			t.Errorf("the deployment after answering no sent %d requests", len(reqs))
@@ -75,10 +76,10 @@ func TestPromise_InitAsksAndChoiceCoversCLIAndDeployment(t *testing.T) {
 
 	// Control: the same machine answering yes shares from both.
 	answerInit(t, s, "y", "")
-	if s.config()["telemetryDisabled"] != false || strings.Contains(s.envFile(), "DISABLE_TELEMETRY") {
-		t.Fatalf("after answering yes: config.json %v, .env:\n%s", s.config(), s.envFile())
+	if s.Config()["telemetryDisabled"] != false || strings.Contains(s.EnvFile(), "DISABLE_TELEMETRY") {
+		t.Fatalf("after answering yes: config.json %v, .env:\n%s", s.Config(), s.EnvFile())
 	}
-	if len(posthogtest.Named(s.events(1), "cli_init")) != 1 {
+	if len(posthogtest.Named(s.Events(1), "cli_init")) != 1 {
 		t.Errorf("control: the init answered yes sent no cli_init")
 	}
 	s.cliSends()
@@ -91,8 +92,8 @@ func TestPromise_StatusShowsStateAndInstallID(t *testing.T) {
 	s := newSandbox(t)
 	status := func(extra map[string]string) (text string, js map[string]any) {
 		t.Helper()
-		text = s.mustRunEnv(extra, "telemetry", "status").stdout
-		raw := s.mustRunEnv(extra, "telemetry", "status", "--json").stdout
+		text = s.MustRunEnv(extra, "telemetry", "status").Stdout
+		raw := s.MustRunEnv(extra, "telemetry", "status", "--json").Stdout
 		if err := json.Unmarshal([]byte(raw), &js); err != nil {
 			t.Fatalf("status --json: %v\n%s", err, raw)
 		}
@@ -118,22 +119,22 @@ func TestPromise_StatusShowsStateAndInstallID(t *testing.T) {
 		t.Errorf("status on a fresh machine shows an install ID:\n%s", text)
 	}
 
-	s.mustRun("init", "--yes")
-	id := s.installID()
+	s.MustRun("init", "--yes")
+	id := s.InstallID()
 	if id == "" {
 		t.Fatal("init --yes recorded no install ID")
 	}
 	text, js = status(nil)
 	expect(text, js, true, "config", id)
 
-	s.mustRun("telemetry", "disable")
+	s.MustRun("telemetry", "disable")
 	text, js = status(nil)
 	expect(text, js, false, "config", id)
 	if !strings.Contains(text, "DISABLE_TELEMETRY is set in .env") {
 		t.Errorf("status does not show the deployment is off:\n%s", text)
 	}
 
-	s.mustRun("telemetry", "enable")
+	s.MustRun("telemetry", "enable")
 	text, js = status(map[string]string{"DISABLE_TELEMETRY": "1"})
 	expect(text, js, false, "env DISABLE_TELEMETRY", id)
 }
@@ -153,21 +154,21 @@ func containsRow(text, label, value string) bool {
 func TestPromise_DisableTurnsOffEverything(t *testing.T) {
 	s := newSandbox(t)
 	model := newModelServer(t)
-	s.mustRun("init", "--yes")
+	s.MustRun("init", "--yes")
 	s.cliSends()
-	if deploymentErr == nil {
+	if clitest.ServicesErr() == nil {
 		assertDeploymentSends(t, s, s.exercise(model))
 	}
 
-	s.mustRun("telemetry", "disable")
-	if s.config()["telemetryDisabled"] != true || envValue(s.envFile(), "DISABLE_TELEMETRY") != "1" {
-		t.Fatalf("after disable: config.json %v, .env:\n%s", s.config(), s.envFile())
+	s.MustRun("telemetry", "disable")
+	if s.Config()["telemetryDisabled"] != true || envValue(s.EnvFile(), "DISABLE_TELEMETRY") != "1" {
+		t.Fatalf("after disable: config.json %v, .env:\n%s", s.Config(), s.EnvFile())
 	}
-	n := s.requestCount()
+	n := s.RequestCount()
 	for _, args := range [][]string{
 		{"version"}, {"telemetry", "status"}, {"telemetry", "events"}, {"telemetry", "disable"}, {"version", "--bogus"},
 	} {
-		s.run(args...)
+		s.Run(args...)
 	}
 	s.assertNoRequestsSince(n, "the CLI after disable")
 	requireDeployment(t)
@@ -182,30 +183,30 @@ func TestPromise_DisableTurnsOffEverything(t *testing.T) {
 // and the worker)."
 func TestPromise_DisableWritesConfigForCLIAndEnvForDeployment(t *testing.T) {
 	s := newSandbox(t)
-	s.writeConfig(`{"telemetryDisabled": false, "theme": "dark"}`)
+	s.WriteConfig(`{"telemetryDisabled": false, "theme": "dark"}`)
 	const env = "# my deployment\nDEPLOYMENT_ID=0b0e8f3c-8a4e-4a53-9d84-7b1c1d9e2f10\nWEB_PORT=3000\n"
-	writeFile(t, s.envPath(), env)
+	writeFile(t, s.EnvPath(), env)
 
-	res := s.mustRun("telemetry", "disable")
-	if cfg := s.config(); cfg["telemetryDisabled"] != true || cfg["theme"] != "dark" {
+	res := s.MustRun("telemetry", "disable")
+	if cfg := s.Config(); cfg["telemetryDisabled"] != true || cfg["theme"] != "dark" {
 		t.Errorf("config.json = %v, want telemetryDisabled true and the other keys kept", cfg)
 	}
-	if got := s.envFile(); !strings.HasPrefix(got, env) || strings.TrimPrefix(got, env) != "DISABLE_TELEMETRY=1\n" {
+	if got := s.EnvFile(); !strings.HasPrefix(got, env) || strings.TrimPrefix(got, env) != "DISABLE_TELEMETRY=1\n" {
 		t.Errorf(".env = %q, want %q plus DISABLE_TELEMETRY=1", got, env)
 	}
 	s.assertNoRequestsSince(0, "disable")
-	if !strings.Contains(res.stdout, "elmo start") {
-		t.Errorf("disable does not say to restart the deployment:\n%s", res.stdout)
+	if !strings.Contains(res.Stdout, "elmo start") {
+		t.Errorf("disable does not say to restart the deployment:\n%s", res.Stdout)
 	}
 
 	// config.json is what the CLI reads: with it saying disabled and the
 	// .env line gone, the CLI still sends nothing; with it saying enabled
 	// and the .env line present, the CLI sends.
-	writeFile(t, s.envPath(), env)
-	s.mustRun("version")
+	writeFile(t, s.EnvPath(), env)
+	s.MustRun("version")
 	s.assertNoRequestsSince(0, "the CLI with telemetryDisabled true")
-	s.writeConfig(consentGiven)
-	writeFile(t, s.envPath(), env+"DISABLE_TELEMETRY=1\n")
+	s.WriteConfig(consentGiven)
+	writeFile(t, s.EnvPath(), env+"DISABLE_TELEMETRY=1\n")
 	s.cliSends()
 
 	// .env is what the deployment reads: with DISABLE_TELEMETRY=1 it sends
@@ -216,8 +217,8 @@ func TestPromise_DisableWritesConfigForCLIAndEnvForDeployment(t *testing.T) {
 	if reqs := s.exercise(model); len(reqs) != 0 {
 		t.Errorf("the deployment with DISABLE_TELEMETRY=1 in .env sent %d requests", len(reqs))
 	}
-	s.writeConfig(`{"telemetryDisabled": true}`)
-	writeFile(t, s.envPath(), env)
+	s.WriteConfig(`{"telemetryDisabled": true}`)
+	writeFile(t, s.EnvPath(), env)
 	assertDeploymentSends(t, s, s.exercise(model))
 }
 
@@ -225,20 +226,20 @@ func TestPromise_DisableWritesConfigForCLIAndEnvForDeployment(t *testing.T) {
 func TestPromise_EnableTurnsBackOn(t *testing.T) {
 	s := newSandbox(t)
 	model := newModelServer(t)
-	s.mustRun("init", "--yes", "--telemetry=false")
-	s.mustRun("version")
+	s.MustRun("init", "--yes", "--telemetry=false")
+	s.MustRun("version")
 	s.assertNoRequestsSince(0, "the CLI before enable")
-	if deploymentErr == nil {
+	if clitest.ServicesErr() == nil {
 		if reqs := s.exercise(model); len(reqs) != 0 {
 			t.Fatalf("control: the deployment sent %d requests before enable", len(reqs))
 		}
 	}
 
-	s.mustRun("telemetry", "enable")
-	if s.config()["telemetryDisabled"] != false || strings.Contains(s.envFile(), "DISABLE_TELEMETRY") {
-		t.Fatalf("after enable: config.json %v, .env:\n%s", s.config(), s.envFile())
+	s.MustRun("telemetry", "enable")
+	if s.Config()["telemetryDisabled"] != false || strings.Contains(s.EnvFile(), "DISABLE_TELEMETRY") {
+		t.Fatalf("after enable: config.json %v, .env:\n%s", s.Config(), s.EnvFile())
 	}
-	if len(posthogtest.Named(s.events(1), "cli_telemetry_enable")) != 1 {
+	if len(posthogtest.Named(s.Events(1), "cli_telemetry_enable")) != 1 {
 		t.Errorf("enable sent no cli_telemetry_enable")
 	}
 	s.cliSends()
@@ -254,22 +255,22 @@ func TestPromise_EnableTurnsBackOn(t *testing.T) {
 func TestPromise_RestartAppliesDeploymentChange(t *testing.T) {
 	requireDeployment(t)
 	s := newSandbox(t)
-	s.mustRun("init", "--yes")
-	s.events(1)
+	s.MustRun("init", "--yes")
+	s.Events(1)
 	running := s.startStack(nil) // sends deployment_heartbeat at start
 
-	res := s.mustRun("telemetry", "disable")
-	if !strings.Contains(res.stdout, "Run 'elmo start' again") {
-		t.Errorf("disable does not say to run elmo start again:\n%s", res.stdout)
+	res := s.MustRun("telemetry", "disable")
+	if !strings.Contains(res.Stdout, "Run 'elmo start' again") {
+		t.Errorf("disable does not say to run elmo start again:\n%s", res.Stdout)
 	}
-	before := s.requestCount()
+	before := s.RequestCount()
 	running.stop()
 	// Control: the deployment started before the change still reported
 	// (its heartbeat) when it stopped.
-	if got := s.srv.Events(); len(posthogtest.Named(got, "deployment_heartbeat")) != 1 {
+	if got := s.Server.Events(); len(posthogtest.Named(got, "deployment_heartbeat")) != 1 {
 		t.Fatalf("control: the running deployment sent no heartbeat; events %s (requests before stop: %d)", posthogtest.Names(got), before)
 	}
-	n := s.requestCount()
+	n := s.RequestCount()
 	if reqs := s.exercise(newModelServer(t)); len(reqs) != 0 {
 		t.Errorf("the restarted deployment sent %d requests after disable", len(reqs))
 	}
@@ -289,27 +290,27 @@ func TestPromise_DisableTelemetryEnvDisablesUnconditionally(t *testing.T) {
 	for _, tt := range tests {
 		t.Run("CLI DISABLE_TELEMETRY="+tt.value, func(t *testing.T) {
 			s := newSandbox(t)
-			s.writeConfig(consentGiven) // the config says enabled
-			s.extra["DISABLE_TELEMETRY"] = tt.value
-			s.mustRun("version")
+			s.WriteConfig(consentGiven) // the config says enabled
+			s.Extra["DISABLE_TELEMETRY"] = tt.value
+			s.MustRun("version")
 			if !tt.off {
-				s.events(1)
+				s.Events(1)
 				return
 			}
-			s.mustRun("telemetry", "enable") // cannot override it
-			s.mustRun("version")
+			s.MustRun("telemetry", "enable") // cannot override it
+			s.MustRun("version")
 			s.assertNoRequestsSince(0, "DISABLE_TELEMETRY="+tt.value)
-			if s.config()["telemetryDisabled"] != false {
-				t.Errorf("control: config.json = %v, want telemetry enabled", s.config())
+			if s.Config()["telemetryDisabled"] != false {
+				t.Errorf("control: config.json = %v, want telemetry enabled", s.Config())
 			}
 		})
 	}
 	t.Run("deployment", func(t *testing.T) {
 		requireDeployment(t)
 		s := newSandbox(t)
-		s.mustRun("init", "--yes")
+		s.MustRun("init", "--yes")
 		model := newModelServer(t)
-		n := s.requestCount()
+		n := s.RequestCount()
 		st := s.startStack(map[string]string{"DISABLE_TELEMETRY": "1"}) // over a .env that enables
 		st.createBrand(canaryBrand)
 		st.stop()
@@ -326,22 +327,22 @@ func TestPromise_DoNotTrackAlsoRespected(t *testing.T) {
 	for _, v := range []string{"DO_NOT_TRACK", "OTEL_SDK_DISABLED"} {
 		t.Run(v, func(t *testing.T) {
 			s := newSandbox(t)
-			s.mustRun("init", "--yes")
-			s.events(1)
-			n := s.requestCount()
+			s.MustRun("init", "--yes")
+			s.Events(1)
+			n := s.RequestCount()
 			off := map[string]string{v: "true"}
 			if v == "DO_NOT_TRACK" {
 				off[v] = "1"
 			}
-			s.mustRunEnv(off, "version")
-			s.mustRunEnv(off, "telemetry", "status")
+			s.MustRunEnv(off, "version")
+			s.MustRunEnv(off, "telemetry", "status")
 			s.assertNoRequestsSince(n, "the CLI with "+v+"="+off[v])
-			s.mustRunEnv(map[string]string{v: "0"}, "version")
-			if len(posthogtest.Named(s.events(n+1), "cli_version")) != 1 {
+			s.MustRunEnv(map[string]string{v: "0"}, "version")
+			if len(posthogtest.Named(s.Events(n+1), "cli_version")) != 1 {
 				t.Errorf("control: %s=0 turned telemetry off", v)
 			}
 			requireDeployment(t)
-			n = s.requestCount()
+			n = s.RequestCount()
 			st := s.startStack(off)
 			st.createBrand(canaryBrand)
 			st.stop()
@@ -374,46 +375,46 @@ func TestPromise_WhenDisabledNoEventsAreSent(t *testing.T) {
 		t.Run(st.name, func(t *testing.T) {
 			s := newSandbox(t)
 			if st.config != "" {
-				s.writeConfig(st.config)
+				s.WriteConfig(st.config)
 			}
-			s.extra = st.env
+			s.Extra = st.env
 			for _, args := range commands {
-				s.run(args...)
+				s.Run(args...)
 			}
 			s.assertNoRequestsSince(0, st.name)
 		})
 	}
 	t.Run("control: consent given", func(t *testing.T) {
 		s := newSandbox(t)
-		s.writeConfig(consentGiven)
+		s.WriteConfig(consentGiven)
 		for _, args := range commands[:5] {
-			s.run(args...)
+			s.Run(args...)
 		}
-		s.events(5)
+		s.Events(5)
 	})
 	t.Run("undelivered events of an earlier run", func(t *testing.T) {
 		s := newSandbox(t)
-		s.writeConfig(consentGiven)
-		s.srv.SetDefault(posthogtest.Respond(503))
-		s.mustRun("version") // cannot deliver: keeps its event for later
-		s.srv.SetDefault(posthogtest.Accept())
-		n := s.requestCount()
-		s.mustRunEnv(map[string]string{"DISABLE_TELEMETRY": "1"}, "version")
-		s.mustRun("telemetry", "disable")
-		s.mustRun("version")
+		s.WriteConfig(consentGiven)
+		s.Server.SetDefault(posthogtest.Respond(503))
+		s.MustRun("version") // cannot deliver: keeps its event for later
+		s.Server.SetDefault(posthogtest.Accept())
+		n := s.RequestCount()
+		s.MustRunEnv(map[string]string{"DISABLE_TELEMETRY": "1"}, "version")
+		s.MustRun("telemetry", "disable")
+		s.MustRun("version")
 		s.assertNoRequestsSince(n, "runs with telemetry disabled after an undelivered event")
-		if len(s.srv.Events()) != 0 {
-			t.Errorf("the undelivered event was sent after all: %s", posthogtest.Names(s.srv.Events()))
+		if len(s.Server.Events()) != 0 {
+			t.Errorf("the undelivered event was sent after all: %s", posthogtest.Names(s.Server.Events()))
 		}
 
 		// Control: enabled, a later run sends the event kept for it.
 		c := newSandbox(t)
-		c.writeConfig(consentGiven)
-		c.srv.SetDefault(posthogtest.Respond(503))
-		c.mustRun("version")
-		c.srv.SetDefault(posthogtest.Accept())
-		c.mustRun("telemetry", "status")
-		if evs := c.events(2); len(posthogtest.Named(evs, "cli_version")) != 1 {
+		c.WriteConfig(consentGiven)
+		c.Server.SetDefault(posthogtest.Respond(503))
+		c.MustRun("version")
+		c.Server.SetDefault(posthogtest.Accept())
+		c.MustRun("telemetry", "status")
+		if evs := c.Events(2); len(posthogtest.Named(evs, "cli_version")) != 1 {
 			t.Errorf("control: the kept event was never sent; events %s", posthogtest.Names(evs))
 		}
 	})

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -36,35 +35,35 @@ const (
 func TestEveryRouteCarriesOnlyTheCatalog(t *testing.T) {
 	s := newSandbox(t)
 	s.plantCanaries()
-	s.writeConfig(consentGiven)
+	s.WriteConfig(consentGiven)
 	model := newModelServer(t)
-	s.extra["OPENAI_BASE_URL"] = model.URL + "/v1"
-	s.extra["OTEL_BSP_SCHEDULE_DELAY"] = "100"
-	s.extra["DEPLOYMENT_MODE"] = canaryMode // the CLI reads it from its environment
-	s.mustRun("init", "--yes", "--mode", canaryMode, "--provider", "openai")
-	if !strings.Contains(s.envFile(), "DEPLOYMENT_MODE="+canaryMode) {
-		t.Fatalf("control: init did not record the mode:\n%s", s.envFile())
+	s.Extra["OPENAI_BASE_URL"] = model.URL + "/v1"
+	s.Extra["OTEL_BSP_SCHEDULE_DELAY"] = "100"
+	s.Extra["DEPLOYMENT_MODE"] = canaryMode // the CLI reads it from its environment
+	s.MustRun("init", "--yes", "--mode", canaryMode, "--provider", "openai")
+	if !strings.Contains(s.EnvFile(), "DEPLOYMENT_MODE="+canaryMode) {
+		t.Fatalf("control: init did not record the mode:\n%s", s.EnvFile())
 	}
 	// What the CLI is given, and what the deployment is given besides.
 	cliPlanted := []string{canaryMode, canaryHost, canaryUser, canaryEmail}
 	planted := append([]string{canaryFineTune, "canary-corp", canaryLocalHost, canaryPrivate}, cliPlanted...)
-	input := strings.Join(append(s.environ(), s.envFile(), canaryFineTune, canaryLocalHost, canaryPrivate), "\n")
+	input := strings.Join(append(s.Environ(), s.EnvFile(), canaryFineTune, canaryLocalHost, canaryPrivate), "\n")
 
 	t.Run("cli console", func(t *testing.T) {
-		res := s.mustRunEnv(map[string]string{"OTEL_TRACES_EXPORTER": "console", "OTEL_METRICS_EXPORTER": "console"}, "version")
-		if !strings.Contains(res.stdout, `"cli_version"`) {
-			t.Fatalf("control: the console output lacks the span:\n%s", res.stdout)
+		res := s.MustRunEnv(map[string]string{"OTEL_TRACES_EXPORTER": "console", "OTEL_METRICS_EXPORTER": "console"}, "version")
+		if !strings.Contains(res.Stdout, `"cli_version"`) {
+			t.Fatalf("control: the console output lacks the span:\n%s", res.Stdout)
 		}
-		assertAbsent(t, "the console output", []byte(res.stdout), input, cliPlanted...)
-		if !strings.Contains(res.stdout, `"other"`) {
-			t.Errorf("the mode is not sent as other:\n%s", res.stdout)
+		assertAbsent(t, "the console output", []byte(res.Stdout), input, cliPlanted...)
+		if !strings.Contains(res.Stdout, `"other"`) {
+			t.Errorf("the mode is not sent as other:\n%s", res.Stdout)
 		}
 	})
 
 	t.Run("cli otlp", func(t *testing.T) {
 		rcv := otlptest.NewServer()
 		defer rcv.Close()
-		s.mustRunEnv(map[string]string{
+		s.MustRunEnv(map[string]string{
 			"OTEL_TRACES_EXPORTER": "otlp", "OTEL_METRICS_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_ENDPOINT": rcv.URL,
 		}, "version")
 		if got := rcv.SpanNames(); !slices.Equal(got, []string{"cli_version"}) {
@@ -77,7 +76,7 @@ func TestEveryRouteCarriesOnlyTheCatalog(t *testing.T) {
 		requireDeployment(t)
 		rcv := otlptest.NewServer()
 		defer rcv.Close()
-		before := s.requestCount()
+		before := s.RequestCount()
 		st := s.startStack(map[string]string{
 			"OTEL_TRACES_EXPORTER": "otlp", "OTEL_METRICS_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_ENDPOINT": rcv.URL,
 		})
@@ -115,10 +114,10 @@ func TestEveryRouteCarriesOnlyTheCatalog(t *testing.T) {
 // other line is dropped and removed, never sent.
 func TestPlantedSpoolLinesAreNeverSent(t *testing.T) {
 	s := newSandbox(t)
-	s.writeConfig(consentGiven)
-	s.mustRun("version")
-	s.events(1)
-	id := s.installID()
+	s.WriteConfig(consentGiven)
+	s.MustRun("version")
+	s.Events(1)
+	id := s.InstallID()
 	ts := time.Now().Add(-time.Minute).UTC().Format(time.RFC3339Nano)
 	line := func(v int, event string, props map[string]any) string {
 		b, err := json.Marshal(map[string]any{
@@ -139,12 +138,12 @@ func TestPlantedSpoolLinesAreNeverSent(t *testing.T) {
 		line(1, "newsletter_signup", map[string]any{"$set": map[string]any{"email": canaryEmail}}),
 		`{"v":1,"event":"cli_version","properties":{"path":"/home/canary-user"}`,
 	}
-	spool := filepath.Join(filepath.Dir(s.configPath()), "telemetry-spool.jsonl")
+	spool := s.SpoolPath()
 	writeFile(t, spool, strings.Join(lines, "\n")+"\n")
-	before := s.requestCount()
-	s.mustRun("version")
-	s.events(2)
-	reqs := s.srv.Requests()[before:]
+	before := s.RequestCount()
+	s.MustRun("version")
+	s.Events(2)
+	reqs := s.Server.Requests()[before:]
 	if countEvents(reqs) != 1 {
 		t.Errorf("%d events sent, want only this run's cli_version", countEvents(reqs))
 	}
@@ -158,7 +157,7 @@ func TestPlantedSpoolLinesAreNeverSent(t *testing.T) {
 // on stderr; the command still runs, and nothing is sent anywhere.
 func TestUnsupportedExporterSettingIsNamed(t *testing.T) {
 	s := newSandbox(t)
-	s.writeConfig(consentGiven)
+	s.WriteConfig(consentGiven)
 	for _, tc := range []struct {
 		env  map[string]string
 		want string
@@ -168,10 +167,10 @@ func TestUnsupportedExporterSettingIsNamed(t *testing.T) {
 		{map[string]string{"OTEL_TRACES_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}, `OTEL_EXPORTER_OTLP_PROTOCOL="grpc"`},
 	} {
 		t.Run(tc.want, func(t *testing.T) {
-			before := s.requestCount()
-			res := s.mustRunEnv(tc.env, "version")
-			if lines := strings.Count(res.stderr, "\n"); !strings.Contains(res.stderr, tc.want) || lines != 1 {
-				t.Errorf("stderr does not name %s in one line:\n%s", tc.want, res.stderr)
+			before := s.RequestCount()
+			res := s.MustRunEnv(tc.env, "version")
+			if lines := strings.Count(res.Stderr, "\n"); !strings.Contains(res.Stderr, tc.want) || lines != 1 {
+				t.Errorf("stderr does not name %s in one line:\n%s", tc.want, res.Stderr)
 			}
 			s.assertNoRequestsSince(before, "PostHog, with an unsupported exporter setting")
 		})

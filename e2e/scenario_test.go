@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/elmohq/telemetry/exporter/posthogtest"
+	"github.com/elmohq/telemetry/internal/clitest"
 )
 
 // scenario is one user's full session, run once and shared by the tests
@@ -68,11 +69,11 @@ func runScenario(t *testing.T, sc *scenario) {
 	sc.s = s
 	s.plantCanaries()
 	model := newModelServer(t)
-	s.extra["OPENAI_BASE_URL"] = model.URL + "/v1"
-	s.extra["MISTRAL_BASE_URL"] = model.URL + "/fail/v1"
-	s.extra["DEPLOYMENT_MODE"] = "whitelabel"
+	s.Extra["OPENAI_BASE_URL"] = model.URL + "/v1"
+	s.Extra["MISTRAL_BASE_URL"] = model.URL + "/fail/v1"
+	s.Extra["DEPLOYMENT_MODE"] = "whitelabel"
 	// A deployment .env with a line of the user's own, which init keeps.
-	writeFile(t, s.envPath(), "# my deployment\nMY_SECRET="+canaryEnvValue+"\n")
+	writeFile(t, s.EnvPath(), "# my deployment\nMY_SECRET="+canaryEnvValue+"\n")
 
 	var stderr strings.Builder
 	runs := []struct {
@@ -87,23 +88,23 @@ func runScenario(t *testing.T, sc *scenario) {
 		{[]string{"init", "--yes", "--provider", "anthropic"}, 2}, // no ANTHROPIC_API_KEY: fails at the providers step
 	}
 	for _, r := range runs {
-		res := s.run(r.args...)
-		if res.code != r.code {
-			t.Fatalf("elmo %s: exit code %d, want %d\n%s", strings.Join(r.args, " "), res.code, r.code, res.stderr)
+		res := s.Run(r.args...)
+		if res.Code != r.code {
+			t.Fatalf("elmo %s: exit code %d, want %d\n%s", strings.Join(r.args, " "), res.Code, r.code, res.Stderr)
 		}
-		stderr.WriteString(res.stderr)
+		stderr.WriteString(res.Stderr)
 	}
 	sc.cliStderr = stderr.String()
-	s.events(len(runs))
-	sc.installID = s.installID()
-	sc.envFile = s.envFile()
+	s.Events(len(runs))
+	sc.installID = s.InstallID()
+	sc.envFile = s.EnvFile()
 	for _, line := range strings.Split(sc.envFile, "\n") {
 		if v, ok := strings.CutPrefix(line, "DEPLOYMENT_ID="); ok {
 			sc.deploymentID = v
 		}
 	}
 
-	if deploymentErr == nil {
+	if clitest.ServicesErr() == nil {
 		sc.deployment = true
 		st := s.startStack(nil)
 		brand := st.createBrand(canaryBrand)
@@ -118,12 +119,12 @@ func runScenario(t *testing.T, sc *scenario) {
 		sc.provider = model.received()
 	}
 
-	sc.reqs = s.srv.Requests()
-	sc.events = s.srv.Events()
+	sc.reqs = s.Server.Requests()
+	sc.events = s.Server.Events()
 	sc.body = bodies(sc.reqs)
 	host, _ := os.Hostname()
-	sc.input = strings.Join(append(s.environ(),
-		sc.envFile, s.home, s.repo, s.dir, s.configPath(), host,
+	sc.input = strings.Join(append(s.Environ(),
+		sc.envFile, s.Home, s.repo, s.Dir, s.ConfigPath(), host,
 		canaryBrand, canaryPrompt, canaryEdited, sc.responses, sc.provider), "\n")
 	sc.complete = true
 }

@@ -21,13 +21,13 @@ type logRecord struct {
 
 // telemetryLog runs `elmo telemetry log --json` with args and decodes it.
 func (s *sandbox) telemetryLog(args ...string) []logRecord {
-	s.t.Helper()
-	res := s.mustRun(append([]string{"telemetry", "log", "--json"}, args...)...)
+	s.T.Helper()
+	res := s.MustRun(append([]string{"telemetry", "log", "--json"}, args...)...)
 	var recs []logRecord
-	for line := range strings.Lines(res.stdout) {
+	for line := range strings.Lines(res.Stdout) {
 		var r logRecord
 		if err := json.Unmarshal([]byte(line), &r); err != nil {
-			s.t.Fatalf("telemetry log --json: %v\n%s", err, res.stdout)
+			s.T.Fatalf("telemetry log --json: %v\n%s", err, res.Stdout)
 		}
 		recs = append(recs, r)
 	}
@@ -95,36 +95,36 @@ func checkLog(t *testing.T, what, path string, recs []logRecord, want []posthogt
 // server received, byte for byte, and nothing else.
 func TestPromise_LogShowsWhatWasSent(t *testing.T) {
 	s := newSandbox(t)
-	s.mustRun("init", "--yes")
-	s.mustRun("version")
-	s.events(2)
-	cliLog := filepath.Join(s.home, ".local", "state", "elmo", "telemetry-log.jsonl")
+	s.MustRun("init", "--yes")
+	s.MustRun("version")
+	s.Events(2)
+	cliLog := filepath.Join(s.Home, ".local", "state", "elmo", "telemetry-log.jsonl")
 	var cliEvents []posthogtest.Event
-	for _, e := range s.srv.Events() {
+	for _, e := range s.Server.Events() {
 		if e.Properties["service"] == "elmo-cli" {
 			cliEvents = append(cliEvents, e)
 		}
 	}
-	checkLog(t, "CLI", cliLog, s.telemetryLog(), cliEvents, receivedWire(t, s.srv.Requests()))
+	checkLog(t, "CLI", cliLog, s.telemetryLog(), cliEvents, receivedWire(t, s.Server.Requests()))
 
 	requireDeployment(t)
-	n := s.requestCount()
+	n := s.RequestCount()
 	st := s.startStack(nil)
 	st.createBrand(canaryBrand)
 	st.stop()
 	var deployment []posthogtest.Event
-	for _, e := range s.srv.Events() {
+	for _, e := range s.Server.Events() {
 		if e.Properties["service"] == "elmo-web" || e.Properties["service"] == "elmo-worker" {
 			deployment = append(deployment, e)
 		}
 	}
-	if s.requestCount() == n {
+	if s.RequestCount() == n {
 		t.Fatal("the deployment sent nothing")
 	}
-	checkLog(t, "deployment", filepath.Join(s.dir, "telemetry-log.jsonl"), s.telemetryLog("--dir", s.dir), deployment, receivedWire(t, s.srv.Requests()))
+	checkLog(t, "deployment", filepath.Join(s.Dir, "telemetry-log.jsonl"), s.telemetryLog("--dir", s.Dir), deployment, receivedWire(t, s.Server.Requests()))
 
-	s.mustRun("telemetry", "disable")
-	for _, p := range []string{cliLog, filepath.Join(s.dir, "telemetry-log.jsonl")} {
+	s.MustRun("telemetry", "disable")
+	for _, p := range []string{cliLog, filepath.Join(s.Dir, "telemetry-log.jsonl")} {
 		if _, err := os.Stat(p); !os.IsNotExist(err) {
 			t.Errorf("%s is still there after elmo telemetry disable: %v", p, err)
 		}
@@ -132,7 +132,7 @@ func TestPromise_LogShowsWhatWasSent(t *testing.T) {
 	if recs := s.telemetryLog(); len(recs) != 0 {
 		t.Errorf("after disable the CLI log shows %d records", len(recs))
 	}
-	if recs := s.telemetryLog("--dir", s.dir); len(recs) != 0 {
+	if recs := s.telemetryLog("--dir", s.Dir); len(recs) != 0 {
 		t.Errorf("after disable the deployment log shows %d records", len(recs))
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/elmohq/telemetry/internal/clitest"
 	"github.com/elmohq/telemetry/internal/dotenv"
 )
 
@@ -89,11 +90,11 @@ var listening = regexp.MustCompile(`elmo-web listening on (http://\S+)`)
 // environment, then the deployment .env, then extra. Short intervals
 // keep the run brief; the last events are flushed when the stack stops.
 func (s *sandbox) startStack(extra map[string]string) *stack {
-	s.t.Helper()
-	requireDeployment(s.t)
-	f, err := dotenv.ReadFile(s.envPath())
+	s.T.Helper()
+	requireDeployment(s.T)
+	f, err := dotenv.ReadFile(s.EnvPath())
 	if err != nil {
-		s.t.Fatalf("the deployment has no .env (run elmo init first): %v", err)
+		s.T.Fatalf("the deployment has no .env (run elmo init first): %v", err)
 	}
 	dotEnv := map[string]string{}
 	for _, kv := range f.Environ() {
@@ -106,18 +107,18 @@ func (s *sandbox) startStack(extra map[string]string) *stack {
 		"PROVIDER_TIMEOUT":        "30s",
 		"OTEL_BSP_SCHEDULE_DELAY": "100",
 	}
-	env := s.environ(run, dotEnv, extra)
+	env := s.Environ(run, dotEnv, extra)
 
-	st := &stack{t: s.t}
-	st.web = startProcess(s.t, "elmo-web", webBin, env, s.repo)
-	out := st.web.out.waitFor(s.t, "elmo-web", "elmo-web listening on http://", 1, st.web.done)
+	st := &stack{t: s.T}
+	st.web = startProcess(s.T, "elmo-web", clitest.Web(), env, s.repo)
+	out := st.web.out.waitFor(s.T, "elmo-web", "elmo-web listening on http://", 1, st.web.done)
 	m := listening.FindStringSubmatch(out)
 	if m == nil {
-		s.t.Fatalf("elmo-web printed no address:\n%s", out)
+		s.T.Fatalf("elmo-web printed no address:\n%s", out)
 	}
 	st.url = m[1]
-	st.worker = startProcess(s.t, "elmo-worker", workerBin, env, s.repo)
-	st.worker.out.waitFor(s.t, "elmo-worker", "elmo-worker started", 1, st.worker.done)
+	st.worker = startProcess(s.T, "elmo-worker", clitest.Worker(), env, s.repo)
+	st.worker.out.waitFor(s.T, "elmo-worker", "elmo-worker started", 1, st.worker.done)
 	return st
 }
 

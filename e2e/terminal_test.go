@@ -13,6 +13,7 @@ import (
 	"github.com/creack/pty"
 
 	"github.com/elmohq/telemetry/exporter/posthogtest"
+	"github.com/elmohq/telemetry/internal/clitest"
 	"github.com/elmohq/telemetry/otelsetup"
 )
 
@@ -49,8 +50,8 @@ func newTerminal(t *testing.T) *terminal {
 // own session with the terminal as its controlling terminal.
 func (term *terminal) start(s *sandbox, args ...string) *exec.Cmd {
 	term.t.Helper()
-	cmd := exec.Command(elmoBin, args...)
-	cmd.Env = s.environ()
+	cmd := exec.Command(clitest.Elmo(), args...)
+	cmd.Env = s.Environ()
 	cmd.Dir = s.repo
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = term.tty, term.tty, term.tty
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true}
@@ -120,8 +121,8 @@ func answerInit(t *testing.T, s *sandbox, share, email string) string {
 // and the next run sends.
 func TestPromise_NothingSentBeforeTheNoticeOrAChoice(t *testing.T) {
 	s := newSandbox(t)
-	s.mustRun("version")
-	s.mustRun("telemetry", "status")
+	s.MustRun("version")
+	s.MustRun("telemetry", "status")
 	s.assertNoRequestsSince(0, "runs without a terminal before any choice")
 
 	term := newTerminal(t)
@@ -130,11 +131,11 @@ func TestPromise_NothingSentBeforeTheNoticeOrAChoice(t *testing.T) {
 	term.waitFor("Learn more: " + otelsetup.PageURL)
 	s.assertNoRequestsSince(0, "the run that showed the notice")
 
-	res := s.mustRun("version")
-	if strings.Contains(res.stderr, "Learn more") {
-		t.Errorf("the notice was shown a second time:\n%s", res.stderr)
+	res := s.MustRun("version")
+	if strings.Contains(res.Stderr, "Learn more") {
+		t.Errorf("the notice was shown a second time:\n%s", res.Stderr)
 	}
-	if evs := s.events(1); len(posthogtest.Named(evs, "cli_version")) != 1 {
+	if evs := s.Events(1); len(posthogtest.Named(evs, "cli_version")) != 1 {
 		t.Errorf("the run after the notice sent %s, want cli_version", posthogtest.Names(evs))
 	}
 }

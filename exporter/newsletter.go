@@ -15,7 +15,8 @@ import (
 
 // Signup is a request to receive product updates.
 type Signup struct {
-	// Email is the address the person typed. It is required.
+	// Email is the address the person typed. It is required, and must
+	// pass CheckEmail.
 	Email string
 	// WantsUpdates records the person's answer to the product-updates
 	// question.
@@ -40,22 +41,22 @@ func NewsletterSignup(ctx context.Context, c *Client, s Signup) error {
 	if c == nil {
 		return errors.New("newsletter signup: no client")
 	}
-	email, err := checkEmail(s.Email)
-	if err != nil {
-		return err
+	email := s.Email
+	if err := CheckEmail(email); err != nil {
+		return fmt.Errorf("newsletter signup: %w", err)
 	}
 	distinctID := s.InstallID
 	if distinctID == "" {
 		distinctID = email
 	}
 	props := map[string]any{
-		"$set": map[string]any{
-			"email":         email,
-			"wants_updates": s.WantsUpdates,
+		catalog.PropSet: map[string]any{
+			catalog.PersonEmail:        email,
+			catalog.PersonWantsUpdates: s.WantsUpdates,
 		},
 	}
 	if s.Source != "" {
-		props["source"] = s.Source
+		props[string(catalog.KeySource)] = s.Source
 	}
 	ev := Event{
 		UUID:       uuid.NewString(),
@@ -87,19 +88,33 @@ func NewsletterSignup(ctx context.Context, c *Client, s Signup) error {
 	return fmt.Errorf("newsletter signup was not delivered: %w", flushErr)
 }
 
-// checkEmail returns the trimmed address, or an error a person can act on.
-func checkEmail(s string) (string, error) {
-	s = strings.TrimSpace(s)
+// ErrInvalidEmail is wrapped by the errors of CheckEmail, and so of
+// NewsletterSignup, for an address that is missing or not one.
+var ErrInvalidEmail = errors.New("not an email address, such as name@example.com")
+
+// CheckEmail reports whether s is a bare email address, the only form
+// NewsletterSignup sends: a local part, "@" and a dotted domain, at most
+// 254 bytes, with no display name, angle brackets, quotes, comments, white
+// space (surrounding white space included) or list separators. It returns
+// nil for such an address and an error wrapping ErrInvalidEmail otherwise.
+// A caller that asks a person for an address checks it with CheckEmail
+// before it signs them up.
+func CheckEmail(s string) error {
 	if s == "" {
-		return "", errors.New("newsletter signup: an email address is required")
+		return fmt.Errorf("an email address is required: %w", ErrInvalidEmail)
+	}
+	invalid := fmt.Errorf("%q is %w", s, ErrInvalidEmail)
+	if len(s) > 254 || strings.ContainsAny(s, " \t\r\n<>\"(),;") {
+		return invalid
 	}
 	addr, err := mail.ParseAddress(s)
 	if err != nil || addr.Name != "" || addr.Address != s {
-		return "", fmt.Errorf("newsletter signup: %q is not an email address like name@example.com", s)
+		return invalid
 	}
 	at := strings.LastIndexByte(s, '@')
-	if at < 1 || !strings.Contains(s[at+1:], ".") {
-		return "", fmt.Errorf("newsletter signup: %q is not an email address like name@example.com", s)
+	domain := s[at+1:]
+	if at < 1 || !strings.Contains(domain, ".") || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") {
+		return invalid
 	}
-	return s, nil
+	return nil
 }

@@ -72,7 +72,7 @@ func startBench(b *testing.B, on bool, tracesExporter, metricsExporter string, e
 	// The OTLP route exports only at shutdown, to a port nothing serves.
 	b.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:9")
 	b.Setenv("OTEL_EXPORTER_OTLP_TIMEOUT", "100")
-	vars := map[string]string{"ELMO_POSTHOG_HOST": srv.URL, "ELMO_POSTHOG_KEY": "phc_bench"}
+	vars := map[string]string{"ELMO_POSTHOG_HOST": srv.URL, "ELMO_POSTHOG_KEY": "phc_bench", "XDG_STATE_HOME": dir}
 	for i := 0; i+1 < len(extra); i += 2 {
 		vars[extra[i]] = extra[i+1]
 	}

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/elmohq/telemetry/exporter/posthogtest"
-	"github.com/elmohq/telemetry/internal/spool"
 	"github.com/elmohq/telemetry/otelsetup"
 )
 
@@ -28,7 +27,7 @@ func TestCaptureAPIAndSpoolReplayKeepIdentity(t *testing.T) {
 			if err := tel.Shutdown(context.Background()); err != nil {
 				t.Fatal(err)
 			}
-			data, err := os.ReadFile(spool.Path(e.configPath))
+			data, err := os.ReadFile(e.spoolPath)
 			if err != nil {
 				t.Fatalf("nothing spooled: %v", err)
 			}
@@ -83,7 +82,7 @@ func TestTooLargeIsNeverSpooled(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			if _, err := os.Stat(spool.Path(e.configPath)); !errors.Is(err, os.ErrNotExist) {
+			if _, err := os.Stat(e.spoolPath); !errors.Is(err, os.ErrNotExist) {
 				t.Errorf("a spool exists after 413 answers: %v", err)
 			}
 		})

@@ -18,6 +18,22 @@ import (
 	"github.com/elmohq/telemetry/processors"
 )
 
+// The variables of Elmo's own that the pipeline reads, besides the opt-out
+// variables and the standard OTEL_* ones. Each is read through WithGetenv.
+const (
+	// VarPostHogHost is the capture host; DefaultPostHogHost when unset.
+	VarPostHogHost = "ELMO_POSTHOG_HOST"
+	// VarPostHogKey is the PostHog project key; the one built in when
+	// unset (see PostHogKey).
+	VarPostHogKey = "ELMO_POSTHOG_KEY"
+	// VarPostHogCapture chooses the capture API: "legacy" (the default)
+	// or "v1".
+	VarPostHogCapture = "ELMO_POSTHOG_CAPTURE"
+	// VarTelemetryDebug, set to a true value, prints each event on stderr
+	// as it would be sent, and sends nothing.
+	VarTelemetryDebug = "ELMO_TELEMETRY_DEBUG"
+)
+
 // Option configures Start.
 type Option interface {
 	apply(config) config
@@ -40,8 +56,11 @@ type config struct {
 	configPath string
 	spoolPath  string
 	spoolSet   bool
-	policy     *processors.Policy
-	sentLog    string
+	// legacySpool is where earlier versions kept the CLI's spool, beside
+	// config.json; "" when the spool is not the default one.
+	legacySpool string
+	policy      *processors.Policy
+	sentLog     string
 }
 
 // WithRole sets the role. The default is RoleCLI.
@@ -162,9 +181,13 @@ func WithPolicy(p *processors.Policy) Option {
 
 // WithSpoolPath sets the file where events that could not be delivered
 // by Shutdown are kept, for the next start to send; "" keeps none. The
-// default is the file telemetry-spool.jsonl beside the config file in the CLI role, and none for a
-// deployment service. The spool is bounded, only ever holds events that
-// passed the gate, and every line passes it again before it is sent.
+// default is none for a deployment service and, in the CLI role,
+// $XDG_STATE_HOME/elmo/telemetry-spool.jsonl (~/.local/state/elmo/ when
+// XDG_STATE_HOME is unset or not absolute), where a start that sends
+// also moves the events of a spool that earlier versions kept beside
+// config.json, and deletes that file. A CLI whose state directory cannot
+// be used keeps no spool. The spool is bounded, only ever holds events
+// that passed the gate, and every line passes it again before it is sent.
 func WithSpoolPath(path string) Option {
 	return optionFunc(func(c config) config {
 		c.spoolPath, c.spoolSet = path, true
@@ -213,7 +236,11 @@ func newConfig(opts []Option) (config, error) {
 			c.configPath = p
 		}
 		if !c.spoolSet {
-			c.spoolPath = spool.Path(c.configPath)
+			// Without a state directory, no spool: telemetry still works.
+			if p, err := spool.DefaultPath(c.getenv); err == nil {
+				c.spoolPath = p
+				c.legacySpool = spool.LegacyPath(c.configPath)
+			}
 		}
 	case RoleDeployment:
 		if c.service == "" {
@@ -239,7 +266,7 @@ func (c config) interactive() bool {
 
 // debug reports whether ELMO_TELEMETRY_DEBUG asks to print events instead
 // of sending them.
-func (c config) debug() bool { return consent.OptOut(c.getenv("ELMO_TELEMETRY_DEBUG")) }
+func (c config) debug() bool { return consent.OptOut(c.getenv(VarTelemetryDebug)) }
 
 // PostHogKey returns the PostHog project key in use: ELMO_POSTHOG_KEY,
 // else the key built in with -ldflags, else "". getenv nil means
@@ -248,7 +275,7 @@ func PostHogKey(getenv func(string) string) string {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
-	if k := strings.TrimSpace(getenv("ELMO_POSTHOG_KEY")); k != "" {
+	if k := strings.TrimSpace(getenv(VarPostHogKey)); k != "" {
 		return k
 	}
 	return builtinPostHogKey
@@ -256,7 +283,7 @@ func PostHogKey(getenv func(string) string) string {
 
 // postHogHost returns ELMO_POSTHOG_HOST or the default host.
 func postHogHost(getenv func(string) string) string {
-	if h := strings.TrimSpace(getenv("ELMO_POSTHOG_HOST")); h != "" {
+	if h := strings.TrimSpace(getenv(VarPostHogHost)); h != "" {
 		return h
 	}
 	return DefaultPostHogHost

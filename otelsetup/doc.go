@@ -27,7 +27,8 @@
 //
 // In the CLI role, Shutdown spends at most the exit budget delivering, the
 // spool write included; what is not acknowledged by then is kept in a
-// bounded spool file beside config.json and sent by a later run. A
+// bounded spool file in the state directory ($XDG_STATE_HOME/elmo, default
+// ~/.local/state/elmo) and sent by a later run. A
 // deployment service sends its counters and gauges to PostHog as hourly
 // sums (DefaultDeploymentMetricInterval), with a last export at
 // Shutdown, and keeps what it could not deliver in the spool that

@@ -282,6 +282,9 @@ func (t *Telemetry) build(ctx context.Context, res *sdkresource.Resource) error 
 		}
 	}
 	if traces == envexport.Default || metrics == envexport.Default {
+		if cfg.legacySpool != "" && !cfg.debug() && !t.preview && PostHogKey(cfg.getenv) != "" {
+			t.prepareSpool(ctx)
+		}
 		c, err := t.newClient(true)
 		if err != nil {
 			return err
@@ -395,7 +398,7 @@ func (t *Telemetry) newClient(spooling bool) (*exporter.Client, error) {
 	case key == "":
 		return nil, nil
 	default:
-		api, err := exporter.ParseCaptureAPI(cfg.getenv("ELMO_POSTHOG_CAPTURE"))
+		api, err := exporter.ParseCaptureAPI(cfg.getenv(VarPostHogCapture))
 		if err != nil {
 			return nil, fmt.Errorf("otelsetup: check ELMO_POSTHOG_CAPTURE: %w", err)
 		}
@@ -439,6 +442,20 @@ func (t *Telemetry) newClient(spooling bool) (*exporter.Client, error) {
 		return nil, fmt.Errorf("otelsetup: cannot create the PostHog client (check ELMO_POSTHOG_HOST): %w", err)
 	}
 	return c, nil
+}
+
+// prepareSpool readies the CLI's default spool before the client is made:
+// the events of a spool at the old location, beside config.json, move
+// into it and the old file goes. When the spool's directory cannot be
+// used (a file stands in its place), this run keeps no spool, and the
+// command goes on.
+func (t *Telemetry) prepareSpool(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, sentLogWait)
+	defer cancel()
+	if err := spool.Migrate(ctx, t.cfg.legacySpool, t.cfg.spoolPath, t.cfg.policy); err != nil {
+		t.cfg.logger.Warn("telemetry events that cannot be delivered will not be kept", "error", err)
+		t.cfg.spoolPath = ""
+	}
 }
 
 // replaySpool hands the events an earlier run could not deliver to the

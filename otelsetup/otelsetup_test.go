@@ -49,6 +49,7 @@ type env struct {
 	t          *testing.T
 	dir        string
 	configPath string
+	spoolPath  string // the CLI's default spool, in the state directory
 	vars       map[string]string
 	server     *posthogtest.Server
 }
@@ -66,9 +67,12 @@ func newEnv(t *testing.T) *env {
 		t:          t,
 		dir:        dir,
 		configPath: filepath.Join(dir, "elmo", "config.json"),
+		spoolPath:  filepath.Join(dir, "state", "elmo", "telemetry-spool.jsonl"),
 		vars: map[string]string{
 			"ELMO_POSTHOG_HOST": srv.URL,
 			"ELMO_POSTHOG_KEY":  "phc_test",
+			"HOME":              filepath.Join(dir, "home"),
+			"XDG_STATE_HOME":    filepath.Join(dir, "state"),
 		},
 		server: srv,
 	}
@@ -290,6 +294,7 @@ func TestConsoleExporterPrintsFilteredSpanAndSendsNothing(t *testing.T) {
 	cmd.Env = append(os.Environ(),
 		childEnv+"=console",
 		"ELMO_TEST_CONFIG="+e.configPath,
+		"XDG_STATE_HOME="+e.vars["XDG_STATE_HOME"],
 		"ELMO_POSTHOG_HOST="+e.server.URL,
 		"ELMO_POSTHOG_KEY=phc_test",
 		"OTEL_TRACES_EXPORTER=console",
@@ -471,11 +476,11 @@ func TestUnansweredEventsAreSpooledAndSentOnceByTheNextRun(t *testing.T) {
 	if fastest > budget+50*time.Millisecond {
 		t.Errorf("Shutdown took %v against a server that never answers, want at most %v", fastest, budget+50*time.Millisecond)
 	}
-	events, size, err := spool.Stats(spool.Path(e.configPath))
+	events, size, err := spool.Stats(e.spoolPath)
 	if err != nil || events != 3 || size == 0 {
 		t.Fatalf("spool holds %d events (%d bytes, %v), want 3", events, size, err)
 	}
-	spooled := spoolUUIDs(t, e.configPath)
+	spooled := spoolUUIDs(t, e.spoolPath)
 
 	e.server.SetDefault(posthogtest.Accept())
 	tel := e.start()
@@ -490,14 +495,14 @@ func TestUnansweredEventsAreSpooledAndSentOnceByTheNextRun(t *testing.T) {
 	if !slices.Equal(got, spooled) {
 		t.Errorf("delivered %v, want exactly the spooled %v", got, spooled)
 	}
-	if _, err := os.Stat(spool.Path(e.configPath)); !errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(e.spoolPath); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("the spool is still there after delivery: %v", err)
 	}
 }
 
-func spoolUUIDs(t *testing.T, configPath string) []string {
+func spoolUUIDs(t *testing.T, path string) []string {
 	t.Helper()
-	data, err := os.ReadFile(spool.Path(configPath))
+	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}

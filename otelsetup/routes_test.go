@@ -366,7 +366,10 @@ func runSpoolReplay(t *testing.T, i int, rng *rand.Rand, policy *processors.Poli
 		lines = append(lines, string(b))
 	}
 	lines = append(lines, `{"v":1,"event":"cli_`+token, "not json "+token)
-	spool := filepath.Join(filepath.Dir(e.configPath), "telemetry-spool.jsonl")
+	spool := e.spoolPath
+	if err := os.MkdirAll(filepath.Dir(spool), 0o700); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.WriteFile(spool, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}

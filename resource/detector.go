@@ -17,10 +17,15 @@ import (
 	"github.com/elmohq/telemetry/catalog"
 )
 
-// The environment variables the detector reads.
+// The environment variables the detector reads, which a deployment's
+// .env sets.
 const (
-	envDeploymentID   = "DEPLOYMENT_ID"
-	envDeploymentMode = "DEPLOYMENT_MODE"
+	// VarDeploymentID holds the deployment ID of a deployment service: a
+	// random (version 4) UUID.
+	VarDeploymentID = "DEPLOYMENT_ID"
+	// VarDeploymentMode holds the deployment mode, such as "local" or
+	// "whitelabel".
+	VarDeploymentMode = "DEPLOYMENT_MODE"
 )
 
 // Role says which kind of Elmo program the resource describes, and so
@@ -195,7 +200,7 @@ func NewDetector(opts ...Option) (*Detector, error) {
 	}
 
 	if c.version == "" {
-		v, err := defaultVersion()
+		v, err := DefaultVersion()
 		if err != nil {
 			return nil, err
 		}
@@ -267,7 +272,7 @@ func (d *Detector) Detect(ctx context.Context) (*sdkresource.Resource, error) {
 // catalog.DeploymentModes, since a mode typed by a user can name a
 // customer or a brand.
 func (d *Detector) deploymentMode() string {
-	mode := strings.TrimSpace(d.getenv(envDeploymentMode))
+	mode := strings.TrimSpace(d.getenv(VarDeploymentMode))
 	if mode == "" {
 		return catalog.ModeLocal
 	}
@@ -276,14 +281,14 @@ func (d *Detector) deploymentMode() string {
 
 // deploymentID returns DEPLOYMENT_ID in canonical form.
 func (d *Detector) deploymentID() (string, error) {
-	raw := strings.TrimSpace(d.getenv(envDeploymentID))
+	raw := strings.TrimSpace(d.getenv(VarDeploymentID))
 	if raw == "" {
 		return "", fmt.Errorf("%s is not set (elmo init writes it to the deployment .env); %s is left out",
-			envDeploymentID, catalog.ResourceDeploymentID)
+			VarDeploymentID, catalog.ResourceDeploymentID)
 	}
 	id, ok := canonicalRandomUUID(raw)
 	if !ok {
-		return "", fmt.Errorf("%s is not a random (version 4) UUID; %s is left out", envDeploymentID, catalog.ResourceDeploymentID)
+		return "", fmt.Errorf("%s is not a random (version 4) UUID; %s is left out", VarDeploymentID, catalog.ResourceDeploymentID)
 	}
 	return id, nil
 }

@@ -17,9 +17,18 @@ var buildVersion string
 // devVersion is the version of a development build.
 const devVersion = catalog.DevVersion
 
-// defaultVersion returns the version set at link time, else the main
-// module's version from the build information, else devVersion.
-func defaultVersion() (string, error) {
+// DefaultVersion returns the version of the running program, the one
+// service.version has when WithVersion is not given: the version set at
+// link time with
+//
+//	go build -ldflags "-X github.com/elmohq/telemetry/resource.buildVersion=1.2.3"
+//
+// else the main module's version from the build information, else "dev"
+// for a development build or a version that is not a release version.
+// A link-time version that is not a release version is an error. It is
+// the one place a program of this module reads its version from the
+// build.
+func DefaultVersion() (string, error) {
 	if buildVersion != "" {
 		if !catalog.IsVersion(buildVersion) {
 			return "", errors.New("resource: the version set at link time (-X github.com/elmohq/telemetry/resource.buildVersion) is not valid: want a release version such as 1.4.2 or v2.0.0-rc.1")

@@ -41,9 +41,9 @@ func setBuildVersion(t *testing.T, v string) {
 
 func TestBuildVersionFromLinker(t *testing.T) {
 	setBuildVersion(t, "1.2.3")
-	got, err := defaultVersion()
+	got, err := DefaultVersion()
 	if err != nil || got != "1.2.3" {
-		t.Errorf("defaultVersion() = %q, %v; want the link-time version 1.2.3", got, err)
+		t.Errorf("DefaultVersion() = %q, %v; want the link-time version 1.2.3", got, err)
 	}
 
 	// WithVersion wins over the link-time version.

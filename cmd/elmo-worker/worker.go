@@ -257,7 +257,7 @@ func telemetryProvider(name string) string {
 	if slices.Contains(catalog.Providers(), name) {
 		return name
 	}
-	return "other"
+	return catalog.Other
 }
 
 // distinct returns the sorted distinct values of key over runs.

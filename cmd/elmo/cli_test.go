@@ -31,14 +31,14 @@ func TestUsageErrorsExit2(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
 			s := newSandbox(t)
-			res := s.run(tt.args...)
-			if res.code != 2 {
-				t.Errorf("exit code = %d, want 2\nstderr:\n%s", res.code, res.stderr)
+			res := s.Run(tt.args...)
+			if res.Code != 2 {
+				t.Errorf("exit code = %d, want 2\nstderr:\n%s", res.Code, res.Stderr)
 			}
-			if !strings.Contains(res.stderr, tt.want) || !strings.Contains(res.stderr, "--help' for usage") {
-				t.Errorf("stderr does not explain the error (%q):\n%s", tt.want, res.stderr)
+			if !strings.Contains(res.Stderr, tt.want) || !strings.Contains(res.Stderr, "--help' for usage") {
+				t.Errorf("stderr does not explain the error (%q):\n%s", tt.want, res.Stderr)
 			}
-			if _, err := os.Stat(s.envPath()); err == nil {
+			if _, err := os.Stat(s.EnvPath()); err == nil {
 				t.Errorf("a usage error wrote .env")
 			}
 		})
@@ -48,32 +48,32 @@ func TestUsageErrorsExit2(t *testing.T) {
 func TestHelpAndVersion(t *testing.T) {
 	s := newSandbox(t)
 	for _, args := range [][]string{{}, {"--help"}, {"help"}, {"init", "--help"}, {"help", "telemetry"}, {"telemetry"}} {
-		res := s.run(args...)
-		if res.code != 0 || !strings.Contains(res.stdout, "Usage:") {
-			t.Errorf("elmo %v: exit %d, stdout:\n%s", args, res.code, res.stdout)
+		res := s.Run(args...)
+		if res.Code != 0 || !strings.Contains(res.Stdout, "Usage:") {
+			t.Errorf("elmo %v: exit %d, stdout:\n%s", args, res.Code, res.Stdout)
 		}
 	}
 	for _, args := range [][]string{{"--version"}, {"version"}} {
-		res := s.mustRun(args...)
-		if !strings.HasPrefix(res.stdout, "elmo ") {
-			t.Errorf("elmo %v = %q", args, res.stdout)
+		res := s.MustRun(args...)
+		if !strings.HasPrefix(res.Stdout, "elmo ") {
+			t.Errorf("elmo %v = %q", args, res.Stdout)
 		}
 	}
-	res := s.mustRun("completion", "bash")
-	if !strings.Contains(res.stdout, "bash completion") {
+	res := s.MustRun("completion", "bash")
+	if !strings.Contains(res.Stdout, "bash completion") {
 		t.Errorf("completion bash printed no script")
 	}
 }
 
 func TestCommandSpans(t *testing.T) {
 	s := newSandbox(t)
-	s.writeConfig(consentGiven)
-	s.mustRun("telemetry", "status")
-	s.mustRun("telemetry", "events")
-	s.run("version", "--bogus")
-	s.run("help")
-	s.run("completion", "bash")
-	evs := s.events(3)
+	s.WriteConfig(consentGiven)
+	s.MustRun("telemetry", "status")
+	s.MustRun("telemetry", "events")
+	s.Run("version", "--bogus")
+	s.Run("help")
+	s.Run("completion", "bash")
+	evs := s.Events(3)
 	want := map[string]float64{"cli_telemetry_status": 0, "cli_telemetry_events": 0, "cli_version": 2}
 	if len(evs) != len(want) {
 		t.Errorf("events = %s, want one per command run (help and completion send none)", posthogtest.Names(evs))
@@ -122,12 +122,12 @@ type statusJSON struct {
 
 func status(t *testing.T, s *sandbox) statusJSON {
 	t.Helper()
-	res := s.mustRun("telemetry", "status", "--json")
+	res := s.MustRun("telemetry", "status", "--json")
 	var st statusJSON
-	dec := json.NewDecoder(strings.NewReader(res.stdout))
+	dec := json.NewDecoder(strings.NewReader(res.Stdout))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&st); err != nil {
-		t.Fatalf("status --json: %v\n%s", err, res.stdout)
+		t.Fatalf("status --json: %v\n%s", err, res.Stdout)
 	}
 	if st.Page != otelsetup.PageURL {
 		t.Errorf("status --json page = %q, want %q", st.Page, otelsetup.PageURL)
@@ -142,19 +142,19 @@ func TestStatusJSON(t *testing.T) {
 		if st.Enabled || st.Source != "not yet asked" || st.InstallID != "" || st.Deployment.Exists {
 			t.Errorf("status = %+v, want off, not yet asked, no install ID, no deployment", st)
 		}
-		if st.ConfigPath != s.configPath() || st.Deployment.Dir != s.dir || !st.PostHogKey {
-			t.Errorf("status = %+v, want config %s, dir %s, key configured", st, s.configPath(), s.dir)
+		if st.ConfigPath != s.ConfigPath() || st.Deployment.Dir != s.Dir || !st.PostHogKey {
+			t.Errorf("status = %+v, want config %s, dir %s, key configured", st, s.ConfigPath(), s.Dir)
 		}
-		if _, err := os.Stat(s.configPath()); err == nil {
+		if _, err := os.Stat(s.ConfigPath()); err == nil {
 			t.Errorf("status created config.json")
 		}
-		s.assertNoRequests()
+		s.AssertNoRequests()
 	})
 	t.Run("after init", func(t *testing.T) {
 		s := newSandbox(t)
-		s.mustRun("init", "--yes")
+		s.MustRun("init", "--yes")
 		st := status(t, s)
-		if !st.Enabled || st.Source != "config" || st.InstallID == "" || st.InstallID != s.config()["telemetryId"] {
+		if !st.Enabled || st.Source != "config" || st.InstallID == "" || st.InstallID != s.Config()["telemetryId"] {
 			t.Errorf("status = %+v, want on by config with the install ID of config.json", st)
 		}
 		if !st.Deployment.Exists || st.Deployment.DeploymentID == "" || !st.Deployment.TelemetryEnabled || len(st.Warnings) != 0 {
@@ -166,8 +166,8 @@ func TestStatusJSON(t *testing.T) {
 	})
 	t.Run("CLI off, deployment on", func(t *testing.T) {
 		s := newSandbox(t)
-		s.writeConfig(`{"telemetryDisabled": true}`)
-		s.writeEnvFile("DEPLOYMENT_ID=x\n")
+		s.WriteConfig(`{"telemetryDisabled": true}`)
+		s.WriteEnvFile("DEPLOYMENT_ID=x\n")
 		st := status(t, s)
 		if st.Enabled || len(st.Warnings) != 1 || !strings.Contains(st.Warnings[0], "DISABLE_TELEMETRY=1") {
 			t.Errorf("status = %+v, want a warning that the .env alone would send", st)
@@ -176,44 +176,44 @@ func TestStatusJSON(t *testing.T) {
 		if st.Deployment.TelemetryEnabled || st.Deployment.DisabledBy != "config" || st.Deployment.DisableTelemetry {
 			t.Errorf("status deployment = %+v, want off by the CLI's config, .env without DISABLE_TELEMETRY", st.Deployment)
 		}
-		res := s.mustRun("telemetry", "status")
-		if !containsLine(res.stdout, "Telemetry:", "off when started with 'elmo start'") {
-			t.Errorf("status text does not say elmo start runs the deployment with telemetry off:\n%s", res.stdout)
+		res := s.MustRun("telemetry", "status")
+		if !containsLine(res.Stdout, "Telemetry:", "off when started with 'elmo start'") {
+			t.Errorf("status text does not say elmo start runs the deployment with telemetry off:\n%s", res.Stdout)
 		}
 	})
 	t.Run("CLI off by OTEL_SDK_DISABLED", func(t *testing.T) {
 		s := newSandbox(t)
-		s.writeConfig(consentGiven)
-		s.writeEnvFile("DEPLOYMENT_ID=x\n")
-		s.extra["OTEL_SDK_DISABLED"] = "true"
+		s.WriteConfig(consentGiven)
+		s.WriteEnvFile("DEPLOYMENT_ID=x\n")
+		s.Extra["OTEL_SDK_DISABLED"] = "true"
 		st := status(t, s)
 		if st.Enabled || st.Source != "env OTEL_SDK_DISABLED" || st.Deployment.TelemetryEnabled || st.Deployment.DisabledBy != "env OTEL_SDK_DISABLED" {
 			t.Errorf("status = %+v, want off by env OTEL_SDK_DISABLED for the CLI and the deployment", st)
 		}
-		text := s.mustRun("telemetry", "status").stdout
+		text := s.MustRun("telemetry", "status").Stdout
 		if !containsLine(text, "Decided by:", "env OTEL_SDK_DISABLED") {
 			t.Errorf("status text does not say OTEL_SDK_DISABLED decided:\n%s", text)
 		}
-		s.assertNoRequests()
+		s.AssertNoRequests()
 	})
 	t.Run("CLI on, deployment off", func(t *testing.T) {
 		s := newSandbox(t)
-		s.writeConfig(consentGiven)
-		s.writeEnvFile("DEPLOYMENT_ID=x\nDISABLE_TELEMETRY=1\n")
+		s.WriteConfig(consentGiven)
+		s.WriteEnvFile("DEPLOYMENT_ID=x\nDISABLE_TELEMETRY=1\n")
 		st := status(t, s)
 		if !st.Enabled || !st.Deployment.DisableTelemetry || len(st.Warnings) != 1 {
 			t.Errorf("status = %+v, want a warning that the deployment is off", st)
 		}
-		res := s.mustRun("telemetry", "status")
-		if !strings.Contains(res.stdout, "Warning:") || strings.Contains(res.stdout, "phc_test") {
-			t.Errorf("status text lacks the warning or shows the key:\n%s", res.stdout)
+		res := s.MustRun("telemetry", "status")
+		if !strings.Contains(res.Stdout, "Warning:") || strings.Contains(res.Stdout, "phc_test") {
+			t.Errorf("status text lacks the warning or shows the key:\n%s", res.Stdout)
 		}
 	})
 }
 
 func TestEventsCommandPrintsTheCatalog(t *testing.T) {
 	s := newSandbox(t)
-	res := s.mustRun("telemetry", "events", "--json")
+	res := s.MustRun("telemetry", "events", "--json")
 	var got []struct {
 		Name       string `json:"name"`
 		Kind       string `json:"kind"`
@@ -221,17 +221,17 @@ func TestEventsCommandPrintsTheCatalog(t *testing.T) {
 			Key string `json:"key"`
 		} `json:"properties"`
 	}
-	if err := json.Unmarshal([]byte(res.stdout), &got); err != nil {
-		t.Fatalf("events --json: %v\n%s", err, res.stdout)
+	if err := json.Unmarshal([]byte(res.Stdout), &got); err != nil {
+		t.Fatalf("events --json: %v\n%s", err, res.Stdout)
 	}
-	if strings.Contains(res.stdout, `\u003c`) || !strings.Contains(res.stdout, `"cli_<command>"`) {
-		t.Errorf("events --json escapes < and >, or lacks cli_<command>:\n%s", res.stdout)
+	if strings.Contains(res.Stdout, `\u003c`) || !strings.Contains(res.Stdout, `"cli_<command>"`) {
+		t.Errorf("events --json escapes < and >, or lacks cli_<command>:\n%s", res.Stdout)
 	}
 	cat := catalog.Events()
 	if len(got) != len(cat) {
 		t.Fatalf("events --json lists %d events, the catalog has %d", len(got), len(cat))
 	}
-	text := s.mustRun("telemetry", "events").stdout
+	text := s.MustRun("telemetry", "events").Stdout
 	for i, e := range cat {
 		if got[i].Name != e.DisplayName() || got[i].Kind != e.Kind.String() || len(got[i].Properties) != len(e.Properties) {
 			t.Errorf("event %d = %+v, want %s (%s) with %d properties", i, got[i], e.DisplayName(), e.Kind, len(e.Properties))

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/elmohq/telemetry/exporter/posthogtest"
+	"github.com/elmohq/telemetry/internal/clitest"
 	"github.com/elmohq/telemetry/internal/deploytest"
 )
 
@@ -34,8 +35,8 @@ func useDeployment(t *testing.T, s *sandbox, dir string, extra map[string]string
 	}
 	ctx, cancel := deploytest.Context()
 	defer cancel()
-	cmd := exec.CommandContext(ctx, binary, "start", "--dir", dir)
-	cmd.Env = s.environ(env)
+	cmd := exec.CommandContext(ctx, clitest.Elmo(), "start", "--dir", dir)
+	cmd.Env = s.Environ(env)
 	// One writer for both streams: exec then writes whole lines of each
 	// in turn. The services log to stderr.
 	out := deploytest.NewLines()
@@ -114,9 +115,9 @@ func TestOneChoiceCoversEveryDeployment(t *testing.T) {
 		check func(t *testing.T, s *sandbox, output string)
 	}{
 		{"elmo telemetry disable without --dir", func(t *testing.T, s *sandbox) map[string]string {
-			res := s.mustRun("telemetry", "disable")
-			if !strings.Contains(res.stdout, "deployment: no .env in "+s.dir) {
-				t.Errorf("disable does not say that %s holds no deployment:\n%s", s.dir, res.stdout)
+			res := s.MustRun("telemetry", "disable")
+			if !strings.Contains(res.Stdout, "deployment: no .env in "+s.Dir) {
+				t.Errorf("disable does not say that %s holds no deployment:\n%s", s.Dir, res.Stdout)
 			}
 			return nil
 		}, "telemetryDisabled is true in <config>", nil},
@@ -124,15 +125,15 @@ func TestOneChoiceCoversEveryDeployment(t *testing.T) {
 			return map[string]string{"OTEL_SDK_DISABLED": "true"}
 		}, "OTEL_SDK_DISABLED is set in the environment", nil},
 		{"config.json with a duplicate key", func(t *testing.T, s *sandbox) map[string]string {
-			id, _ := s.config()["telemetryId"].(string)
-			s.writeConfig(`{"telemetryId": "` + id + `", "telemetryDisabled": true, "telemetryDisabled": false}`)
+			id, _ := s.Config()["telemetryId"].(string)
+			s.WriteConfig(`{"telemetryId": "` + id + `", "telemetryDisabled": true, "telemetryDisabled": false}`)
 			return nil
 		}, "<config> cannot be understood", func(t *testing.T, s *sandbox, output string) {
 			// Fail closed with one warning, and leave the file alone.
 			if n := strings.Count(output, "appears more than once"); n != 1 {
 				t.Errorf("elmo start warned %d times about the duplicate key, want once:\n%s", n, output)
 			}
-			data, _ := os.ReadFile(s.configPath())
+			data, _ := os.ReadFile(s.ConfigPath())
 			if !strings.Contains(string(data), `"telemetryDisabled": true, "telemetryDisabled": false}`) {
 				t.Errorf("config.json was changed to:\n%s", data)
 			}
@@ -142,7 +143,7 @@ func TestOneChoiceCoversEveryDeployment(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newSandbox(t)
 			other := filepath.Join(t.TempDir(), "other-deployment")
-			s.mustRun("init", "--yes", "--dir", other)
+			s.MustRun("init", "--yes", "--dir", other)
 			envBefore, err := os.ReadFile(filepath.Join(other, ".env"))
 			if err != nil {
 				t.Fatal(err)
@@ -153,17 +154,17 @@ func TestOneChoiceCoversEveryDeployment(t *testing.T) {
 
 			// Control: telemetry on, the deployment sends from both services.
 			useDeployment(t, s, other, nil)
-			if got := servicesSent(s.srv.Events()); !got["elmo-web"] || !got["elmo-worker"] {
-				t.Fatalf("control: events came from %v, want elmo-web and elmo-worker; events %s", got, posthogtest.Names(s.srv.Events()))
+			if got := servicesSent(s.Server.Events()); !got["elmo-web"] || !got["elmo-worker"] {
+				t.Fatalf("control: events came from %v, want elmo-web and elmo-worker; events %s", got, posthogtest.Names(s.Server.Events()))
 			}
 
 			extra := tt.optOut(t, s)
-			n := len(s.srv.Requests())
+			n := len(s.Server.Requests())
 			stderr := useDeployment(t, s, other, extra)
-			if reqs := s.srv.Requests()[n:]; len(reqs) != 0 {
-				t.Errorf("after the opt-out the server got %d requests; events from %v", len(reqs), servicesSent(s.srv.Events()))
+			if reqs := s.Server.Requests()[n:]; len(reqs) != 0 {
+				t.Errorf("after the opt-out the server got %d requests; events from %v", len(reqs), servicesSent(s.Server.Events()))
 			}
-			want := strings.ReplaceAll(tt.stderr, "<config>", s.configPath())
+			want := strings.ReplaceAll(tt.stderr, "<config>", s.ConfigPath())
 			if !strings.Contains(stderr, "Telemetry is off for the deployment: "+want) {
 				t.Errorf("elmo start does not say the deployment's telemetry is off because %q:\n%s", want, stderr)
 			}
@@ -198,18 +199,18 @@ func TestDuplicateKeyFailsClosed(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
 			s := newSandbox(t)
-			s.writeConfig(content)
-			res := s.run(tt.args...)
-			if res.code != tt.code {
-				t.Errorf("exit code %d, want %d", res.code, tt.code)
+			s.WriteConfig(content)
+			res := s.Run(tt.args...)
+			if res.Code != tt.code {
+				t.Errorf("exit code %d, want %d", res.Code, tt.code)
 			}
-			if n := strings.Count(res.stderr, `key "telemetryDisabled" appears more than once`); n != tt.lines {
-				t.Errorf("stderr names the duplicate key on %d lines, want %d:\n%s", n, tt.lines, res.stderr)
+			if n := strings.Count(res.Stderr, `key "telemetryDisabled" appears more than once`); n != tt.lines {
+				t.Errorf("stderr names the duplicate key on %d lines, want %d:\n%s", n, tt.lines, res.Stderr)
 			}
-			if data, _ := os.ReadFile(s.configPath()); string(data) != content {
+			if data, _ := os.ReadFile(s.ConfigPath()); string(data) != content {
 				t.Errorf("config.json changed to %q", data)
 			}
-			s.assertNoRequests()
+			s.AssertNoRequests()
 		})
 	}
 }
@@ -218,21 +219,21 @@ func TestDuplicateKeyFailsClosed(t *testing.T) {
 // that is a link into a dotfiles directory, as the person keeps it.
 func TestSymlinkedConfigStaysALink(t *testing.T) {
 	s := newSandbox(t)
-	target := filepath.Join(s.home, "dotfiles", "elmo-config.json")
+	target := filepath.Join(s.Home, "dotfiles", "elmo-config.json")
 	if err := os.MkdirAll(filepath.Dir(target), 0o700); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(target, []byte(`{"telemetryDisabled": false, "theme": "dark"}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.MkdirAll(filepath.Dir(s.configPath()), 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Dir(s.ConfigPath()), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Symlink(target, s.configPath()); err != nil {
+	if err := os.Symlink(target, s.ConfigPath()); err != nil {
 		t.Fatal(err)
 	}
-	s.mustRun("telemetry", "disable")
-	if fi, err := os.Lstat(s.configPath()); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+	s.MustRun("telemetry", "disable")
+	if fi, err := os.Lstat(s.ConfigPath()); err != nil || fi.Mode()&os.ModeSymlink == 0 {
 		t.Fatalf("config.json is no longer a link after disable: %v, %v", fi.Mode(), err)
 	}
 	var m map[string]any
@@ -240,11 +241,11 @@ func TestSymlinkedConfigStaysALink(t *testing.T) {
 	if err := json.Unmarshal(data, &m); err != nil || m["telemetryDisabled"] != true || m["theme"] != "dark" {
 		t.Errorf("the linked file holds %s, want telemetryDisabled true and theme kept", data)
 	}
-	s.mustRun("version")
-	s.assertNoRequests()
+	s.MustRun("version")
+	s.AssertNoRequests()
 	// Control: enabled through the link, the CLI sends again.
-	s.mustRun("telemetry", "enable")
-	if evs := s.events(1); len(posthogtest.Named(evs, "cli_telemetry_enable")) != 1 {
+	s.MustRun("telemetry", "enable")
+	if evs := s.Events(1); len(posthogtest.Named(evs, "cli_telemetry_enable")) != 1 {
 		t.Errorf("events = %s, want cli_telemetry_enable", posthogtest.Names(evs))
 	}
 }

@@ -27,19 +27,19 @@ func TestEnvSurvivesDisableEnable(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newSandbox(t)
-			s.writeConfig(consentGiven)
-			s.writeEnvFile(tt.env)
+			s.WriteConfig(consentGiven)
+			s.WriteEnvFile(tt.env)
 
-			s.mustRun("telemetry", "disable")
-			disabled := s.envFile()
+			s.MustRun("telemetry", "disable")
+			disabled := s.EnvFile()
 			if !strings.Contains(disabled, "DISABLE_TELEMETRY=1") {
 				t.Fatalf("after disable, .env lacks DISABLE_TELEMETRY=1:\n%q", disabled)
 			}
 			if rest := strings.Replace(disabled, "DISABLE_TELEMETRY=1", "", 1); len(rest) < len(tt.env) {
 				t.Errorf("disable removed bytes: before %q, after %q", tt.env, disabled)
 			}
-			s.mustRun("telemetry", "enable")
-			if got := s.envFile(); got != tt.env {
+			s.MustRun("telemetry", "enable")
+			if got := s.EnvFile(); got != tt.env {
 				t.Errorf("after disable and enable:\n got %q\nwant %q", got, tt.env)
 			}
 		})

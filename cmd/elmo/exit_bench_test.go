@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/elmohq/telemetry/exporter/posthogtest"
+	"github.com/elmohq/telemetry/internal/clitest"
 )
 
 // BenchmarkExit measures a whole `elmo version` run, from start to exit,
@@ -75,7 +76,7 @@ func BenchmarkExit(b *testing.B) {
 				if err := os.WriteFile(filepath.Join(xdg, "elmo", "config.json"), []byte(config), 0o600); err != nil {
 					b.Fatal(err)
 				}
-				cmd := exec.Command(binary, "version")
+				cmd := exec.Command(clitest.Elmo(), "version")
 				cmd.Env = []string{
 					"HOME=" + home, "XDG_CONFIG_HOME=" + xdg, "ELMO_DIR=" + filepath.Join(home, ".elmo"),
 					"ELMO_POSTHOG_HOST=" + host, "ELMO_POSTHOG_KEY=phc_test",

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"net/mail"
 	"net/url"
 	"os"
 	"regexp"
@@ -21,6 +20,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/elmohq/telemetry/catalog"
+	"github.com/elmohq/telemetry/exporter"
 	"github.com/elmohq/telemetry/internal/cli/prompt"
 	"github.com/elmohq/telemetry/internal/cli/runner"
 	"github.com/elmohq/telemetry/internal/configfile"
@@ -29,7 +29,6 @@ import (
 	"github.com/elmohq/telemetry/internal/dotenv"
 	"github.com/elmohq/telemetry/internal/provider"
 	"github.com/elmohq/telemetry/internal/sentlog"
-	"github.com/elmohq/telemetry/internal/spool"
 	"github.com/elmohq/telemetry/otelsetup"
 )
 
@@ -203,7 +202,7 @@ func (r *initRun) annotate(span trace.Span, err error) {
 // usage error, reported as a failure of the step it belongs to.
 func (r *initRun) validate() error {
 	flags := r.cmd.Flags()
-	if flags.Changed("email") && r.o.email != "" && !validEmail(r.o.email) {
+	if flags.Changed("email") && r.o.email != "" && exporter.CheckEmail(r.o.email) != nil {
 		r.step = stepNewsletter
 		return runner.Usage(fmt.Errorf("--email %q is not an email address, such as name@example.com", r.o.email))
 	}
@@ -318,8 +317,8 @@ func (r *initRun) consent(ctx context.Context) error {
 		return fmt.Errorf("cannot record the telemetry choice: %w", err)
 	}
 	if !r.share {
-		if err := spool.Remove(spool.Path(store.Path())); err != nil {
-			return fmt.Errorf("cannot delete the unsent events: %w", err)
+		if _, err := r.a.removeSpools(store); err != nil {
+			return err
 		}
 		if p, err := sentlog.DefaultPath(r.a.getenv); err == nil {
 			if err := sentlog.Remove(p); err != nil {
@@ -375,7 +374,7 @@ func (r *initRun) askEmail(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if email == "" || validEmail(email) {
+		if email == "" || exporter.CheckEmail(email) == nil {
 			r.email = email
 			return nil
 		}
@@ -638,20 +637,4 @@ func checkDatabaseURL(s string) error {
 		return errors.New("--database-url is not a PostgreSQL URL such as postgres://user:password@host:5432/elmo; leave it out for embedded storage")
 	}
 	return nil
-}
-
-// validEmail reports whether s is a bare email address with a dotted
-// domain, such as name@example.com.
-func validEmail(s string) bool {
-	if len(s) > 254 || strings.ContainsAny(s, " \t\r\n<>\"(),;") {
-		return false
-	}
-	addr, err := mail.ParseAddress(s)
-	if err != nil || addr.Address != s {
-		return false
-	}
-	at := strings.LastIndexByte(s, '@')
-	domain := s[at+1:]
-	return at > 0 && strings.Contains(domain, ".") &&
-		!strings.HasPrefix(domain, ".") && !strings.HasSuffix(domain, ".")
 }

@@ -14,9 +14,9 @@ import (
 
 func TestInitYesWithEmail(t *testing.T) {
 	s := newSandbox(t)
-	s.mustRun("init", "--yes", "--email", "a@b.example")
+	s.MustRun("init", "--yes", "--email", "a@b.example")
 
-	env, err := dotenv.Parse([]byte(s.envFile()))
+	env, err := dotenv.Parse([]byte(s.EnvFile()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,13 +25,13 @@ func TestInitYesWithEmail(t *testing.T) {
 		t.Errorf("DEPLOYMENT_ID = %q, want a random UUID", id)
 	}
 	if _, ok := env.Get("DISABLE_TELEMETRY"); ok {
-		t.Errorf(".env sets DISABLE_TELEMETRY after --yes:\n%s", s.envFile())
+		t.Errorf(".env sets DISABLE_TELEMETRY after --yes:\n%s", s.EnvFile())
 	}
-	if fi, err := os.Stat(s.envPath()); err != nil || fi.Mode().Perm() != 0o600 {
+	if fi, err := os.Stat(s.EnvPath()); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf(".env mode = %v (%v), want 0600", fi.Mode().Perm(), err)
 	}
 
-	cfg := s.config()
+	cfg := s.Config()
 	installID, _ := cfg["telemetryId"].(string)
 	if _, err := uuid.Parse(installID); err != nil {
 		t.Fatalf("config.json telemetryId = %q, want the install ID", installID)
@@ -40,7 +40,7 @@ func TestInitYesWithEmail(t *testing.T) {
 		t.Errorf("config.json telemetryDisabled = %v, want false", cfg["telemetryDisabled"])
 	}
 
-	evs := s.events(2)
+	evs := s.Events(2)
 	inits := posthogtest.Named(evs, "cli_init")
 	if len(inits) != 1 {
 		t.Fatalf("got %d cli_init events, want 1; events %s", len(inits), posthogtest.Names(evs))
@@ -80,32 +80,32 @@ func TestInitYesWithEmail(t *testing.T) {
 
 func TestInitTelemetryFalseWithEmail(t *testing.T) {
 	s := newSandbox(t)
-	s.mustRun("init", "--yes", "--telemetry=false", "--email", "a@b.example")
+	s.MustRun("init", "--yes", "--telemetry=false", "--email", "a@b.example")
 
-	if got := s.config()["telemetryDisabled"]; got != true {
+	if got := s.Config()["telemetryDisabled"]; got != true {
 		t.Errorf("config.json telemetryDisabled = %v, want true", got)
 	}
-	env, err := dotenv.Parse([]byte(s.envFile()))
+	env, err := dotenv.Parse([]byte(s.EnvFile()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if v, _ := env.Get("DISABLE_TELEMETRY"); v != "1" {
-		t.Errorf(".env DISABLE_TELEMETRY = %q, want 1:\n%s", v, s.envFile())
+		t.Errorf(".env DISABLE_TELEMETRY = %q, want 1:\n%s", v, s.EnvFile())
 	}
 
-	s.events(1)
-	reqs := s.srv.Requests()
+	s.Events(1)
+	reqs := s.Server.Requests()
 	if len(reqs) != 1 {
-		t.Fatalf("server got %d requests, want exactly 1 (the signup); events %s", len(reqs), posthogtest.Names(s.srv.Events()))
+		t.Fatalf("server got %d requests, want exactly 1 (the signup); events %s", len(reqs), posthogtest.Names(s.Server.Events()))
 	}
-	evs := s.srv.Events()
+	evs := s.Server.Events()
 	if len(evs) != 1 || evs[0].Event != "newsletter_signup" {
 		t.Fatalf("events = %s, want only newsletter_signup", posthogtest.Names(evs))
 	}
 	if evs[0].DistinctID != "a@b.example" {
 		t.Errorf("newsletter_signup distinct_id = %q, want the email", evs[0].DistinctID)
 	}
-	installID, _ := s.config()["telemetryId"].(string)
+	installID, _ := s.Config()["telemetryId"].(string)
 	for _, r := range reqs {
 		if installID != "" && bytes.Contains(r.Body, []byte(installID)) {
 			t.Errorf("a request carries the install ID %s: %s", installID, r.Body)
@@ -119,64 +119,64 @@ func TestInitTelemetryFalseWithEmail(t *testing.T) {
 func TestInitKeepsDeploymentIDAndUserLines(t *testing.T) {
 	s := newSandbox(t)
 	const id = "0b0e8f3c-8a4e-4a53-9d84-7b1c1d9e2f10"
-	s.writeEnvFile("# my deployment\nDEPLOYMENT_ID=" + id + "\nMY_SETTING=kept # a comment\n")
-	s.mustRun("init", "--yes", "--telemetry=false", "--port", "4000")
-	got := s.envFile()
+	s.WriteEnvFile("# my deployment\nDEPLOYMENT_ID=" + id + "\nMY_SETTING=kept # a comment\n")
+	s.MustRun("init", "--yes", "--telemetry=false", "--port", "4000")
+	got := s.EnvFile()
 	for _, want := range []string{"# my deployment\n", "DEPLOYMENT_ID=" + id + "\n", "MY_SETTING=kept # a comment\n", "WEB_PORT=4000\n", "DISABLE_TELEMETRY=1\n", "DEPLOYMENT_MODE=local\n"} {
 		if !strings.Contains(got, want) {
 			t.Errorf(".env lacks %q:\n%s", want, got)
 		}
 	}
 	// Saying yes later removes the opt-out again; --yes alone keeps it.
-	s.mustRun("init", "--yes")
-	if !strings.Contains(s.envFile(), "DISABLE_TELEMETRY=1") {
-		t.Errorf("init --yes dropped the earlier opt-out:\n%s", s.envFile())
+	s.MustRun("init", "--yes")
+	if !strings.Contains(s.EnvFile(), "DISABLE_TELEMETRY=1") {
+		t.Errorf("init --yes dropped the earlier opt-out:\n%s", s.EnvFile())
 	}
-	s.mustRun("init", "--yes", "--telemetry=true")
-	if strings.Contains(s.envFile(), "DISABLE_TELEMETRY") {
-		t.Errorf(".env still sets DISABLE_TELEMETRY after init --telemetry=true:\n%s", s.envFile())
+	s.MustRun("init", "--yes", "--telemetry=true")
+	if strings.Contains(s.EnvFile(), "DISABLE_TELEMETRY") {
+		t.Errorf(".env still sets DISABLE_TELEMETRY after init --telemetry=true:\n%s", s.EnvFile())
 	}
 }
 
 func TestInitWithoutTerminalFailsClosed(t *testing.T) {
 	s := newSandbox(t)
-	res := s.mustRun("init")
-	if !strings.Contains(res.stdout, "telemetry stays off") {
-		t.Errorf("init without a terminal does not say telemetry stays off:\n%s", res.stdout)
+	res := s.MustRun("init")
+	if !strings.Contains(res.Stdout, "telemetry stays off") {
+		t.Errorf("init without a terminal does not say telemetry stays off:\n%s", res.Stdout)
 	}
-	if got := s.config()["telemetryDisabled"]; got != true {
+	if got := s.Config()["telemetryDisabled"]; got != true {
 		t.Errorf("config.json telemetryDisabled = %v, want true", got)
 	}
-	if !strings.Contains(s.envFile(), "DISABLE_TELEMETRY=1") {
-		t.Errorf(".env lacks DISABLE_TELEMETRY=1:\n%s", s.envFile())
+	if !strings.Contains(s.EnvFile(), "DISABLE_TELEMETRY=1") {
+		t.Errorf(".env lacks DISABLE_TELEMETRY=1:\n%s", s.EnvFile())
 	}
-	s.mustRun("version")
-	s.assertNoRequests()
+	s.MustRun("version")
+	s.AssertNoRequests()
 
 	// --yes keeps the choice recorded then; only --telemetry changes it.
-	s.mustRun("init", "--yes")
-	s.assertNoRequests()
+	s.MustRun("init", "--yes")
+	s.AssertNoRequests()
 	// Positive control: the same run with --telemetry=true sends.
-	s.mustRun("init", "--yes", "--telemetry=true")
-	if evs := s.events(1); len(posthogtest.Named(evs, "cli_init")) != 1 {
+	s.MustRun("init", "--yes", "--telemetry=true")
+	if evs := s.Events(1); len(posthogtest.Named(evs, "cli_init")) != 1 {
 		t.Errorf("events = %s, want cli_init", posthogtest.Names(evs))
 	}
 }
 
 func TestInitProviders(t *testing.T) {
 	s := newSandbox(t)
-	s.extra["OPENAI_API_KEY"] = "sk-test-not-a-real-key"
-	s.extra["OPENROUTER_API_KEY"] = "sk-or-test"
-	s.writeConfig(consentGiven)
-	s.mustRun("init", "--yes", "--provider", "openai", "--provider", "openrouter",
+	s.Extra["OPENAI_API_KEY"] = "sk-test-not-a-real-key"
+	s.Extra["OPENROUTER_API_KEY"] = "sk-or-test"
+	s.WriteConfig(consentGiven)
+	s.MustRun("init", "--yes", "--provider", "openai", "--provider", "openrouter",
 		"--database-url", "postgres://elmo:secret@db.internal:5432/elmo")
-	env := s.envFile()
+	env := s.EnvFile()
 	for _, want := range []string{"OPENAI_API_KEY=sk-test-not-a-real-key\n", "OPENROUTER_API_KEY=sk-or-test\n", "DATABASE_URL=postgres://elmo:secret@db.internal:5432/elmo\n"} {
 		if !strings.Contains(env, want) {
 			t.Errorf(".env lacks %q:\n%s", want, env)
 		}
 	}
-	evs := s.events(1)
+	evs := s.Events(1)
 	init := posthogtest.Named(evs, "cli_init")
 	if len(init) != 1 {
 		t.Fatalf("events = %s, want one cli_init", posthogtest.Names(evs))
@@ -188,7 +188,7 @@ func TestInitProviders(t *testing.T) {
 	if got, _ := p["providers"].([]any); len(got) != 2 || got[0] != "openai" || got[1] != "openrouter" {
 		t.Errorf("cli_init providers = %v, want [openai openrouter]", p["providers"])
 	}
-	for _, r := range s.srv.Requests() {
+	for _, r := range s.Server.Requests() {
 		for _, secret := range []string{"sk-test-not-a-real-key", "sk-or-test", "secret@db.internal", "db.internal"} {
 			if bytes.Contains(r.Body, []byte(secret)) {
 				t.Errorf("a request carries %q: %s", secret, r.Body)
@@ -208,13 +208,13 @@ func TestInitKeylessProvider(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newSandbox(t)
-			s.extra["OLLAMA_BASE_URL"] = tc.url
-			res := s.mustRun("init", "--yes", "--telemetry=false", "--provider", "ollama")
-			if env := s.envFile(); !strings.Contains(env, tc.want) || strings.Contains(env, "OLLAMA_API_KEY") {
+			s.Extra["OLLAMA_BASE_URL"] = tc.url
+			res := s.MustRun("init", "--yes", "--telemetry=false", "--provider", "ollama")
+			if env := s.EnvFile(); !strings.Contains(env, tc.want) || strings.Contains(env, "OLLAMA_API_KEY") {
 				t.Errorf(".env lacks %q or has a key:\n%s", tc.want, env)
 			}
-			if !containsLine(res.stdout, "Providers:", "ollama") {
-				t.Errorf("the summary does not list ollama:\n%s", res.stdout)
+			if !containsLine(res.Stdout, "Providers:", "ollama") {
+				t.Errorf("the summary does not list ollama:\n%s", res.Stdout)
 			}
 		})
 	}
@@ -222,18 +222,18 @@ func TestInitKeylessProvider(t *testing.T) {
 
 func TestInitReportsTheStepThatFailed(t *testing.T) {
 	s := newSandbox(t)
-	s.writeConfig(consentGiven)
-	res := s.run("init", "--yes", "--provider", "anthropic")
-	if res.code != 2 {
-		t.Fatalf("exit code = %d, want 2 (no key and nothing to ask on)\n%s", res.code, res.stderr)
+	s.WriteConfig(consentGiven)
+	res := s.Run("init", "--yes", "--provider", "anthropic")
+	if res.Code != 2 {
+		t.Fatalf("exit code = %d, want 2 (no key and nothing to ask on)\n%s", res.Code, res.Stderr)
 	}
-	if !strings.Contains(res.stderr, "ANTHROPIC_API_KEY") {
-		t.Errorf("the error does not name the variable to set:\n%s", res.stderr)
+	if !strings.Contains(res.Stderr, "ANTHROPIC_API_KEY") {
+		t.Errorf("the error does not name the variable to set:\n%s", res.Stderr)
 	}
-	if _, err := os.Stat(s.envPath()); err == nil {
-		t.Errorf("a failed init wrote .env:\n%s", s.envFile())
+	if _, err := os.Stat(s.EnvPath()); err == nil {
+		t.Errorf("a failed init wrote .env:\n%s", s.EnvFile())
 	}
-	evs := s.events(1)
+	evs := s.Events(1)
 	init := posthogtest.Named(evs, "cli_init")
 	if len(init) != 1 {
 		t.Fatalf("events = %s, want one cli_init", posthogtest.Names(evs))
@@ -274,32 +274,32 @@ func TestReinitKeepsTheEarlierChoice(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newSandbox(t)
 			if tt.envIn != "" {
-				s.writeEnvFile(tt.envIn)
+				s.WriteEnvFile(tt.envIn)
 			}
 			for _, args := range tt.before {
-				s.mustRun(args...)
+				s.MustRun(args...)
 			}
-			n := len(s.srv.Requests())
-			res := s.mustRun(tt.reinit...)
-			says := strings.NewReplacer("<config>", s.configPath(), "<env>", s.envPath()).Replace(tt.says)
-			if !strings.Contains(res.stdout, says) {
-				t.Errorf("init does not say %q:\n%s", says, res.stdout)
+			n := len(s.Server.Requests())
+			res := s.MustRun(tt.reinit...)
+			says := strings.NewReplacer("<config>", s.ConfigPath(), "<env>", s.EnvPath()).Replace(tt.says)
+			if !strings.Contains(res.Stdout, says) {
+				t.Errorf("init does not say %q:\n%s", says, res.Stdout)
 			}
-			if got := s.config()["telemetryDisabled"]; got != !tt.on {
+			if got := s.Config()["telemetryDisabled"]; got != !tt.on {
 				t.Errorf("config.json telemetryDisabled = %v, want %v", got, !tt.on)
 			}
-			if got := strings.Contains(s.envFile(), "DISABLE_TELEMETRY=1"); got == tt.on {
-				t.Errorf(".env sets DISABLE_TELEMETRY=1: %v, want %v:\n%s", got, !tt.on, s.envFile())
+			if got := strings.Contains(s.EnvFile(), "DISABLE_TELEMETRY=1"); got == tt.on {
+				t.Errorf(".env sets DISABLE_TELEMETRY=1: %v, want %v:\n%s", got, !tt.on, s.EnvFile())
 			}
 			st := status(t, s)
 			if st.Enabled != tt.on || st.Source != "config" || st.Deployment.TelemetryEnabled != tt.on {
 				t.Errorf("status = on %v by %s, deployment on %v; want %v by config for both", st.Enabled, st.Source, st.Deployment.TelemetryEnabled, tt.on)
 			}
 			if tt.on {
-				if evs := s.events(n + 1); len(posthogtest.Named(evs, "cli_init")) == 0 {
+				if evs := s.Events(n + 1); len(posthogtest.Named(evs, "cli_init")) == 0 {
 					t.Errorf("control: the re-init with telemetry on sent no cli_init; events %s", posthogtest.Names(evs))
 				}
-			} else if reqs := s.srv.Requests()[n:]; len(reqs) != 0 {
+			} else if reqs := s.Server.Requests()[n:]; len(reqs) != 0 {
 				t.Errorf("the re-init sent %d requests with telemetry kept off", len(reqs))
 			}
 		})

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/elmohq/telemetry/internal/clitest"
 	"github.com/elmohq/telemetry/internal/deploytest"
 	"github.com/elmohq/telemetry/internal/launch"
 )
@@ -44,8 +45,8 @@ func startForeground(t *testing.T, s *sandbox, addr string) *foreground {
 		extra[k] = v
 	}
 	extra["WEB_ADDR"] = addr
-	cmd := exec.CommandContext(ctx, binary, "start")
-	cmd.Env = s.environ(extra)
+	cmd := exec.CommandContext(ctx, clitest.Elmo(), "start")
+	cmd.Env = s.Environ(extra)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -152,10 +153,10 @@ func TestServicesNeverOutliveStart(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.sig.String(), func(t *testing.T) {
 			s := newSandbox(t)
-			s.mustRun("init", "--yes", "--telemetry=false")
+			s.MustRun("init", "--yes", "--telemetry=false")
 			addr := freeAddr(t)
 			f := startForeground(t, s, addr)
-			st := f.state(s.dir)
+			st := f.state(s.Dir)
 			pids := map[string]int{}
 			for _, svc := range st.Services {
 				pids[svc.Name] = svc.PID
@@ -192,12 +193,12 @@ func TestServicesNeverOutliveStart(t *testing.T) {
 			if !tt.graceful {
 				// A killed elmo start leaves its state file as it was;
 				// the kernel has released the lock itself.
-				if left, err := launch.ReadState(s.dir); err != nil || left.PID != st.PID {
+				if left, err := launch.ReadState(s.Dir); err != nil || left.PID != st.PID {
 					t.Errorf("the state file after the kill says %+v, %v; want the killed pid %d", left, err, st.PID)
 				}
 			}
 			next := startForeground(t, s, addr)
-			if now, err := launch.ReadState(s.dir); err != nil || now.PID != next.cmd.Process.Pid {
+			if now, err := launch.ReadState(s.Dir); err != nil || now.PID != next.cmd.Process.Pid {
 				t.Errorf("the state file says %+v, %v; want the next elmo start's pid %d", now, err, next.cmd.Process.Pid)
 			}
 			if err := next.cmd.Process.Signal(syscall.SIGINT); err != nil {
@@ -215,30 +216,30 @@ func TestServicesNeverOutliveStart(t *testing.T) {
 // with elmo stop.
 func TestSecondStartSaysAlreadyRunning(t *testing.T) {
 	s := newSandbox(t)
-	s.mustRun("init", "--yes", "--telemetry=false")
+	s.MustRun("init", "--yes", "--telemetry=false")
 	f := startForeground(t, s, "127.0.0.1:0")
 
 	for _, args := range [][]string{{"start"}, {"start", "--detach"}} {
-		res := s.run(args...)
-		if res.code == 0 {
+		res := s.Run(args...)
+		if res.Code == 0 {
 			t.Errorf("elmo %s while the deployment runs exited 0", strings.Join(args, " "))
 		}
 		for _, want := range []string{"already running", fmt.Sprintf("pid %d", f.cmd.Process.Pid), f.url, "elmo stop"} {
-			if !strings.Contains(res.stderr, want) {
-				t.Errorf("elmo %s said %q; want it to say %q", strings.Join(args, " "), res.stderr, want)
+			if !strings.Contains(res.Stderr, want) {
+				t.Errorf("elmo %s said %q; want it to say %q", strings.Join(args, " "), res.Stderr, want)
 			}
 		}
 	}
 
-	res := s.mustRun("stop")
-	if !strings.Contains(res.stdout, "Stopped the deployment") {
-		t.Errorf("elmo stop said %q", res.stdout)
+	res := s.MustRun("stop")
+	if !strings.Contains(res.Stdout, "Stopped the deployment") {
+		t.Errorf("elmo stop said %q", res.Stdout)
 	}
 	if err := f.wait(); err != nil || !strings.Contains(f.stderr.String(), "Stopped.") {
 		t.Errorf("elmo start ended with %v after elmo stop; stderr:\n%s", err, f.stderr)
 	}
-	if res := s.mustRun("stop"); !strings.Contains(res.stdout, "not running") {
-		t.Errorf("a second elmo stop said %q, want that it is not running", res.stdout)
+	if res := s.MustRun("stop"); !strings.Contains(res.Stdout, "not running") {
+		t.Errorf("a second elmo stop said %q, want that it is not running", res.Stdout)
 	}
 }
 
@@ -247,16 +248,16 @@ func TestSecondStartSaysAlreadyRunning(t *testing.T) {
 // up and elmo start stops the services cleanly.
 func TestClosingTheTerminalStopsTheDeployment(t *testing.T) {
 	s := newSandbox(t)
-	s.mustRun("init", "--yes", "--telemetry=false")
+	s.MustRun("init", "--yes", "--telemetry=false")
 	addr := freeAddr(t)
 	for k, v := range deploymentEnv {
-		s.extra[k] = v
+		s.Extra[k] = v
 	}
-	s.extra["WEB_ADDR"] = addr
+	s.Extra["WEB_ADDR"] = addr
 	term := newTerminal(t)
 	cmd := term.start(s, true, "start")
 	term.waitFor("elmo-web listening on")
-	st := (&foreground{t: t, cmd: cmd}).state(s.dir)
+	st := (&foreground{t: t, cmd: cmd}).state(s.Dir)
 	pids := map[string]int{}
 	for _, svc := range st.Services {
 		pids[svc.Name] = svc.PID

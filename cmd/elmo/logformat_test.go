@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/elmohq/telemetry/internal/clitest"
 	"github.com/elmohq/telemetry/internal/deploytest"
 )
 
@@ -32,9 +33,9 @@ func TestStartLogFormat(t *testing.T) {
 			provider := deploytest.NewProvider(200, "an answer")
 			t.Cleanup(provider.Close)
 			s := newSandbox(t)
-			s.extra["OPENAI_API_KEY"] = "sk-test-log-format"
-			s.extra["OPENAI_BASE_URL"] = provider.URL
-			s.mustRun("init", "--yes", "--telemetry=false", "--provider", "openai")
+			s.Extra["OPENAI_API_KEY"] = "sk-test-log-format"
+			s.Extra["OPENAI_BASE_URL"] = provider.URL
+			s.MustRun("init", "--yes", "--telemetry=false", "--provider", "openai")
 
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
@@ -42,8 +43,8 @@ func TestStartLogFormat(t *testing.T) {
 			if tc.format != "" {
 				args = append(args, "--log-format", tc.format)
 			}
-			cmd := exec.CommandContext(ctx, binary, args...)
-			cmd.Env = s.environ(deploymentEnv)
+			cmd := exec.CommandContext(ctx, clitest.Elmo(), args...)
+			cmd.Env = s.Environ(deploymentEnv)
 			stdout, err := cmd.StdoutPipe()
 			if err != nil {
 				t.Fatal(err)
@@ -109,10 +110,10 @@ func TestStartLogFormat(t *testing.T) {
 
 func TestStartLogFormatUnknown(t *testing.T) {
 	s := newSandbox(t)
-	s.mustRun("init", "--yes", "--telemetry=false")
-	res := s.run("start", "--log-format", "fancy")
-	if res.code != 2 || !strings.Contains(res.stderr, "--log-format") || strings.Contains(res.stderr, "Running the deployment") {
-		t.Errorf("exit %d, stderr %q; want a usage error naming --log-format", res.code, res.stderr)
+	s.MustRun("init", "--yes", "--telemetry=false")
+	res := s.Run("start", "--log-format", "fancy")
+	if res.Code != 2 || !strings.Contains(res.Stderr, "--log-format") || strings.Contains(res.Stderr, "Running the deployment") {
+		t.Errorf("exit %d, stderr %q; want a usage error naming --log-format", res.Code, res.Stderr)
 	}
 }
 
@@ -147,12 +148,12 @@ func TestStartLogFormatOnATerminal(t *testing.T) {
 	provider := deploytest.NewProvider(200, "an answer")
 	t.Cleanup(provider.Close)
 	s := newSandbox(t)
-	s.extra["OPENAI_API_KEY"] = "sk-test-log-format"
-	s.extra["OPENAI_BASE_URL"] = provider.URL
+	s.Extra["OPENAI_API_KEY"] = "sk-test-log-format"
+	s.Extra["OPENAI_BASE_URL"] = provider.URL
 	for k, v := range deploymentEnv {
-		s.extra[k] = v
+		s.Extra[k] = v
 	}
-	s.mustRun("init", "--yes", "--telemetry=false", "--provider", "openai")
+	s.MustRun("init", "--yes", "--telemetry=false", "--provider", "openai")
 	term := newTerminal(t)
 	cmd := term.start(s, true, "start")
 	term.waitFor("elmo-web listening on http://")

@@ -21,6 +21,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/elmohq/telemetry/catalog"
 	"github.com/elmohq/telemetry/internal/cli/runner"
 	"github.com/elmohq/telemetry/internal/configfile"
 	"github.com/elmohq/telemetry/internal/sentlog"
@@ -119,7 +120,7 @@ func (a *app) startTelemetry(ctx context.Context) {
 	defer cancel()
 	opts := []otelsetup.Option{
 		otelsetup.WithRole(otelsetup.RoleCLI),
-		otelsetup.WithServiceName("elmo-cli"),
+		otelsetup.WithServiceName(catalog.ServiceCLI),
 		otelsetup.WithStderr(a.stderr),
 		otelsetup.WithExitBudget(exitBudget),
 	}

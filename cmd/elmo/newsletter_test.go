@@ -20,32 +20,32 @@ func TestNewsletterNotDelivered(t *testing.T) {
 		for _, server := range []string{"503", "hangs", "refuses"} {
 			t.Run(api+"/"+server, func(t *testing.T) {
 				s := newSandbox(t)
-				s.extra["ELMO_POSTHOG_CAPTURE"] = api
+				s.Extra["ELMO_POSTHOG_CAPTURE"] = api
 				switch server {
 				case "503":
-					s.srv.SetDefault(posthogtest.Respond(503))
+					s.Server.SetDefault(posthogtest.Respond(503))
 				case "hangs":
-					s.srv.SetDefault(posthogtest.Hang())
+					s.Server.SetDefault(posthogtest.Hang())
 				case "refuses":
-					s.extra["ELMO_POSTHOG_HOST"] = refusingHost(t)
+					s.Extra["ELMO_POSTHOG_HOST"] = refusingHost(t)
 				}
-				res := s.run("init", "--yes", "--email", email)
-				if res.code == 0 {
+				res := s.Run("init", "--yes", "--email", email)
+				if res.Code == 0 {
 					t.Errorf("init exited 0 though the signup was not sent")
 				}
 				var lines []string
-				for l := range strings.Lines(res.stderr) {
+				for l := range strings.Lines(res.Stderr) {
 					if strings.Contains(l, "signup") {
 						lines = append(lines, l)
 					}
 				}
 				if len(lines) != 1 || !strings.Contains(lines[0], "product-updates signup was not sent") {
-					t.Errorf("stderr has %d signup lines, want one saying it was not sent:\n%s", len(lines), res.stderr)
+					t.Errorf("stderr has %d signup lines, want one saying it was not sent:\n%s", len(lines), res.Stderr)
 				}
-				if strings.Contains(res.stderr, "interrupted") {
-					t.Errorf("stderr says interrupted, though nothing was:\n%s", res.stderr)
+				if strings.Contains(res.Stderr, "interrupted") {
+					t.Errorf("stderr says interrupted, though nothing was:\n%s", res.Stderr)
 				}
-				for _, root := range []string{s.home, s.xdg, s.dir} {
+				for _, root := range []string{s.Home, s.ConfigHome, s.Dir} {
 					_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 						if err != nil || d.IsDir() {
 							return nil
@@ -68,18 +68,18 @@ func TestNewsletterDebugIsNotASignup(t *testing.T) {
 	for _, telemetry := range []string{"true", "false"} {
 		t.Run("telemetry="+telemetry, func(t *testing.T) {
 			s := newSandbox(t)
-			s.extra["ELMO_TELEMETRY_DEBUG"] = "1"
-			res := s.mustRun("init", "--yes", "--telemetry="+telemetry, "--email", email)
-			if strings.Contains(res.stdout, "Signed up") {
-				t.Errorf("init claims a signup though nothing was sent:\n%s", res.stdout)
+			s.Extra["ELMO_TELEMETRY_DEBUG"] = "1"
+			res := s.MustRun("init", "--yes", "--telemetry="+telemetry, "--email", email)
+			if strings.Contains(res.Stdout, "Signed up") {
+				t.Errorf("init claims a signup though nothing was sent:\n%s", res.Stdout)
 			}
-			if !strings.Contains(res.stdout, "Did not sign up "+email) {
-				t.Errorf("init does not say the signup was not sent:\n%s", res.stdout)
+			if !strings.Contains(res.Stdout, "Did not sign up "+email) {
+				t.Errorf("init does not say the signup was not sent:\n%s", res.Stdout)
 			}
-			if !strings.Contains(res.stderr, `"newsletter_signup"`) {
-				t.Errorf("the signup was not printed on stderr:\n%s", res.stderr)
+			if !strings.Contains(res.Stderr, `"newsletter_signup"`) {
+				t.Errorf("the signup was not printed on stderr:\n%s", res.Stderr)
 			}
-			s.assertNoRequests()
+			s.AssertNoRequests()
 		})
 	}
 }

@@ -101,17 +101,17 @@ func TestOptOutSendsNothing(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newSandbox(t)
 			if tt.config != "" {
-				s.writeConfig(tt.config)
+				s.WriteConfig(tt.config)
 			}
-			s.extra = tt.env
+			s.Extra = tt.env
 			for _, args := range tt.runs {
-				s.mustRun(args...)
+				s.MustRun(args...)
 			}
 			if tt.want == nil {
-				s.assertNoRequests()
+				s.AssertNoRequests()
 				return
 			}
-			evs := s.events(len(tt.want))
+			evs := s.Events(len(tt.want))
 			var got []string
 			for _, e := range evs {
 				got = append(got, e.Event)
@@ -126,8 +126,8 @@ func TestOptOutSendsNothing(t *testing.T) {
 
 func TestDisableSaysWhatChanged(t *testing.T) {
 	s := newSandbox(t)
-	s.writeConfig(consentGiven)
-	s.writeEnvFile("DEPLOYMENT_ID=0b0e8f3c-8a4e-4a53-9d84-7b1c1d9e2f10\n")
+	s.WriteConfig(consentGiven)
+	s.WriteEnvFile("DEPLOYMENT_ID=0b0e8f3c-8a4e-4a53-9d84-7b1c1d9e2f10\n")
 
 	// Each run says which deployment .env it changed, by path, or that it
 	// changed none.
@@ -136,44 +136,44 @@ func TestDisableSaysWhatChanged(t *testing.T) {
 		want  []string
 		avoid []string
 	}{
-		{"disable", []string{"telemetryDisabled", "deployment: set DISABLE_TELEMETRY=1 in " + s.envPath(), "elmo start"}, nil},
-		{"disable", []string{"nothing changed", "deployment: " + s.envPath() + " already sets DISABLE_TELEMETRY=1; it was not changed"}, []string{"elmo start"}},
-		{"enable", []string{"deployment: removed DISABLE_TELEMETRY from " + s.envPath(), "elmo start"}, nil},
-		{"enable", []string{"nothing changed", "deployment: " + s.envPath() + " does not set DISABLE_TELEMETRY; it was not changed"}, []string{"elmo start"}},
+		{"disable", []string{"telemetryDisabled", "deployment: set DISABLE_TELEMETRY=1 in " + s.EnvPath(), "elmo start"}, nil},
+		{"disable", []string{"nothing changed", "deployment: " + s.EnvPath() + " already sets DISABLE_TELEMETRY=1; it was not changed"}, []string{"elmo start"}},
+		{"enable", []string{"deployment: removed DISABLE_TELEMETRY from " + s.EnvPath(), "elmo start"}, nil},
+		{"enable", []string{"nothing changed", "deployment: " + s.EnvPath() + " does not set DISABLE_TELEMETRY; it was not changed"}, []string{"elmo start"}},
 	} {
-		res := s.mustRun("telemetry", step.cmd)
+		res := s.MustRun("telemetry", step.cmd)
 		for _, want := range step.want {
-			if !strings.Contains(res.stdout, want) {
-				t.Errorf("%s output lacks %q:\n%s", step.cmd, want, res.stdout)
+			if !strings.Contains(res.Stdout, want) {
+				t.Errorf("%s output lacks %q:\n%s", step.cmd, want, res.Stdout)
 			}
 		}
 		for _, avoid := range step.avoid {
-			if strings.Contains(res.stdout, avoid) {
-				t.Errorf("%s output says %q although nothing changed:\n%s", step.cmd, avoid, res.stdout)
+			if strings.Contains(res.Stdout, avoid) {
+				t.Errorf("%s output says %q although nothing changed:\n%s", step.cmd, avoid, res.Stdout)
 			}
 		}
 		if step.cmd == "disable" {
-			s.assertNoRequests()
+			s.AssertNoRequests()
 		}
 	}
 	// Positive control for the assertion above: the enable runs sent.
-	if evs := s.events(2); len(posthogtest.Named(evs, "cli_telemetry_enable")) != 2 {
+	if evs := s.Events(2); len(posthogtest.Named(evs, "cli_telemetry_enable")) != 2 {
 		t.Errorf("events = %s, want two cli_telemetry_enable", posthogtest.Names(evs))
 	}
 }
 
 func TestDisableCreatesNoDeployment(t *testing.T) {
 	s := newSandbox(t)
-	res := s.mustRun("telemetry", "disable")
-	want := "deployment: no .env in " + s.dir + ", so no deployment's .env was changed; 'elmo start' runs any deployment, whatever its directory, with telemetry off"
-	if !strings.Contains(res.stdout, want) {
-		t.Errorf("disable without a deployment does not say so; want %q in:\n%s", want, res.stdout)
+	res := s.MustRun("telemetry", "disable")
+	want := "deployment: no .env in " + s.Dir + ", so no deployment's .env was changed; 'elmo start' runs any deployment, whatever its directory, with telemetry off"
+	if !strings.Contains(res.Stdout, want) {
+		t.Errorf("disable without a deployment does not say so; want %q in:\n%s", want, res.Stdout)
 	}
-	res = s.mustRun("telemetry", "enable")
-	if want := "deployment: no .env in " + s.dir + ", so no deployment's .env was changed"; !strings.Contains(res.stdout, want) {
-		t.Errorf("enable without a deployment does not say so; want %q in:\n%s", want, res.stdout)
+	res = s.MustRun("telemetry", "enable")
+	if want := "deployment: no .env in " + s.Dir + ", so no deployment's .env was changed"; !strings.Contains(res.Stdout, want) {
+		t.Errorf("enable without a deployment does not say so; want %q in:\n%s", want, res.Stdout)
 	}
-	if _, err := readFileIfExists(s.envPath()); err == nil {
-		t.Errorf("disable created %s", s.envPath())
+	if _, err := readFileIfExists(s.EnvPath()); err == nil {
+		t.Errorf("disable created %s", s.EnvPath())
 	}
 }

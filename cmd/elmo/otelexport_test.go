@@ -23,20 +23,20 @@ func TestChosenExporterErrorsAreVisible(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newSandbox(t)
-			s.writeConfig(consentGiven)
-			res := s.runEnv(tt.env, "version")
-			if res.code != 0 {
-				t.Fatalf("exit code %d\n%s", res.code, res.stderr)
+			s.WriteConfig(consentGiven)
+			res := s.RunEnv(tt.env, "version")
+			if res.Code != 0 {
+				t.Fatalf("exit code %d\n%s", res.Code, res.Stderr)
 			}
-			lines := strings.Split(strings.TrimSpace(res.stderr), "\n")
+			lines := strings.Split(strings.TrimSpace(res.Stderr), "\n")
 			if !tt.wantLine {
-				if strings.TrimSpace(res.stderr) != "" {
-					t.Errorf("stderr:\n%s\nwant nothing", res.stderr)
+				if strings.TrimSpace(res.Stderr) != "" {
+					t.Errorf("stderr:\n%s\nwant nothing", res.Stderr)
 				}
 				return
 			}
 			if len(lines) != 1 || !strings.HasPrefix(lines[0], "elmo: telemetry was not exported (OTEL_*_EXPORTER=otlp): ") {
-				t.Errorf("stderr:\n%s\nwant one line saying the export failed", res.stderr)
+				t.Errorf("stderr:\n%s\nwant one line saying the export failed", res.Stderr)
 			}
 		})
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/elmohq/telemetry/exporter/posthogtest"
+	"github.com/elmohq/telemetry/internal/clitest"
 	"github.com/elmohq/telemetry/internal/launch"
 )
 
@@ -31,10 +32,10 @@ var listening = regexp.MustCompile(`elmo-web listening on (http://\S+)`)
 
 func TestStartWithoutInitSaysToRunInit(t *testing.T) {
 	s := newSandbox(t)
-	s.writeConfig(consentGiven)
-	res := s.run("start")
-	if res.code != 1 || !strings.Contains(res.stderr, "elmo init") {
-		t.Errorf("exit %d, stderr %q; want 1 and a hint to run elmo init", res.code, res.stderr)
+	s.WriteConfig(consentGiven)
+	res := s.Run("start")
+	if res.Code != 1 || !strings.Contains(res.Stderr, "elmo init") {
+		t.Errorf("exit %d, stderr %q; want 1 and a hint to run elmo init", res.Code, res.Stderr)
 	}
 }
 
@@ -45,21 +46,21 @@ func TestStartChecksBeforeAnnouncing(t *testing.T) {
 		name string
 		dir  func(s *sandbox) string
 	}{
-		{"missing directory", func(s *sandbox) string { return filepath.Join(s.home, "nonexistent") }},
-		{"directory without .env", func(s *sandbox) string { return s.home }},
+		{"missing directory", func(s *sandbox) string { return filepath.Join(s.Home, "nonexistent") }},
+		{"directory without .env", func(s *sandbox) string { return s.Home }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newSandbox(t)
-			s.writeConfig(consentGiven)
-			if err := os.MkdirAll(s.home, 0o700); err != nil {
+			s.WriteConfig(consentGiven)
+			if err := os.MkdirAll(s.Home, 0o700); err != nil {
 				t.Fatal(err)
 			}
-			res := s.run("start", "--dir", tc.dir(s))
-			if res.code != 1 || !strings.Contains(res.stderr, "elmo init") {
-				t.Errorf("exit %d, stderr %q; want 1 and a hint to run elmo init", res.code, res.stderr)
+			res := s.Run("start", "--dir", tc.dir(s))
+			if res.Code != 1 || !strings.Contains(res.Stderr, "elmo init") {
+				t.Errorf("exit %d, stderr %q; want 1 and a hint to run elmo init", res.Code, res.Stderr)
 			}
-			if strings.Contains(res.stderr, "Running the deployment") {
-				t.Errorf("start announced a deployment it could not run:\n%s", res.stderr)
+			if strings.Contains(res.Stderr, "Running the deployment") {
+				t.Errorf("start announced a deployment it could not run:\n%s", res.Stderr)
 			}
 		})
 	}
@@ -67,10 +68,10 @@ func TestStartChecksBeforeAnnouncing(t *testing.T) {
 
 func TestStopWhenNotRunning(t *testing.T) {
 	s := newSandbox(t)
-	s.writeConfig(consentGiven)
-	res := s.mustRun("stop")
-	if !strings.Contains(res.stdout, "not running") {
-		t.Errorf("stdout %q does not say the deployment is not running", res.stdout)
+	s.WriteConfig(consentGiven)
+	res := s.MustRun("stop")
+	if !strings.Contains(res.Stdout, "not running") {
+		t.Errorf("stdout %q does not say the deployment is not running", res.Stdout)
 	}
 }
 
@@ -78,24 +79,24 @@ func TestStopWhenNotRunning(t *testing.T) {
 // would, uses the web app, stops it, and checks what the services sent.
 func TestStartDetachThenStop(t *testing.T) {
 	s := newSandbox(t)
-	s.mustRun("init", "--yes")
+	s.MustRun("init", "--yes")
 	for k, v := range deploymentEnv {
-		s.extra[k] = v
+		s.Extra[k] = v
 	}
-	res := s.mustRun("start", "--detach")
-	if !strings.Contains(res.stdout, "elmo-web") || !strings.Contains(res.stdout, "elmo stop") {
-		t.Errorf("start --detach said %q", res.stdout)
+	res := s.MustRun("start", "--detach")
+	if !strings.Contains(res.Stdout, "elmo-web") || !strings.Contains(res.Stdout, "elmo stop") {
+		t.Errorf("start --detach said %q", res.Stdout)
 	}
-	web := waitForURL(t, filepath.Join(s.dir, launch.LogDirName, "elmo-web.log"))
+	web := waitForURL(t, filepath.Join(s.Dir, launch.LogDirName, "elmo-web.log"))
 	postBrand(t, web, "Canary Brand Detached")
 
-	s.mustRun("stop")
-	if _, err := os.Stat(filepath.Join(s.dir, launch.PIDFileName)); !os.IsNotExist(err) {
+	s.MustRun("stop")
+	if _, err := os.Stat(filepath.Join(s.Dir, launch.PIDFileName)); !os.IsNotExist(err) {
 		t.Errorf("the pid file is still there after stop: %v", err)
 	}
-	deploymentID := envValue(t, s.envFile(), "DEPLOYMENT_ID")
+	deploymentID := envValue(t, s.EnvFile(), "DEPLOYMENT_ID")
 	var heartbeat, brands bool
-	for _, ev := range s.srv.Events() {
+	for _, ev := range s.Server.Events() {
 		switch ev.Event {
 		case "deployment_heartbeat":
 			heartbeat = ev.DistinctID == deploymentID
@@ -104,9 +105,9 @@ func TestStartDetachThenStop(t *testing.T) {
 		}
 	}
 	if !heartbeat || !brands {
-		t.Errorf("want deployment_heartbeat and brands_created=1 keyed by %s; got %s", deploymentID, posthogtest.Names(s.srv.Events()))
+		t.Errorf("want deployment_heartbeat and brands_created=1 keyed by %s; got %s", deploymentID, posthogtest.Names(s.Server.Events()))
 	}
-	for _, r := range s.srv.Requests() {
+	for _, r := range s.Server.Requests() {
 		if bytes.Contains(bytes.ToLower(r.Body), []byte("canary")) {
 			t.Errorf("the brand name was sent: %s", r.Body)
 		}
@@ -117,15 +118,15 @@ func TestStartDetachThenStop(t *testing.T) {
 // stops it with Ctrl-C.
 func TestStartRunsUntilInterrupted(t *testing.T) {
 	s := newSandbox(t)
-	s.mustRun("init", "--yes", "--telemetry=false")
+	s.MustRun("init", "--yes", "--telemetry=false")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	extra := map[string]string{}
 	for k, v := range deploymentEnv {
 		extra[k] = v
 	}
-	cmd := exec.CommandContext(ctx, binary, "start")
-	cmd.Env = s.environ(extra)
+	cmd := exec.CommandContext(ctx, clitest.Elmo(), "start")
+	cmd.Env = s.Environ(extra)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -167,7 +168,7 @@ func TestStartRunsUntilInterrupted(t *testing.T) {
 		t.Errorf("stderr %q does not say the deployment stopped", stderr.String())
 	}
 	// Telemetry was declined in init, for the CLI and the deployment.
-	s.assertNoRequests()
+	s.AssertNoRequests()
 }
 
 // waitForURL waits until the web app's log says where it listens.

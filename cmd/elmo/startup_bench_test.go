@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/elmohq/telemetry/internal/deploytest"
 )
 
 // BenchmarkStartup measures what telemetry costs a command run with it
@@ -22,16 +24,12 @@ import (
 //	go test -run '^$' -bench Startup -benchtime 50x -count 5 ./cmd/elmo
 func BenchmarkStartup(b *testing.B) {
 	dir := b.TempDir()
-	build := func(name string) string {
-		b.Helper()
-		out := filepath.Join(dir, name)
-		cmd := exec.Command("go", "build", "-o", out, "github.com/elmohq/telemetry/internal/startupprobe/"+name)
-		if msg, err := cmd.CombinedOutput(); err != nil {
-			b.Fatalf("go build %s: %v\n%s", name, err, msg)
-		}
-		return out
+	const probe = "github.com/elmohq/telemetry/internal/startupprobe/"
+	bins, err := deploytest.Build(dir, nil, probe+"bare", probe+"off", probe+"floor")
+	if err != nil {
+		b.Fatal(err)
 	}
-	bare, off, floor := build("bare"), build("off"), build("floor")
+	bare, off, floor := bins["bare"], bins["off"], bins["floor"]
 	home := filepath.Join(dir, "home")
 	xdg := filepath.Join(home, ".config")
 	if err := os.MkdirAll(filepath.Join(xdg, "elmo"), 0o700); err != nil {

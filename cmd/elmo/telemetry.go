@@ -175,8 +175,13 @@ func (a *app) status(ctx context.Context) (statusReport, error) {
 		}
 	}
 
-	rep.Spool.Path = spool.Path(store.Path())
-	events, size, err := spool.Stats(spool.Path(store.Path()))
+	path, err := spool.DefaultPath(a.getenv)
+	if err != nil {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("cannot find the spool of unsent events: %v", err))
+		return rep, nil
+	}
+	rep.Spool.Path = path
+	events, size, err := spool.Stats(path)
 	if err != nil {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("cannot read the spool of unsent events: %v", err))
 	}
@@ -267,6 +272,26 @@ func (a *app) telemetrySetCommand(enable bool) *cobra.Command {
 	return runner.Defer(cmd)
 }
 
+// removeSpools deletes the CLI's spool of unsent events, in the state
+// directory, and the one earlier versions kept beside config.json, and
+// returns how many events they held.
+func (a *app) removeSpools(store *configfile.Store) (events int, err error) {
+	paths := []string{spool.LegacyPath(store.Path())}
+	if p, err := spool.DefaultPath(a.getenv); err == nil {
+		paths = append(paths, p)
+	}
+	var errs []error
+	for _, p := range paths {
+		n, _, _ := spool.Stats(p)
+		if err := spool.Remove(p); err != nil {
+			errs = append(errs, fmt.Errorf("cannot delete the unsent events: %w", err))
+			continue
+		}
+		events += n
+	}
+	return events, errors.Join(errs...)
+}
+
 // setTelemetry records the choice in config.json and the deployment .env,
 // deletes the spool when disabling, and says what changed: in
 // particular which deployment .env it changed, or that it changed none. It goes on
@@ -322,9 +347,8 @@ func (a *app) setTelemetry(ctx context.Context, out io.Writer, enable bool) erro
 	deploymentChanged := err == nil && change == deployment.Changed
 
 	if !enable {
-		events, _, _ := spool.Stats(spool.Path(store.Path()))
-		if err := spool.Remove(spool.Path(store.Path())); err != nil {
-			errs = append(errs, fmt.Errorf("cannot delete the unsent events: %w", err))
+		if events, err := a.removeSpools(store); err != nil {
+			errs = append(errs, err)
 		} else if events > 0 {
 			changes = append(changes, fmt.Sprintf("deleted %d unsent events", events))
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/creack/pty"
 
 	"github.com/elmohq/telemetry/exporter/posthogtest"
+	"github.com/elmohq/telemetry/internal/clitest"
 	"github.com/elmohq/telemetry/otelsetup"
 )
 
@@ -101,8 +102,8 @@ func (term *terminal) typeLine(s string) {
 // terminal.
 func (term *terminal) start(s *sandbox, stdinToo bool, args ...string) *exec.Cmd {
 	term.t.Helper()
-	cmd := exec.Command(binary, args...)
-	cmd.Env = s.environ(nil)
+	cmd := exec.Command(clitest.Elmo(), args...)
+	cmd.Env = s.Environ(nil)
 	cmd.Stderr = term.tty
 	if stdinToo {
 		cmd.Stdin, cmd.Stdout = term.tty, term.tty
@@ -147,17 +148,17 @@ func TestFirstRunNotice(t *testing.T) {
 		t.Fatalf("exit code %d\n%s", code, term.output())
 	}
 	term.waitFor("elmo telemetry disable")
-	s.assertNoRequests()
-	if _, ok := s.config()["telemetryNoticeVersion"]; !ok {
-		t.Errorf("config.json does not record the notice: %v", s.config())
+	s.AssertNoRequests()
+	if _, ok := s.Config()["telemetryNoticeVersion"]; !ok {
+		t.Errorf("config.json does not record the notice: %v", s.Config())
 	}
 
 	// The notice is shown once; the next run sends.
-	res := s.mustRun("version")
-	if strings.Contains(res.stderr, "elmo telemetry disable") {
-		t.Errorf("the notice was shown again:\n%s", res.stderr)
+	res := s.MustRun("version")
+	if strings.Contains(res.Stderr, "elmo telemetry disable") {
+		t.Errorf("the notice was shown again:\n%s", res.Stderr)
 	}
-	if evs := s.events(1); len(posthogtest.Named(evs, "cli_version")) != 1 {
+	if evs := s.Events(1); len(posthogtest.Named(evs, "cli_version")) != 1 {
 		t.Errorf("events = %s, want cli_version", posthogtest.Names(evs))
 	}
 }
@@ -182,26 +183,26 @@ func TestFirstRunNoticeWithStatus(t *testing.T) {
 	if strings.Contains(out, "not shown yet") {
 		t.Errorf("status says the notice was not shown though it was:\n%s", out)
 	}
-	s.assertNoRequests()
+	s.AssertNoRequests()
 }
 
 func TestFirstRunNoticeNotInCI(t *testing.T) {
 	s := newSandbox(t)
-	s.extra["CI"] = "true"
+	s.Extra["CI"] = "true"
 	term := newTerminal(t)
 	cmd := term.start(s, false, "version")
 	if code := exitCode(t, cmd); code != 0 {
 		t.Fatalf("exit code %d", code)
 	}
-	s.mustRun("version")
-	s.assertNoRequests()
+	s.MustRun("version")
+	s.AssertNoRequests()
 	if strings.Contains(term.output(), "elmo telemetry disable") {
 		t.Errorf("the notice was shown with CI set:\n%s", term.output())
 	}
 	// Positive control: the same runs after consent send.
-	s.writeConfig(consentGiven)
-	s.mustRun("version")
-	s.events(1)
+	s.WriteConfig(consentGiven)
+	s.MustRun("version")
+	s.Events(1)
 }
 
 func TestInitInteractive(t *testing.T) {
@@ -220,18 +221,18 @@ func TestInitInteractive(t *testing.T) {
 	if code := exitCode(t, cmd); code != 0 {
 		t.Fatalf("exit code %d\n%s", code, term.output())
 	}
-	if got := s.config()["telemetryDisabled"]; got != true {
+	if got := s.Config()["telemetryDisabled"]; got != true {
 		t.Errorf("config.json telemetryDisabled = %v, want true after answering n", got)
 	}
-	if !strings.Contains(s.envFile(), "DISABLE_TELEMETRY=1") {
-		t.Errorf(".env lacks DISABLE_TELEMETRY=1:\n%s", s.envFile())
+	if !strings.Contains(s.EnvFile(), "DISABLE_TELEMETRY=1") {
+		t.Errorf(".env lacks DISABLE_TELEMETRY=1:\n%s", s.EnvFile())
 	}
 	// Telemetry is off: only the signup, keyed by the email.
-	evs := s.events(1)
+	evs := s.Events(1)
 	if len(evs) != 1 || evs[0].Event != "newsletter_signup" || evs[0].DistinctID != "a@b.example" {
 		t.Errorf("events = %s, want one newsletter_signup keyed by the email", posthogtest.Names(evs))
 	}
-	if n := len(s.srv.Requests()); n != 1 {
+	if n := len(s.Server.Requests()); n != 1 {
 		t.Errorf("server got %d requests, want 1", n)
 	}
 }
@@ -255,7 +256,7 @@ func TestInitInteractiveOllama(t *testing.T) {
 	if code := exitCode(t, cmd); code != 0 {
 		t.Fatalf("exit code %d\n%s", code, term.output())
 	}
-	env := s.envFile()
+	env := s.EnvFile()
 	for _, want := range []string{"OPENAI_API_KEY=sk-test-interactive\n", "OLLAMA_BASE_URL=http://127.0.0.1:11434/v1\n"} {
 		if !strings.Contains(env, want) {
 			t.Errorf(".env lacks %q:\n%s", want, env)
@@ -267,7 +268,7 @@ func TestInitInteractiveOllama(t *testing.T) {
 
 func TestInterruptedInitExitsAndSends(t *testing.T) {
 	s := newSandbox(t)
-	s.writeConfig(consentGiven)
+	s.WriteConfig(consentGiven)
 	term := newTerminal(t)
 	cmd := term.start(s, true, "init")
 	term.waitFor("Share anonymous usage data? [Y/n]")
@@ -278,7 +279,7 @@ func TestInterruptedInitExitsAndSends(t *testing.T) {
 		t.Errorf("exit code after Ctrl-C = %d, want 1", code)
 	}
 	// The span of the interrupted command is delivered on the way out.
-	evs := s.events(1)
+	evs := s.Events(1)
 	init := posthogtest.Named(evs, "cli_init")
 	if len(init) != 1 {
 		t.Fatalf("events = %s, want cli_init", posthogtest.Names(evs))
@@ -286,7 +287,7 @@ func TestInterruptedInitExitsAndSends(t *testing.T) {
 	if p := init[0].Properties; p["failed_step"] != "consent" || p["completed"] != false {
 		t.Errorf("cli_init failed_step = %v, completed = %v; want consent, false", p["failed_step"], p["completed"])
 	}
-	if _, err := os.Stat(s.envPath()); err == nil {
+	if _, err := os.Stat(s.EnvPath()); err == nil {
 		t.Errorf("an init interrupted at the first question wrote .env")
 	}
 }
@@ -310,9 +311,9 @@ func TestReinitInteractiveDefaultsToTheEarlierAnswer(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newSandbox(t)
-			s.mustRun("init", "--yes")
-			s.mustRun(tt.before...)
-			n := len(s.srv.Requests())
+			s.MustRun("init", "--yes")
+			s.MustRun(tt.before...)
+			n := len(s.Server.Requests())
 
 			term := newTerminal(t)
 			cmd := term.start(s, true, "init")
@@ -326,17 +327,17 @@ func TestReinitInteractiveDefaultsToTheEarlierAnswer(t *testing.T) {
 			if code := exitCode(t, cmd); code != 0 {
 				t.Fatalf("exit code %d\n%s", code, term.output())
 			}
-			if got := s.config()["telemetryDisabled"]; got != !tt.on {
+			if got := s.Config()["telemetryDisabled"]; got != !tt.on {
 				t.Errorf("config.json telemetryDisabled = %v, want %v", got, !tt.on)
 			}
-			if got := strings.Contains(s.envFile(), "DISABLE_TELEMETRY=1"); got == tt.on {
-				t.Errorf(".env sets DISABLE_TELEMETRY=1: %v, want %v:\n%s", got, !tt.on, s.envFile())
+			if got := strings.Contains(s.EnvFile(), "DISABLE_TELEMETRY=1"); got == tt.on {
+				t.Errorf(".env sets DISABLE_TELEMETRY=1: %v, want %v:\n%s", got, !tt.on, s.EnvFile())
 			}
 			if tt.on {
-				if evs := s.events(n + 1); len(posthogtest.Named(evs, "cli_init")) == 0 {
+				if evs := s.Events(n + 1); len(posthogtest.Named(evs, "cli_init")) == 0 {
 					t.Errorf("control: the re-init with telemetry on sent no cli_init; events %s", posthogtest.Names(evs))
 				}
-			} else if reqs := s.srv.Requests()[n:]; len(reqs) != 0 {
+			} else if reqs := s.Server.Requests()[n:]; len(reqs) != 0 {
 				t.Errorf("the re-init sent %d requests with telemetry off", len(reqs))
 			}
 		})

@@ -3,28 +3,30 @@ package main
 import (
 	"fmt"
 	"runtime"
-	"runtime/debug"
 
 	"github.com/spf13/cobra"
+
+	"github.com/elmohq/telemetry/catalog"
+	"github.com/elmohq/telemetry/resource"
 )
 
 // version is the release version, set at link time:
 //
 //	go build -ldflags "-X main.version=1.2.3" ./cmd/elmo
 //
-// When it is empty, the version comes from the build information.
+// When it is empty, the version comes from resource.DefaultVersion.
 var version string
 
-// buildVersion returns the version set at link time, else the main
-// module's version, else "dev".
+// buildVersion returns the version set at link time, else the one
+// telemetry reports (resource.DefaultVersion), else "dev".
 func buildVersion() string {
 	if version != "" {
 		return version
 	}
-	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" && info.Main.Version != "(devel)" {
-		return info.Main.Version
+	if v, err := resource.DefaultVersion(); err == nil {
+		return v
 	}
-	return "dev"
+	return catalog.DevVersion
 }
 
 func (a *app) versionCommand() *cobra.Command {

@@ -163,7 +163,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	// recorded.
 	tel, err := otelsetup.Start(ctx,
 		otelsetup.WithRole(otelsetup.RoleCLI),
-		otelsetup.WithServiceName("elmo-cli"),
+		otelsetup.WithServiceName(catalog.ServiceCLI),
 		otelsetup.WithConfigPath(configPath),
 		otelsetup.WithGetenv(getenv),
 		otelsetup.WithPolicy(policy),
@@ -202,11 +202,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 // ELMO_TELEMETRY_DEBUG=1 when no PostHog host is set, so that running
 // the example never sends anything anywhere unless asked to.
 func exampleEnv(getenv func(string) string) (func(string) string, bool) {
-	if getenv("ELMO_POSTHOG_HOST") != "" {
+	if getenv(otelsetup.VarPostHogHost) != "" {
 		return getenv, false
 	}
 	return func(key string) string {
-		if key == "ELMO_TELEMETRY_DEBUG" {
+		if key == otelsetup.VarTelemetryDebug {
 			return "1"
 		}
 		return getenv(key)

@@ -8,8 +8,9 @@
 // types and allowed values. This program adds a reports_exported counter
 // with a format property to a copy of the catalog, passes the resulting
 // policy to otelsetup.WithPolicy, counts a few exports, and prints the
-// catalog table that `elmo telemetry events` shows once the entry is in
-// catalog/events.go. Run it with
+// catalog as `elmo telemetry events` lays it out once the entry is in
+// catalog/events.go, from the catalog's own fields. It uses public
+// packages only, so it can be copied out of this module. Run it with
 //
 //	go run ./examples/newevent
 //
@@ -28,6 +29,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/google/uuid"
@@ -36,9 +39,9 @@ import (
 	"go.opentelemetry.io/otel/metric"
 
 	"github.com/elmohq/telemetry/catalog"
-	"github.com/elmohq/telemetry/internal/catalogdoc"
 	"github.com/elmohq/telemetry/otelsetup"
 	"github.com/elmohq/telemetry/processors"
+	"github.com/elmohq/telemetry/resource"
 )
 
 // meterName is the instrumentation scope of this program's counter.
@@ -90,7 +93,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	}
 	fmt.Fprintln(stdout, "With the entry in catalog/events.go, `elmo telemetry events` shows:")
 	fmt.Fprintln(stdout)
-	if err := catalogdoc.WriteTable(stdout, policy.Events()); err != nil {
+	if err := writeTable(stdout, policy.Events()); err != nil {
 		return err
 	}
 	fmt.Fprintln(stdout)
@@ -99,14 +102,14 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	if debug {
 		fmt.Fprintln(stdout, "ELMO_POSTHOG_HOST is not set: each event is printed on stderr (ELMO_TELEMETRY_DEBUG=1), nothing is sent.")
 	}
-	if getenv("DEPLOYMENT_ID") == "" {
+	if getenv(resource.VarDeploymentID) == "" {
 		id := uuid.NewString()
 		fmt.Fprintf(stdout, "DEPLOYMENT_ID is not set: using %s for this run.\n", id)
-		getenv = withVar(getenv, "DEPLOYMENT_ID", id)
+		getenv = withVar(getenv, resource.VarDeploymentID, id)
 	}
 	tel, err := otelsetup.Start(ctx,
 		otelsetup.WithRole(otelsetup.RoleDeployment),
-		otelsetup.WithServiceName("elmo-web"),
+		otelsetup.WithServiceName(catalog.ServiceWeb),
 		otelsetup.WithGetenv(getenv),
 		otelsetup.WithStderr(stderr),
 		otelsetup.WithPolicy(policy))
@@ -131,14 +134,50 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	return tel.Shutdown(sctx)
 }
 
+// writeTable writes events as `elmo telemetry events` lays them out: one
+// row per event with its kind, source, properties and purpose, then each
+// property with its type, its description and its allowed values.
+func writeTable(w io.Writer, events []catalog.Event) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "EVENT\tKIND\tSOURCE\tPROPERTIES\tWHAT IT IS FOR")
+	for _, e := range events {
+		keys := []string{}
+		for _, p := range e.Properties {
+			keys = append(keys, string(p.Key))
+		}
+		for _, p := range e.PersonProperties {
+			keys = append(keys, "$set."+string(p.Key))
+		}
+		list := strings.Join(keys, ", ")
+		if list == "" {
+			list = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.DisplayName(), e.Kind, e.Source, list, e.Description)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "\nProperties:")
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, e := range events {
+		for _, p := range e.Properties {
+			fmt.Fprintf(tw, "  %s.%s\t%s\t%s\n", e.DisplayName(), p.Key, p.Type, p.Description)
+			if len(p.Values) > 0 {
+				fmt.Fprintf(tw, "  \t\tone of: %s\n", strings.Join(p.Values, ", "))
+			}
+		}
+	}
+	return tw.Flush()
+}
+
 // exampleEnv returns the variables the pipeline reads: getenv, plus
 // ELMO_TELEMETRY_DEBUG=1 when no PostHog host is set, so that running
 // the example never sends anything anywhere unless asked to.
 func exampleEnv(getenv func(string) string) (func(string) string, bool) {
-	if getenv("ELMO_POSTHOG_HOST") != "" {
+	if getenv(otelsetup.VarPostHogHost) != "" {
 		return getenv, false
 	}
-	return withVar(getenv, "ELMO_TELEMETRY_DEBUG", "1"), true
+	return withVar(getenv, otelsetup.VarTelemetryDebug, "1"), true
 }
 
 // withVar returns getenv with key set to value.

@@ -51,6 +51,7 @@ import (
 
 	"github.com/elmohq/telemetry/catalog"
 	"github.com/elmohq/telemetry/otelsetup"
+	"github.com/elmohq/telemetry/resource"
 )
 
 // tracerName is the instrumentation scope of this program's spans.
@@ -85,14 +86,14 @@ func main() {
 // run starts telemetry as elmo-worker, records the spans and shuts
 // telemetry down, which exports them.
 func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) error {
-	if getenv("DEPLOYMENT_ID") == "" {
+	if getenv(resource.VarDeploymentID) == "" {
 		id := uuid.NewString()
 		fmt.Fprintf(stdout, "DEPLOYMENT_ID is not set: using %s for this run.\n", id)
-		getenv = withVar(getenv, "DEPLOYMENT_ID", id)
+		getenv = withVar(getenv, resource.VarDeploymentID, id)
 	}
 	tel, err := otelsetup.Start(ctx,
 		otelsetup.WithRole(otelsetup.RoleDeployment),
-		otelsetup.WithServiceName("elmo-worker"),
+		otelsetup.WithServiceName(catalog.ServiceWorker),
 		otelsetup.WithGetenv(getenv),
 		otelsetup.WithStderr(stderr),
 		// Export errors (no collector listening, for one) go to stderr.

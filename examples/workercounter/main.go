@@ -35,6 +35,7 @@ import (
 
 	"github.com/elmohq/telemetry/catalog"
 	"github.com/elmohq/telemetry/otelsetup"
+	"github.com/elmohq/telemetry/resource"
 )
 
 // meterName is the instrumentation scope of this program's counters.
@@ -78,15 +79,15 @@ func run(ctx context.Context, rounds int, getenv func(string) string, stdout, st
 	if debug {
 		fmt.Fprintln(stdout, "ELMO_POSTHOG_HOST is not set: each event is printed on stderr (ELMO_TELEMETRY_DEBUG=1), nothing is sent.")
 	}
-	if getenv("DEPLOYMENT_ID") == "" {
+	if getenv(resource.VarDeploymentID) == "" {
 		id := uuid.NewString()
 		fmt.Fprintf(stdout, "DEPLOYMENT_ID is not set: using %s for this run.\n", id)
-		getenv = withVar(getenv, "DEPLOYMENT_ID", id)
+		getenv = withVar(getenv, resource.VarDeploymentID, id)
 	}
 
 	tel, err := otelsetup.Start(ctx,
 		otelsetup.WithRole(otelsetup.RoleDeployment),
-		otelsetup.WithServiceName("elmo-worker"),
+		otelsetup.WithServiceName(catalog.ServiceWorker),
 		otelsetup.WithGetenv(getenv),
 		otelsetup.WithStderr(stderr))
 	if err != nil {
@@ -111,9 +112,9 @@ func run(ctx context.Context, rounds int, getenv func(string) string, stdout, st
 
 	for round := range rounds {
 		for _, j := range jobs {
-			outcome := "ok"
+			outcome := catalog.OutcomeOK
 			if j.errorType != "" {
-				outcome = "error"
+				outcome = catalog.OutcomeError
 				providerErrors.Add(ctx, 1, metric.WithAttributes(
 					catalog.KeyProvider.String(j.provider),
 					catalog.KeyErrorType.String(j.errorType),
@@ -142,10 +143,10 @@ func run(ctx context.Context, rounds int, getenv func(string) string, stdout, st
 // ELMO_TELEMETRY_DEBUG=1 when no PostHog host is set, so that running
 // the example never sends anything anywhere unless asked to.
 func exampleEnv(getenv func(string) string) (func(string) string, bool) {
-	if getenv("ELMO_POSTHOG_HOST") != "" {
+	if getenv(otelsetup.VarPostHogHost) != "" {
 		return getenv, false
 	}
-	return withVar(getenv, "ELMO_TELEMETRY_DEBUG", "1"), true
+	return withVar(getenv, otelsetup.VarTelemetryDebug, "1"), true
 }
 
 // withVar returns getenv with key set to value.

@@ -27,6 +27,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/elmohq/telemetry/internal/atomicfile"
+	"github.com/elmohq/telemetry/internal/userdir"
 )
 
 // The keys of config.json that Elmo owns. Every other key is preserved
@@ -50,22 +51,15 @@ const lockRetry = 5 * time.Millisecond
 // absolute path, else ~/.config/elmo/config.json, on every operating
 // system. getenv looks variables up; nil means os.Getenv.
 func DefaultPath(getenv func(string) string) (string, error) {
-	if getenv == nil {
-		getenv = os.Getenv
+	dir, err := userdir.Config(getenv)
+	if err != nil {
+		return "", fmt.Errorf("cannot find config.json: %w", err)
 	}
-	if xdg := getenv("XDG_CONFIG_HOME"); xdg != "" && filepath.IsAbs(xdg) {
-		return filepath.Join(xdg, "elmo", "config.json"), nil
-	}
-	home := getenv("HOME")
-	if home == "" {
-		h, err := os.UserHomeDir()
-		if err != nil {
-			return "", fmt.Errorf("cannot find the config directory: neither XDG_CONFIG_HOME nor a home directory is set: %w", err)
-		}
-		home = h
-	}
-	return filepath.Join(home, ".config", "elmo", "config.json"), nil
+	return filepath.Join(dir, FileName), nil
 }
+
+// FileName is the name of the config file.
+const FileName = "config.json"
 
 // Settings is the content of config.json.
 type Settings struct {

@@ -45,9 +45,9 @@ type Source string
 
 // The sources of a decision, as `elmo telemetry status` shows them.
 const (
-	SourceEnvDisableTelemetry Source = "env DISABLE_TELEMETRY"
-	SourceEnvDoNotTrack       Source = "env DO_NOT_TRACK"
-	SourceEnvOTelSDKDisabled  Source = "env OTEL_SDK_DISABLED"
+	SourceEnvDisableTelemetry Source = "env " + VarDisableTelemetry
+	SourceEnvDoNotTrack       Source = "env " + VarDoNotTrack
+	SourceEnvOTelSDKDisabled  Source = "env " + VarOTelSDKDisabled
 	SourceConfig              Source = "config"
 	SourceError               Source = "error"
 	SourceNotYetAsked         Source = "not yet asked"

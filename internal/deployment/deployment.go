@@ -31,6 +31,7 @@ import (
 
 	"github.com/elmohq/telemetry/internal/consent"
 	"github.com/elmohq/telemetry/internal/dotenv"
+	"github.com/elmohq/telemetry/resource"
 )
 
 // Variables of the deployment .env that this package reads or writes.
@@ -42,7 +43,7 @@ const (
 	// true value.
 	VarDoNotTrack = consent.VarDoNotTrack
 	// VarDeploymentID is the deployment's random ID.
-	VarDeploymentID = "DEPLOYMENT_ID"
+	VarDeploymentID = resource.VarDeploymentID
 	// VarElmoDir names the deployment directory in the environment.
 	VarElmoDir = "ELMO_DIR"
 	// VarDatabaseURL selects an external PostgreSQL server (see
@@ -51,7 +52,7 @@ const (
 	// VarWebPort is the web app's port on 127.0.0.1.
 	VarWebPort = "WEB_PORT"
 	// VarDeploymentMode is the deployment mode, such as "local".
-	VarDeploymentMode = "DEPLOYMENT_MODE"
+	VarDeploymentMode = resource.VarDeploymentMode
 )
 
 // EnvFileName is the name of the deployment's environment file.

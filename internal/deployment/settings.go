@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/elmohq/telemetry/internal/userdir"
 )
 
 // Defaults of the settings.
@@ -48,13 +50,9 @@ func DefaultDir() (string, error) { return defaultDir(os.Getenv) }
 // defaultDir returns ~/.elmo, finding the home directory from HOME as
 // getenv reads it, else from the system.
 func defaultDir(getenv func(string) string) (string, error) {
-	home := getenv("HOME")
-	if home == "" {
-		h, err := os.UserHomeDir()
-		if err != nil {
-			return "", fmt.Errorf("cannot find the home directory for the default deployment directory; set %s: %w", VarElmoDir, err)
-		}
-		home = h
+	home, err := userdir.Home(getenv)
+	if err != nil {
+		return "", fmt.Errorf("cannot find the default deployment directory; set %s: %w", VarElmoDir, err)
 	}
 	return filepath.Join(home, ".elmo"), nil
 }

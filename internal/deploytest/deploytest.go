@@ -23,10 +23,12 @@ import (
 )
 
 // Build compiles the main packages (import paths such as
-// "github.com/elmohq/telemetry/cmd/elmo-web") into dir and returns the
-// paths of the programs by name.
-func Build(dir string, pkgs ...string) (map[string]string, error) {
-	args := append([]string{"build", "-o", dir + string(os.PathSeparator)}, pkgs...)
+// "github.com/elmohq/telemetry/cmd/elmo-web") into dir with the go build
+// flags flags (such as "-race") and returns the paths of the programs by
+// name. It is the one place tests build this module's programs.
+func Build(dir string, flags []string, pkgs ...string) (map[string]string, error) {
+	args := append([]string{"build", "-o", dir + string(os.PathSeparator)}, flags...)
+	args = append(args, pkgs...)
 	cmd := exec.Command("go", args...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out

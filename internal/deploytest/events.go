@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 
+	"github.com/elmohq/telemetry/catalog"
 	"github.com/elmohq/telemetry/exporter/posthogtest"
 )
 
@@ -15,7 +16,7 @@ func Sum(events []posthogtest.Event, name string, match map[string]any) float64 
 		if !matches(e.Properties, match) {
 			continue
 		}
-		if v, ok := e.Properties["value"].(float64); ok {
+		if v, ok := e.Properties[catalog.PropValue].(float64); ok {
 			total += v
 		}
 	}

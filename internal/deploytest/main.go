@@ -23,7 +23,7 @@ func runMain(m *testing.M, use func(map[string]string), pkgs []string) int {
 		return 1
 	}
 	defer func() { _ = os.RemoveAll(dir) }()
-	bins, err := Build(dir, pkgs...)
+	bins, err := Build(dir, nil, pkgs...)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

@@ -32,6 +32,7 @@ import (
 	"github.com/elmohq/telemetry/exporter"
 	"github.com/elmohq/telemetry/internal/atomicfile"
 	"github.com/elmohq/telemetry/internal/jsonl"
+	"github.com/elmohq/telemetry/internal/userdir"
 )
 
 // FileName is the name of the record's file.
@@ -74,18 +75,11 @@ type Record struct {
 // ~/.local/state/elmo/telemetry-log.jsonl when XDG_STATE_HOME is unset or
 // not an absolute path, on every operating system.
 func DefaultPath(getenv func(string) string) (string, error) {
-	if dir := getenv("XDG_STATE_HOME"); filepath.IsAbs(dir) {
-		return filepath.Join(dir, "elmo", FileName), nil
+	dir, err := userdir.State(getenv)
+	if err != nil {
+		return "", fmt.Errorf("cannot find the telemetry log: %w", err)
 	}
-	home := getenv("HOME")
-	if home == "" {
-		h, err := os.UserHomeDir()
-		if err != nil {
-			return "", fmt.Errorf("cannot find the home directory for the telemetry log: %w", err)
-		}
-		home = h
-	}
-	return filepath.Join(home, ".local", "state", "elmo", FileName), nil
+	return filepath.Join(dir, FileName), nil
 }
 
 // DeploymentPath returns where the services of the deployment in dir keep

@@ -101,7 +101,7 @@ func StartTelemetry(ctx context.Context, name, version string, getenv func(strin
 	}
 	// The record of what was sent lives in the deployment directory,
 	// where `elmo telemetry log --dir` finds it.
-	dir := getenv("ELMO_DIR")
+	dir := getenv(deployment.VarElmoDir)
 	if dir == "" {
 		dir, _ = deployment.DefaultDir()
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/elmohq/telemetry/exporter"
 	"github.com/elmohq/telemetry/internal/atomicfile"
 	"github.com/elmohq/telemetry/internal/jsonl"
+	"github.com/elmohq/telemetry/internal/userdir"
 	"github.com/elmohq/telemetry/processors"
 )
 
@@ -47,10 +48,82 @@ type spoolLine struct {
 	exporter.Event
 }
 
-// Path returns the path of the spool of undelivered events that belongs
-// to the config file at configPath: a file beside it.
-func Path(configPath string) string {
+// DefaultPath returns where the CLI keeps its spool:
+// $XDG_STATE_HOME/elmo/telemetry-spool.jsonl, or
+// ~/.local/state/elmo/telemetry-spool.jsonl when XDG_STATE_HOME is unset
+// or not an absolute path, on every operating system. getenv looks
+// variables up; nil means os.Getenv.
+func DefaultPath(getenv func(string) string) (string, error) {
+	dir, err := userdir.State(getenv)
+	if err != nil {
+		return "", fmt.Errorf("cannot find the telemetry spool: %w", err)
+	}
+	return filepath.Join(dir, FileName), nil
+}
+
+// LegacyPath returns where earlier versions of the CLI kept the spool
+// that belongs to the config file at configPath: a file beside it. Migrate
+// moves what it holds to the spool's place.
+func LegacyPath(configPath string) string {
 	return filepath.Join(filepath.Dir(configPath), FileName)
+}
+
+// Migrate moves the events of the spool at legacy, the old location, into
+// the spool at path, within the spool's caps, and deletes the old file
+// and its lock. It creates the directory of path when it must. Lines that
+// may not be sent are dropped on the way, like any line Read skips.
+//
+// Migrate first checks that the directory of path can hold the spool (it
+// exists as a directory or can be created): when it cannot, it returns an
+// error and leaves the old file as it was, and the caller keeps no spool.
+// With no old file it writes nothing.
+func Migrate(ctx context.Context, legacy, path string, policy *processors.Policy) error {
+	if err := usableDir(filepath.Dir(path)); err != nil {
+		return err
+	}
+	if legacy == "" || legacy == path {
+		return nil
+	}
+	if _, err := os.Lstat(legacy); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	events, _, err := Read(legacy, policy)
+	if err != nil {
+		return err
+	}
+	if len(events) > 0 {
+		if err := Update(ctx, path, policy, nil, events, false); err != nil {
+			return err
+		}
+	}
+	if err := Remove(legacy); err != nil {
+		return err
+	}
+	_ = os.Remove(legacy + ".lock")
+	return nil
+}
+
+// usableDir reports, without creating anything, why dir cannot hold the
+// spool: a path on the way to it that exists and is not a directory, or
+// that cannot be looked at. A directory that does not exist yet is
+// created by the first write.
+func usableDir(dir string) error {
+	for d := dir; ; {
+		fi, err := os.Stat(d)
+		switch {
+		case err == nil && fi.IsDir():
+			return nil
+		case err == nil:
+			return fmt.Errorf("cannot keep the telemetry spool in %s: %s is not a directory", dir, d)
+		case !errors.Is(err, fs.ErrNotExist):
+			return fmt.Errorf("cannot keep the telemetry spool in %s: %w", dir, err)
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			return nil
+		}
+		d = parent
+	}
 }
 
 // Stats returns how many events the spool at path holds and its size in

@@ -2,7 +2,9 @@ package spool
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -86,5 +88,132 @@ func TestSpoolReadKeepsOnlyValidLines(t *testing.T) {
 	}
 	if len(evs) != 1 || evs[0].UUID != good.UUID || dropped != 1 {
 		t.Errorf("read %d events (%v), dropped %d; want the one valid event and one drop", len(evs), evs, dropped)
+	}
+}
+
+func TestDefaultPath(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"XDG_STATE_HOME", map[string]string{"HOME": "/home/u", "XDG_STATE_HOME": "/state"}, "/state/elmo/telemetry-spool.jsonl"},
+		{"default", map[string]string{"HOME": "/home/u"}, "/home/u/.local/state/elmo/telemetry-spool.jsonl"},
+		{"relative XDG_STATE_HOME", map[string]string{"HOME": "/home/u", "XDG_STATE_HOME": "state"}, "/home/u/.local/state/elmo/telemetry-spool.jsonl"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := DefaultPath(func(k string) string { return tc.env[k] })
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != filepath.FromSlash(tc.want) {
+				t.Errorf("DefaultPath = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestMigrate(t *testing.T) {
+	policy := processors.DefaultPolicy()
+	for _, tc := range []struct {
+		name     string
+		old, cur int // events in the old and the current spool
+		want     int
+	}{
+		{"into a new directory", 3, 0, 3},
+		{"into an existing spool", 3, 2, 5},
+		{"within the caps", MaxEvents, 10, MaxEvents},
+		{"an empty old spool", 0, 0, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root := t.TempDir()
+			legacy := filepath.Join(root, "config", "elmo", FileName)
+			path := filepath.Join(root, "state", "elmo", FileName)
+			var old, cur []exporter.Event
+			for i := range tc.old {
+				old = append(old, spoolEvent(i, 0))
+			}
+			for i := range tc.cur {
+				cur = append(cur, spoolEvent(tc.old+i, 0))
+			}
+			if err := os.MkdirAll(filepath.Dir(legacy), 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(legacy, nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := Update(context.Background(), legacy, policy, nil, old, false); err != nil {
+				t.Fatal(err)
+			}
+			if len(cur) > 0 {
+				if err := Update(context.Background(), path, policy, nil, cur, false); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := Migrate(context.Background(), legacy, path, policy); err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range []string{legacy, legacy + ".lock"} {
+				if _, err := os.Lstat(p); !errors.Is(err, fs.ErrNotExist) {
+					t.Errorf("%s is still there after the migration (%v)", p, err)
+				}
+			}
+			got, dropped, err := Read(path, policy)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != tc.want || dropped != 0 {
+				t.Errorf("the spool holds %d events (%d dropped), want %d", len(got), dropped, tc.want)
+			}
+			if tc.want == 0 {
+				return
+			}
+			for p, mode := range map[string]fs.FileMode{filepath.Dir(path): 0o700, path: 0o600} {
+				fi, err := os.Stat(p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if fi.Mode().Perm() != mode {
+					t.Errorf("%s has mode %v, want %v", p, fi.Mode().Perm(), mode)
+				}
+			}
+			// A second migration finds nothing to move and changes nothing.
+			if err := Migrate(context.Background(), legacy, path, policy); err != nil {
+				t.Fatal(err)
+			}
+			if again, _, _ := Read(path, policy); len(again) != tc.want {
+				t.Errorf("a second migration left %d events, want %d", len(again), tc.want)
+			}
+		})
+	}
+}
+
+// A state directory that cannot be one (a file in its place) is refused
+// before anything moves: the old spool stays as it was.
+func TestMigrateUnusableDirectory(t *testing.T) {
+	policy := processors.DefaultPolicy()
+	root := t.TempDir()
+	legacy := filepath.Join(root, FileName+".old")
+	if err := Update(context.Background(), legacy, policy, nil, []exporter.Event{spoolEvent(1, 0)}, false); err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.ReadFile(legacy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocker := filepath.Join(root, "state")
+	if err := os.WriteFile(blocker, []byte("not a directory"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{
+		filepath.Join(blocker, FileName),
+		filepath.Join(blocker, "elmo", FileName),
+	} {
+		if err := Migrate(context.Background(), legacy, path, policy); err == nil {
+			t.Errorf("Migrate to %s: no error, want one", path)
+		}
+		if after, err := os.ReadFile(legacy); err != nil || string(after) != string(before) {
+			t.Errorf("the old spool changed: %v", err)
+		}
 	}
 }
