@@ -20,6 +20,9 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/elmohq/telemetry/internal/deployment"
+	"github.com/elmohq/telemetry/internal/userdir"
 )
 
 // Build compiles the main packages (import paths such as
@@ -45,15 +48,16 @@ func Build(dir string, flags []string, pkgs ...string) (map[string]string, error
 
 // BaseEnv returns a clean environment for a program under test: PATH and
 // the Go temporary directory from the test process, HOME,
-// XDG_CONFIG_HOME and ELMO_DIR under root, and nothing else, so that no
-// setting of the machine running the tests leaks in.
+// XDG_CONFIG_HOME, XDG_STATE_HOME and ELMO_DIR under root, and nothing
+// else, so that no setting of the machine running the tests leaks in.
 func BaseEnv(root string) map[string]string {
 	return map[string]string{
-		"PATH":            os.Getenv("PATH"),
-		"HOME":            filepath.Join(root, "home"),
-		"XDG_CONFIG_HOME": filepath.Join(root, "config"),
-		"ELMO_DIR":        filepath.Join(root, "elmo"),
-		"TMPDIR":          os.TempDir(),
+		"PATH":                os.Getenv("PATH"),
+		"HOME":                filepath.Join(root, "home"),
+		userdir.VarConfigHome: filepath.Join(root, "config"),
+		userdir.VarStateHome:  filepath.Join(root, "state"),
+		deployment.VarElmoDir: filepath.Join(root, "elmo"),
+		"TMPDIR":              os.TempDir(),
 	}
 }
 
