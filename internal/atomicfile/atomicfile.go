@@ -34,7 +34,7 @@ func WriteFile(path string, data []byte, perm os.FileMode) error {
 // readers still see the old content or the new, never a mix, but after a
 // crash of the machine the file may hold either, or be empty. It is for
 // files whose loss costs little and whose writer must be quick, such as
-// the telemetry spool a command writes on its way out.
+// the telemetry spool and the sent log a command writes on its way out.
 func WriteFileUnsynced(path string, data []byte, perm os.FileMode) error {
 	return write(path, data, perm, false)
 }

@@ -199,7 +199,11 @@ func write(ctx context.Context, path string, recs []Record) error {
 		lines = append(lines, append(b, '\n'))
 	}
 	lines = jsonl.Newest(lines, MaxRecords, MaxBytes)
-	return atomicfile.WriteFile(path, bytes.Join(lines, nil), 0o600)
+	// Not synced: the log is a record for the person to read, written on
+	// every command's way out, and a sync there costs every command
+	// milliseconds on some disks. A crash of the machine may lose the
+	// newest records or, rarely, the whole file; never a mix of two.
+	return atomicfile.WriteFileUnsynced(path, bytes.Join(lines, nil), 0o600)
 }
 
 // Read returns the records of the file at path, oldest first. A missing
