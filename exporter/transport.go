@@ -71,6 +71,9 @@ type sender struct {
 	final atomic.Bool
 
 	legacyEnv []byte // the start of every legacy body
+
+	clientOnce sync.Once
+	client     *http.Client // over base; see httpClient
 }
 
 // deliver sends events as one batch, with retries and splits, until each
@@ -296,7 +299,7 @@ func (s *sender) send(ctx context.Context, path string, body []byte, headers fun
 	if headers != nil {
 		headers(req.Header)
 	}
-	res, err := s.base.RoundTrip(req)
+	res, err := s.httpClient().Do(req)
 	if err != nil {
 		return nil, err
 	}
@@ -341,6 +344,35 @@ func (s *sender) report(events []wireEvent, o outcome) {
 	if s.outcome != nil && len(events) > 0 {
 		s.outcome(events, o)
 	}
+}
+
+// maxRedirects bounds the redirects one attempt follows.
+const maxRedirects = 5
+
+// httpClient returns the client requests go through: the base transport,
+// following a redirect only when it keeps the method and the body.
+func (s *sender) httpClient() *http.Client {
+	s.clientOnce.Do(func() {
+		s.client = &http.Client{Transport: s.base, CheckRedirect: keepPost}
+	})
+	return s.client
+}
+
+// keepPost lets a request follow a 307 or 308 redirect, which repeats the
+// POST with its body at the new location (a proxy in front of the capture
+// endpoint may answer one), up to maxRedirects. Any other redirect would
+// turn the POST into a GET without the events: its answer is returned as
+// it is, and the events are refused as with any other status that cannot
+// succeed.
+func keepPost(req *http.Request, via []*http.Request) error {
+	if len(via) > maxRedirects || req.Response == nil {
+		return http.ErrUseLastResponse
+	}
+	switch req.Response.StatusCode {
+	case http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+		return nil
+	}
+	return http.ErrUseLastResponse
 }
 
 // closeIdleConnections closes the base transport's idle connections.
