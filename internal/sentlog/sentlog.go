@@ -146,8 +146,9 @@ func (l *Log) Add(sent []exporter.Sent, dropped []exporter.Drop) {
 }
 
 // Write appends the records added since the last Write to the file, under
-// its lock, keeping the newest within the caps, and replaces the file
-// atomically with mode 0600. It waits for the lock until ctx ends. With
+// its lock, keeping the newest within the caps: while the file stays within
+// them the records are appended to it, else the file is replaced
+// atomically by its newest records, with mode 0600. It waits for the lock until ctx ends. With
 // nothing to add it does nothing. Records it could not write are kept for
 // the next Write.
 func (l *Log) Write(ctx context.Context) error {
@@ -186,24 +187,52 @@ func write(ctx context.Context, path string, recs []Record) error {
 		return fmt.Errorf("cannot read the telemetry log: %w", err)
 	}
 	var lines [][]byte
+	whole := 0 // the bytes of current that are whole records
 	for line := range bytes.Lines(current) {
 		if len(bytes.TrimSpace(line)) > 0 && bytes.HasSuffix(line, []byte("\n")) {
 			lines = append(lines, line)
+			whole += len(line)
 		}
 	}
+	var fresh [][]byte
 	for _, r := range recs {
 		b, err := json.Marshal(r)
 		if err != nil {
 			continue
 		}
-		lines = append(lines, append(b, '\n'))
+		fresh = append(fresh, append(b, '\n'))
 	}
-	lines = jsonl.Newest(lines, MaxRecords, MaxBytes)
+	all := append(lines, fresh...)
+	newest := jsonl.Newest(all, MaxRecords, MaxBytes)
+	if whole == len(current) && len(newest) == len(all) && appendTo(path, bytes.Join(fresh, nil)) == nil {
+		// The file holds only whole records and stays within the caps:
+		// the new records are appended, which is cheaper on a command's
+		// way out than replacing the file.
+		return nil
+	}
 	// Not synced: the log is a record for the person to read, written on
 	// every command's way out, and a sync there costs every command
 	// milliseconds on some disks. A crash of the machine may lose the
 	// newest records or, rarely, the whole file; never a mix of two.
-	return atomicfile.WriteFileUnsynced(path, bytes.Join(lines, nil), 0o600)
+	return atomicfile.WriteFileUnsynced(path, bytes.Join(newest, nil), 0o600)
+}
+
+// appendTo appends data to the file at path, creating it with mode 0600.
+// It fails, leaving the caller to replace the file, when the file has
+// another mode or the write fails; whatever it wrote then is replaced.
+func appendTo(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	fi, err := f.Stat()
+	if err == nil && fi.Mode().Perm() != 0o600 {
+		err = fmt.Errorf("the telemetry log %s has mode %v, not 0600", path, fi.Mode().Perm())
+	}
+	if err == nil {
+		_, err = f.Write(data)
+	}
+	return errors.Join(err, f.Close())
 }
 
 // Read returns the records of the file at path, oldest first. A missing

@@ -131,3 +131,51 @@ func TestCaps(t *testing.T) {
 		})
 	}
 }
+
+// A file that is not only whole records (a torn last line, say), or has
+// another mode than 0600, is replaced rather than appended to: the torn
+// line goes, the records stay, and the mode is 0600 again.
+func TestWriteRepairs(t *testing.T) {
+	first := string(sent(1, "cli_init", 0).Wire)
+	for _, tc := range []struct {
+		name, content string
+		mode          os.FileMode
+		wantRecords   int
+	}{
+		{"whole records", `{"outcome":"sent","uuid":"u1","name":"cli_init","event":` + first + "}\n", 0o600, 2},
+		{"a torn last line", `{"outcome":"sent","uuid":"u1","name":"cli_init","event":` + first + "}\n" + `{"outcome":"se`, 0o600, 2},
+		{"readable by others", `{"outcome":"sent","uuid":"u1","name":"cli_init","event":` + first + "}\n", 0o644, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), sentlog.FileName)
+			if err := os.WriteFile(path, []byte(tc.content), tc.mode); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(path, tc.mode); err != nil {
+				t.Fatal(err)
+			}
+			l, err := sentlog.New(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			l.Add([]exporter.Sent{sent(2, "cli_version", 0)}, nil)
+			if err := l.Write(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(string(data), `{"outcome":"se`+"\n") || !strings.HasSuffix(string(data), "}\n") {
+				t.Errorf("the log is not whole records:\n%s", data)
+			}
+			recs, _ := sentlog.Read(path)
+			if len(recs) != tc.wantRecords || recs[len(recs)-1].Name != "cli_version" {
+				t.Errorf("records %+v, want %d ending with cli_version", recs, tc.wantRecords)
+			}
+			if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
+				t.Errorf("mode %v, want 0600", fi.Mode().Perm())
+			}
+		})
+	}
+}
