@@ -136,11 +136,8 @@ func (s *sender) legacyBatch(ctx context.Context, events []wireEvent) error {
 			return nil
 		}
 		failed = true
-		if ctx.Err() != nil || attempt+1 >= s.maxAttempts || (s.final.Load() && unreachable(err)) {
-			return err
-		}
-		if werr := s.wait(ctx, attempt, res); werr != nil {
-			return werr
+		if gaveUp := s.retry(ctx, attempt, res, err); gaveUp != nil {
+			return gaveUp
 		}
 	}
 }
@@ -226,11 +223,8 @@ func (s *sender) v1Batch(ctx context.Context, events []wireEvent, reqID string) 
 			return nil
 		}
 		failed = true
-		if ctx.Err() != nil || attempt+1 >= s.maxAttempts || (s.final.Load() && unreachable(err)) {
-			return err
-		}
-		if werr := s.wait(ctx, attempt, res); werr != nil {
-			return werr
+		if gaveUp := s.retry(ctx, attempt, res, err); gaveUp != nil {
+			return gaveUp
 		}
 	}
 }
@@ -309,6 +303,18 @@ func (s *sender) send(ctx context.Context, path string, body []byte, headers fun
 		return nil, err
 	}
 	return &response{status: res.StatusCode, header: res.Header, body: b}, nil
+}
+
+// retry follows failed attempt number attempt, whose answer (if any) was
+// res and whose error was err: it waits for the next attempt and returns
+// nil, or returns the error to give up with when ctx has ended, attempts
+// have run out, or the Client is shutting down and the server cannot be
+// reached.
+func (s *sender) retry(ctx context.Context, attempt int, res *response, err error) error {
+	if ctx.Err() != nil || attempt+1 >= s.maxAttempts || (s.final.Load() && unreachable(err)) {
+		return err
+	}
+	return s.wait(ctx, attempt, res)
 }
 
 // wait sleeps before retry attempt+1, or returns the context's error. res

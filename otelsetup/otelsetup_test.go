@@ -487,12 +487,7 @@ func TestUnansweredEventsAreSpooledAndSentOnceByTheNextRun(t *testing.T) {
 	if err := tel.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	var got []string
-	for _, ev := range e.server.Events() {
-		got = append(got, ev.UUID)
-	}
-	slices.Sort(got)
-	if !slices.Equal(got, spooled) {
+	if got := deliveredUUIDs(e.server); !slices.Equal(got, spooled) {
 		t.Errorf("delivered %v, want exactly the spooled %v", got, spooled)
 	}
 	if _, err := os.Stat(e.spoolPath); !errors.Is(err, os.ErrNotExist) {
@@ -707,4 +702,14 @@ func TestDebugWithTelemetryOffPrintsAndSendsNothing(t *testing.T) {
 			}
 		})
 	}
+}
+
+// deliveredUUIDs returns the UUIDs of the events srv received, sorted.
+func deliveredUUIDs(srv *posthogtest.Server) []string {
+	var got []string
+	for _, ev := range srv.Events() {
+		got = append(got, ev.UUID)
+	}
+	slices.Sort(got)
+	return got
 }

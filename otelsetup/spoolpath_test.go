@@ -107,12 +107,7 @@ func TestLegacySpoolMigrated(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			var got []string
-			for _, ev := range e.server.Events() {
-				got = append(got, ev.UUID)
-			}
-			slices.Sort(got)
-			if !slices.Equal(got, want) {
+			if got := deliveredUUIDs(e.server); !slices.Equal(got, want) {
 				t.Errorf("delivered %v, want each of %v once", got, want)
 			}
 			for _, p := range []string{legacy, legacy + ".lock", e.spoolPath} {

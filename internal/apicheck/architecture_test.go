@@ -92,19 +92,17 @@ func TestArchitectureNamesEveryPackage(t *testing.T) {
 	}
 }
 
-// declared collects every name the Go code of both modules declares
-// (functions, methods, types, constants, variables, struct fields and
-// interface methods) and every string literal, from the files that are
-// not tests.
-func declared(t *testing.T) (names, literals map[string]bool) {
+// goFiles parses every Go file of both modules that is not a test, as the
+// go tool sees them (testdata and names starting with . or _ are left
+// out), and calls visit with each file's path relative to the root.
+func goFiles(t *testing.T, visit func(rel string, f *ast.File)) {
 	t.Helper()
-	names, literals = map[string]bool{}, map[string]bool{}
 	fset := token.NewFileSet()
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		if d.IsDir() && (d.Name() == "testdata" || strings.HasPrefix(d.Name(), ".")) && path != root {
+		if d.IsDir() && path != root && (d.Name() == "testdata" || strings.HasPrefix(d.Name(), ".") || strings.HasPrefix(d.Name(), "_")) {
 			return filepath.SkipDir
 		}
 		if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
@@ -114,6 +112,26 @@ func declared(t *testing.T) (names, literals map[string]bool) {
 		if err != nil {
 			return err
 		}
+		rel, err := filepath.Rel(root, path)
+		if err != nil {
+			return err
+		}
+		visit(rel, f)
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("parse the module's code: %v", err)
+	}
+}
+
+// declared collects every name the Go code of both modules declares
+// (functions, methods, types, constants, variables, struct fields and
+// interface methods) and every string literal, from the files that are
+// not tests.
+func declared(t *testing.T) (names, literals map[string]bool) {
+	t.Helper()
+	names, literals = map[string]bool{}, map[string]bool{}
+	goFiles(t, func(_ string, f *ast.File) {
 		ast.Inspect(f, func(n ast.Node) bool {
 			switch n := n.(type) {
 			case *ast.FuncDecl:
@@ -137,11 +155,7 @@ func declared(t *testing.T) (names, literals map[string]bool) {
 			}
 			return true
 		})
-		return nil
 	})
-	if err != nil {
-		t.Fatalf("parse the module's code: %v", err)
-	}
 	return names, literals
 }
 

@@ -2,10 +2,7 @@ package apicheck
 
 import (
 	"go/ast"
-	"go/parser"
 	"go/token"
-	"io/fs"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -21,23 +18,7 @@ import (
 func literalUses(t *testing.T) map[string][]string {
 	t.Helper()
 	uses := map[string][]string{}
-	fset := token.NewFileSet()
-	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		// The go tool ignores testdata and names starting with . or _.
-		if d.IsDir() && (d.Name() == "testdata" || strings.HasPrefix(d.Name(), ".") || strings.HasPrefix(d.Name(), "_")) && path != root {
-			return filepath.SkipDir
-		}
-		if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
-			return nil
-		}
-		f, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(root, path)
+	goFiles(t, func(rel string, f *ast.File) {
 		ast.Inspect(f, func(n ast.Node) bool {
 			if _, ok := n.(*ast.ImportSpec); ok {
 				return false // a package path, not a word of the code
@@ -49,11 +30,7 @@ func literalUses(t *testing.T) map[string][]string {
 			}
 			return true
 		})
-		return nil
 	})
-	if err != nil {
-		t.Fatalf("parse the module's code: %v", err)
-	}
 	return uses
 }
 
