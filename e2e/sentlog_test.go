@@ -34,34 +34,6 @@ func (s *sandbox) telemetryLog(args ...string) []logRecord {
 	return recs
 }
 
-// receivedWire returns each event the server accepted, by UUID, exactly
-// as it was in the request body.
-func receivedWire(t *testing.T, reqs []posthogtest.Request) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	for _, r := range reqs {
-		if r.Status != 200 {
-			continue
-		}
-		var b struct {
-			Batch []json.RawMessage `json:"batch"`
-		}
-		if err := json.Unmarshal(r.Body, &b); err != nil {
-			t.Fatalf("request body: %v", err)
-		}
-		for _, m := range b.Batch {
-			var id struct {
-				UUID string `json:"uuid"`
-			}
-			if err := json.Unmarshal(m, &id); err != nil {
-				t.Fatal(err)
-			}
-			out[id.UUID] = string(m)
-		}
-	}
-	return out
-}
-
 // checkLog checks that recs are exactly the events of want, as the server
 // received them, in a file of mode 0600 at path.
 func checkLog(t *testing.T, what, path string, recs []logRecord, want []posthogtest.Event, wire map[string]string) {
@@ -105,7 +77,7 @@ func TestPromise_LogShowsWhatWasSent(t *testing.T) {
 			cliEvents = append(cliEvents, e)
 		}
 	}
-	checkLog(t, "CLI", cliLog, s.telemetryLog(), cliEvents, receivedWire(t, s.Server.Requests()))
+	checkLog(t, "CLI", cliLog, s.telemetryLog(), cliEvents, s.Server.Wire())
 
 	requireDeployment(t)
 	n := s.RequestCount()
@@ -121,7 +93,7 @@ func TestPromise_LogShowsWhatWasSent(t *testing.T) {
 	if s.RequestCount() == n {
 		t.Fatal("the deployment sent nothing")
 	}
-	checkLog(t, "deployment", filepath.Join(s.Dir, "telemetry-log.jsonl"), s.telemetryLog("--dir", s.Dir), deployment, receivedWire(t, s.Server.Requests()))
+	checkLog(t, "deployment", filepath.Join(s.Dir, "telemetry-log.jsonl"), s.telemetryLog("--dir", s.Dir), deployment, s.Server.Wire())
 
 	s.MustRun("telemetry", "disable")
 	for _, p := range []string{cliLog, filepath.Join(s.Dir, "telemetry-log.jsonl")} {

@@ -1,7 +1,6 @@
 package exporter_test
 
 import (
-	"encoding/json"
 	"io"
 	"slices"
 	"sync"
@@ -23,34 +22,6 @@ func (r *deliveryRecord) add(sent []exporter.Sent, dropped []exporter.Drop) {
 	defer r.mu.Unlock()
 	r.sent = append(r.sent, sent...)
 	r.dropped = append(r.dropped, dropped...)
-}
-
-// acceptedWire returns, by UUID, each event of the requests the server
-// accepted, exactly as it was in the request body.
-func acceptedWire(t *testing.T, srv *posthogtest.Server) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	for _, r := range srv.Requests() {
-		if r.Status != 200 {
-			continue
-		}
-		var b struct {
-			Batch []json.RawMessage `json:"batch"`
-		}
-		if err := json.Unmarshal(r.Body, &b); err != nil {
-			t.Fatalf("request body: %v", err)
-		}
-		for _, m := range b.Batch {
-			var id struct {
-				UUID string `json:"uuid"`
-			}
-			if err := json.Unmarshal(m, &id); err != nil {
-				t.Fatal(err)
-			}
-			out[id.UUID] = string(m)
-		}
-	}
-	return out
 }
 
 // The delivery record gets every acknowledged event exactly as the server
@@ -91,7 +62,7 @@ func TestDeliveryRecord(t *testing.T) {
 					}
 					return
 				}
-				wire := acceptedWire(t, srv)
+				wire := srv.Wire()
 				if len(wire) != len(evs) || len(rec.sent) != len(evs) || len(rec.dropped) != 0 {
 					t.Fatalf("server accepted %d events, record has %d sent and %d dropped; want %d, %d, 0",
 						len(wire), len(rec.sent), len(rec.dropped), len(evs), len(evs))

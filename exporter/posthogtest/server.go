@@ -253,6 +253,19 @@ func (s *Server) Events() []Event {
 	return append([]Event(nil), s.events...)
 }
 
+// Wire returns every event accepted so far by UUID, exactly as it
+// appeared in its request's body, for comparing with what a sender says
+// it sent.
+func (s *Server) Wire() map[string]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]string, len(s.events))
+	for _, ev := range s.events {
+		out[ev.UUID] = string(ev.Raw)
+	}
+	return out
+}
+
 // WaitForEvents blocks until at least n events have been accepted, and
 // returns them all, or returns ctx's error with the events seen so far.
 func (s *Server) WaitForEvents(ctx context.Context, n int) ([]Event, error) {
