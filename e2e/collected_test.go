@@ -15,7 +15,7 @@ import (
 	"github.com/elmohq/telemetry/catalog"
 	"github.com/elmohq/telemetry/exporter"
 	"github.com/elmohq/telemetry/exporter/posthogtest"
-	"github.com/elmohq/telemetry/internal/clitest"
+	"github.com/elmohq/telemetry/internal/testkit/clitest"
 	"github.com/elmohq/telemetry/otelsetup"
 	"github.com/elmohq/telemetry/processors"
 )

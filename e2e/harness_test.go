@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/elmohq/telemetry/exporter/posthogtest"
-	"github.com/elmohq/telemetry/internal/clitest"
+	"github.com/elmohq/telemetry/internal/testkit/clitest"
 )
 
 // testKey is the PostHog project key the runs send with.

@@ -3,7 +3,7 @@ package e2e
 import (
 	"testing"
 
-	"github.com/elmohq/telemetry/internal/clitest"
+	"github.com/elmohq/telemetry/internal/testkit/clitest"
 )
 
 // testVersion is the release version the binaries are built with, so

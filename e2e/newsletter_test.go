@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/elmohq/telemetry/exporter/posthogtest"
-	"github.com/elmohq/telemetry/internal/clitest"
+	"github.com/elmohq/telemetry/internal/testkit/clitest"
 )
 
 // signup returns the only newsletter_signup event, failing the test

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/elmohq/telemetry/exporter/posthogtest"
-	"github.com/elmohq/telemetry/internal/clitest"
+	"github.com/elmohq/telemetry/internal/testkit/clitest"
 )
 
 // exercise starts the deployment, uses every feature that reports

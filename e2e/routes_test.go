@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/elmohq/telemetry/internal/otlptest"
+	"github.com/elmohq/telemetry/internal/testkit/otlptest"
 )
 
 // Canaries a user or a deployment can type where Elmo reads a name: a

@@ -17,8 +17,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/elmohq/telemetry/internal/clitest"
-	"github.com/elmohq/telemetry/internal/dotenv"
+	"github.com/elmohq/telemetry/internal/app/dotenv"
+	"github.com/elmohq/telemetry/internal/testkit/clitest"
 )
 
 // process is a running elmo-web or elmo-worker.

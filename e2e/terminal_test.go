@@ -13,7 +13,7 @@ import (
 	"github.com/creack/pty"
 
 	"github.com/elmohq/telemetry/exporter/posthogtest"
-	"github.com/elmohq/telemetry/internal/clitest"
+	"github.com/elmohq/telemetry/internal/testkit/clitest"
 	"github.com/elmohq/telemetry/otelsetup"
 )
 

@@ -12,9 +12,9 @@ import (
 	"golang.org/x/term"
 
 	"github.com/elmohq/telemetry/catalog"
-	"github.com/elmohq/telemetry/internal/configfile"
-	"github.com/elmohq/telemetry/internal/consent"
-	"github.com/elmohq/telemetry/internal/spool"
+	"github.com/elmohq/telemetry/internal/pipeline/configfile"
+	"github.com/elmohq/telemetry/internal/pipeline/consent"
+	"github.com/elmohq/telemetry/internal/pipeline/spool"
 	"github.com/elmohq/telemetry/processors"
 )
 

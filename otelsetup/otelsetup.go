@@ -21,11 +21,11 @@ import (
 
 	"github.com/elmohq/telemetry/catalog"
 	"github.com/elmohq/telemetry/exporter"
-	"github.com/elmohq/telemetry/internal/configfile"
-	"github.com/elmohq/telemetry/internal/consent"
-	"github.com/elmohq/telemetry/internal/envexport"
-	"github.com/elmohq/telemetry/internal/sentlog"
-	"github.com/elmohq/telemetry/internal/spool"
+	"github.com/elmohq/telemetry/internal/pipeline/configfile"
+	"github.com/elmohq/telemetry/internal/pipeline/consent"
+	"github.com/elmohq/telemetry/internal/pipeline/envexport"
+	"github.com/elmohq/telemetry/internal/pipeline/sentlog"
+	"github.com/elmohq/telemetry/internal/pipeline/spool"
 	"github.com/elmohq/telemetry/processors"
 	"github.com/elmohq/telemetry/resource"
 )

@@ -29,8 +29,8 @@ import (
 
 	"github.com/elmohq/telemetry/catalog"
 	"github.com/elmohq/telemetry/exporter/posthogtest"
-	"github.com/elmohq/telemetry/internal/consent"
-	"github.com/elmohq/telemetry/internal/spool"
+	"github.com/elmohq/telemetry/internal/pipeline/consent"
+	"github.com/elmohq/telemetry/internal/pipeline/spool"
 	"github.com/elmohq/telemetry/otelsetup"
 	"github.com/elmohq/telemetry/processors"
 	"github.com/elmohq/telemetry/resource"

@@ -23,7 +23,7 @@ import (
 
 	"github.com/elmohq/telemetry/catalog"
 	"github.com/elmohq/telemetry/exporter/posthogtest"
-	"github.com/elmohq/telemetry/internal/otlptest"
+	"github.com/elmohq/telemetry/internal/testkit/otlptest"
 	"github.com/elmohq/telemetry/otelsetup"
 	"github.com/elmohq/telemetry/processors"
 )

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/elmohq/telemetry/exporter/posthogtest"
-	"github.com/elmohq/telemetry/internal/spool"
+	"github.com/elmohq/telemetry/internal/pipeline/spool"
 	"github.com/elmohq/telemetry/otelsetup"
 )
 

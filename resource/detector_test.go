@@ -16,7 +16,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	sdkresource "go.opentelemetry.io/otel/sdk/resource"
 
-	"github.com/elmohq/telemetry/internal/configfile"
+	"github.com/elmohq/telemetry/internal/pipeline/configfile"
 	"github.com/elmohq/telemetry/resource"
 
 	"github.com/elmohq/telemetry/catalog"

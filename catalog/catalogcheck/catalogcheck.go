@@ -8,7 +8,7 @@
 //
 //   - a span started with a constant name (Tracer.Start) that is not a
 //     span of the catalog, and a cobra command whose name cannot make a
-//     cli_<command> span name (internal/cli/runner names the spans of
+//     cli_<command> span name (internal/app/cli/runner names the spans of
 //     commands after them);
 //   - a constant attribute key set on a span (Span.SetAttributes,
 //     trace.WithAttributes, through the attribute constructors such as
@@ -586,7 +586,7 @@ func (c *checker) spanContext(x ast.Expr, stack []ast.Node) attrContext {
 }
 
 // commandSpan reports whether x is trace.SpanFromContext(cmd.Context())
-// for a *cobra.Command cmd: the span internal/cli/runner started for the
+// for a *cobra.Command cmd: the span internal/app/cli/runner started for the
 // command.
 func (c *checker) commandSpan(x ast.Expr) bool {
 	call, ok := ast.Unparen(x).(*ast.CallExpr)

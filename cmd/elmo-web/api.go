@@ -12,7 +12,7 @@ import (
 	"strings"
 
 	"github.com/elmohq/telemetry/catalog"
-	"github.com/elmohq/telemetry/internal/store"
+	"github.com/elmohq/telemetry/internal/app/store"
 )
 
 // maxBody bounds the size of a request body.

@@ -7,7 +7,7 @@
 // listens on 127.0.0.1:WEB_PORT (default 3000), or on WEB_ADDR when set,
 // and prints "elmo-web listening on http://ADDRESS" once it accepts
 // connections. It stops gracefully on SIGINT, SIGTERM or SIGHUP and, when
-// elmo start runs it, when elmo start ends (see internal/lifeline).
+// elmo start runs it, when elmo start ends (see internal/app/lifeline).
 //
 // It reports, through OpenTelemetry, the counters brands_created,
 // prompts_edited (edits of existing prompts; a new prompt shows in the
@@ -41,10 +41,10 @@ import (
 	"time"
 
 	"github.com/elmohq/telemetry/catalog"
-	"github.com/elmohq/telemetry/internal/deployment"
-	"github.com/elmohq/telemetry/internal/provider"
-	"github.com/elmohq/telemetry/internal/service"
-	"github.com/elmohq/telemetry/internal/store"
+	"github.com/elmohq/telemetry/internal/app/deployment"
+	"github.com/elmohq/telemetry/internal/app/provider"
+	"github.com/elmohq/telemetry/internal/app/service"
+	"github.com/elmohq/telemetry/internal/app/store"
 )
 
 // serviceName is the service.name of this program.

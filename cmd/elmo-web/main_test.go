@@ -18,8 +18,8 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/elmohq/telemetry/exporter/posthogtest"
-	"github.com/elmohq/telemetry/internal/deploytest"
-	"github.com/elmohq/telemetry/internal/store"
+	"github.com/elmohq/telemetry/internal/app/store"
+	"github.com/elmohq/telemetry/internal/testkit/deploytest"
 )
 
 // binary is the path of the elmo-web program built for the tests.

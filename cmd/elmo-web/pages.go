@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"github.com/elmohq/telemetry/catalog"
-	"github.com/elmohq/telemetry/internal/store"
+	"github.com/elmohq/telemetry/internal/app/store"
 )
 
 // pages holds the server-rendered pages, each a "layout" with its own

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/elmohq/telemetry/internal/deploytest"
+	"github.com/elmohq/telemetry/internal/testkit/deploytest"
 )
 
 // TestStopSignals shows that elmo-web stops cleanly on each signal that

@@ -5,8 +5,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/elmohq/telemetry/internal/provider"
-	"github.com/elmohq/telemetry/internal/store"
+	"github.com/elmohq/telemetry/internal/app/provider"
+	"github.com/elmohq/telemetry/internal/app/store"
 )
 
 // maxBackoff caps the wait the worker chooses itself after repeated

@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/elmohq/telemetry/internal/provider"
-	"github.com/elmohq/telemetry/internal/store"
+	"github.com/elmohq/telemetry/internal/app/provider"
+	"github.com/elmohq/telemetry/internal/app/store"
 )
 
 func TestBackoff(t *testing.T) {

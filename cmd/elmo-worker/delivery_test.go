@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/elmohq/telemetry/exporter/posthogtest"
-	"github.com/elmohq/telemetry/internal/deploytest"
+	"github.com/elmohq/telemetry/internal/testkit/deploytest"
 )
 
 // telemetryLines returns the lines of output that speak of telemetry.

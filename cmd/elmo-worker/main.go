@@ -4,10 +4,10 @@
 // chat-completions API, and stores the answers for the web app's reports.
 //
 // elmo start runs it with the deployment .env as its environment; see
-// package internal/deployment for its settings and internal/provider for
+// package internal/app/deployment for its settings and internal/app/provider for
 // the provider variables. It stops gracefully on SIGINT, SIGTERM or
 // SIGHUP and, when elmo start runs it, when elmo start ends (see
-// internal/lifeline). It reports, through OpenTelemetry, a
+// internal/app/lifeline). It reports, through OpenTelemetry, a
 // prompt_processed span for the first run of a new or edited prompt, and
 // the prompt_runs and provider_errors counters, sent as hourly sums:
 // counts, provider and model names and error classes only, never a
@@ -22,10 +22,10 @@ import (
 	"log/slog"
 
 	"github.com/elmohq/telemetry/catalog"
-	"github.com/elmohq/telemetry/internal/deployment"
-	"github.com/elmohq/telemetry/internal/provider"
-	"github.com/elmohq/telemetry/internal/service"
-	"github.com/elmohq/telemetry/internal/store"
+	"github.com/elmohq/telemetry/internal/app/deployment"
+	"github.com/elmohq/telemetry/internal/app/provider"
+	"github.com/elmohq/telemetry/internal/app/service"
+	"github.com/elmohq/telemetry/internal/app/store"
 )
 
 // serviceName is the service.name of this program.

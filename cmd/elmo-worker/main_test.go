@@ -9,9 +9,9 @@ import (
 	"testing"
 
 	"github.com/elmohq/telemetry/exporter/posthogtest"
-	"github.com/elmohq/telemetry/internal/deploytest"
-	"github.com/elmohq/telemetry/internal/service"
-	"github.com/elmohq/telemetry/internal/store"
+	"github.com/elmohq/telemetry/internal/app/service"
+	"github.com/elmohq/telemetry/internal/app/store"
+	"github.com/elmohq/telemetry/internal/testkit/deploytest"
 )
 
 // binary is the path of the elmo-worker program built for the tests.

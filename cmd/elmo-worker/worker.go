@@ -14,9 +14,9 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/elmohq/telemetry/catalog"
-	"github.com/elmohq/telemetry/internal/deployment"
-	"github.com/elmohq/telemetry/internal/provider"
-	"github.com/elmohq/telemetry/internal/store"
+	"github.com/elmohq/telemetry/internal/app/deployment"
+	"github.com/elmohq/telemetry/internal/app/provider"
+	"github.com/elmohq/telemetry/internal/app/store"
 )
 
 // instrumentationName names this program's tracer and meter.

@@ -12,8 +12,8 @@ import (
 	"testing"
 
 	"github.com/elmohq/telemetry/exporter/posthogtest"
-	"github.com/elmohq/telemetry/internal/clitest"
-	"github.com/elmohq/telemetry/internal/deploytest"
+	"github.com/elmohq/telemetry/internal/testkit/clitest"
+	"github.com/elmohq/telemetry/internal/testkit/deploytest"
 )
 
 // useDeployment runs `elmo start --dir dir` in the foreground as a person

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/elmohq/telemetry/exporter/posthogtest"
-	"github.com/elmohq/telemetry/internal/clitest"
+	"github.com/elmohq/telemetry/internal/testkit/clitest"
 )
 
 // BenchmarkExit measures a whole `elmo version` run, from start to exit,

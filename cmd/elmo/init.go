@@ -21,14 +21,14 @@ import (
 
 	"github.com/elmohq/telemetry/catalog"
 	"github.com/elmohq/telemetry/exporter"
-	"github.com/elmohq/telemetry/internal/cli/prompt"
-	"github.com/elmohq/telemetry/internal/cli/runner"
-	"github.com/elmohq/telemetry/internal/configfile"
-	"github.com/elmohq/telemetry/internal/consent"
-	"github.com/elmohq/telemetry/internal/deployment"
-	"github.com/elmohq/telemetry/internal/dotenv"
-	"github.com/elmohq/telemetry/internal/provider"
-	"github.com/elmohq/telemetry/internal/sentlog"
+	"github.com/elmohq/telemetry/internal/app/cli/prompt"
+	"github.com/elmohq/telemetry/internal/app/cli/runner"
+	"github.com/elmohq/telemetry/internal/app/deployment"
+	"github.com/elmohq/telemetry/internal/app/dotenv"
+	"github.com/elmohq/telemetry/internal/app/provider"
+	"github.com/elmohq/telemetry/internal/pipeline/configfile"
+	"github.com/elmohq/telemetry/internal/pipeline/consent"
+	"github.com/elmohq/telemetry/internal/pipeline/sentlog"
 	"github.com/elmohq/telemetry/otelsetup"
 )
 

@@ -9,7 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/elmohq/telemetry/exporter/posthogtest"
-	"github.com/elmohq/telemetry/internal/dotenv"
+	"github.com/elmohq/telemetry/internal/app/dotenv"
 )
 
 func TestInitYesWithEmail(t *testing.T) {

@@ -15,9 +15,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/elmohq/telemetry/internal/clitest"
-	"github.com/elmohq/telemetry/internal/deploytest"
-	"github.com/elmohq/telemetry/internal/launch"
+	"github.com/elmohq/telemetry/internal/app/launch"
+	"github.com/elmohq/telemetry/internal/testkit/clitest"
+	"github.com/elmohq/telemetry/internal/testkit/deploytest"
 )
 
 // stopBound is how long the services of a deployment may outlive a

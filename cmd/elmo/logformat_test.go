@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/elmohq/telemetry/internal/clitest"
-	"github.com/elmohq/telemetry/internal/deploytest"
+	"github.com/elmohq/telemetry/internal/testkit/clitest"
+	"github.com/elmohq/telemetry/internal/testkit/deploytest"
 )
 
 // elmo start prints the services' log lines in the form of its own lines

@@ -22,9 +22,9 @@ import (
 	"golang.org/x/term"
 
 	"github.com/elmohq/telemetry/catalog"
-	"github.com/elmohq/telemetry/internal/cli/runner"
-	"github.com/elmohq/telemetry/internal/configfile"
-	"github.com/elmohq/telemetry/internal/sentlog"
+	"github.com/elmohq/telemetry/internal/app/cli/runner"
+	"github.com/elmohq/telemetry/internal/pipeline/configfile"
+	"github.com/elmohq/telemetry/internal/pipeline/sentlog"
 	"github.com/elmohq/telemetry/otelsetup"
 )
 

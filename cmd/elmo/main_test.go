@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"github.com/elmohq/telemetry/exporter/posthogtest"
-	"github.com/elmohq/telemetry/internal/clitest"
+	"github.com/elmohq/telemetry/internal/testkit/clitest"
 )
 
 // TestMain builds elmo, and beside it the deployment's programs for the

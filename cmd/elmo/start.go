@@ -10,10 +10,10 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/elmohq/telemetry/internal/cli/runner"
-	"github.com/elmohq/telemetry/internal/consent"
-	"github.com/elmohq/telemetry/internal/deployment"
-	"github.com/elmohq/telemetry/internal/launch"
+	"github.com/elmohq/telemetry/internal/app/cli/runner"
+	"github.com/elmohq/telemetry/internal/app/deployment"
+	"github.com/elmohq/telemetry/internal/app/launch"
+	"github.com/elmohq/telemetry/internal/pipeline/consent"
 )
 
 // stopTimeout bounds how long `elmo stop` waits for the services before

@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/elmohq/telemetry/exporter/posthogtest"
-	"github.com/elmohq/telemetry/internal/clitest"
-	"github.com/elmohq/telemetry/internal/launch"
+	"github.com/elmohq/telemetry/internal/app/launch"
+	"github.com/elmohq/telemetry/internal/testkit/clitest"
 )
 
 // deploymentEnv makes the services quick to start, export and stop in a

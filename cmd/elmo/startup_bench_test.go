@@ -7,11 +7,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/elmohq/telemetry/internal/deploytest"
+	"github.com/elmohq/telemetry/internal/testkit/deploytest"
 )
 
 // BenchmarkStartup measures what telemetry costs a command run with it
-// off, on the two programs of internal/startupprobe: `elmo version` with
+// off, on the two programs of internal/testkit/startupprobe: `elmo version` with
 // no telemetry linked (bare) and the same with the pipeline started and
 // shut down as the CLI does (off). The two run in turns; telemetry=off
 // reports the median run of each (base-ms for bare, on-ms for off) and
@@ -24,7 +24,7 @@ import (
 //	go test -run '^$' -bench Startup -benchtime 50x -count 5 ./cmd/elmo
 func BenchmarkStartup(b *testing.B) {
 	dir := b.TempDir()
-	const probe = "github.com/elmohq/telemetry/internal/startupprobe/"
+	const probe = "github.com/elmohq/telemetry/internal/testkit/startupprobe/"
 	bins, err := deploytest.Build(dir, nil, probe+"bare", probe+"off", probe+"floor")
 	if err != nil {
 		b.Fatal(err)

@@ -12,13 +12,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/elmohq/telemetry/catalog"
-	"github.com/elmohq/telemetry/internal/catalogdoc"
-	"github.com/elmohq/telemetry/internal/cli/runner"
-	"github.com/elmohq/telemetry/internal/configfile"
-	"github.com/elmohq/telemetry/internal/consent"
-	"github.com/elmohq/telemetry/internal/deployment"
-	"github.com/elmohq/telemetry/internal/sentlog"
-	"github.com/elmohq/telemetry/internal/spool"
+	"github.com/elmohq/telemetry/internal/app/cli/runner"
+	"github.com/elmohq/telemetry/internal/app/deployment"
+	"github.com/elmohq/telemetry/internal/pipeline/catalogdoc"
+	"github.com/elmohq/telemetry/internal/pipeline/configfile"
+	"github.com/elmohq/telemetry/internal/pipeline/consent"
+	"github.com/elmohq/telemetry/internal/pipeline/sentlog"
+	"github.com/elmohq/telemetry/internal/pipeline/spool"
 	"github.com/elmohq/telemetry/otelsetup"
 )
 

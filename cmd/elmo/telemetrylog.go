@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/elmohq/telemetry/internal/sentlog"
+	"github.com/elmohq/telemetry/internal/pipeline/sentlog"
 )
 
 func (a *app) telemetryLogCommand() *cobra.Command {

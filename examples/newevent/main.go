@@ -20,7 +20,7 @@
 // DEPLOYMENT_ID it uses a random one.
 //
 // In Elmo itself, after adding the entry to catalog/events.go, run
-// `go run ./internal/catalogdoc/cmd/gencatalog` to update the "What is
+// `go run ./internal/pipeline/catalogdoc/cmd/gencatalog` to update the "What is
 // collected" section of README.md; a test fails until you do.
 package main
 

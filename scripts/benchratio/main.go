@@ -217,7 +217,7 @@ func exitChecks() []check {
 
 // startupChecks are the start-up targets: telemetry off against a build
 // with no telemetry at all (BenchmarkStartup, on the programs of
-// internal/startupprobe).
+// internal/testkit/startupprobe).
 var startupChecks = []check{
 	{group: "cli", pkg: module + "cmd/elmo", label: "elmo version start-up, telemetry off",
 		mode: metricDiff, bench: "BenchmarkStartup/telemetry=off", unit: "extra-ms",
