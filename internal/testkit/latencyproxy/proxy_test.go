@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
 	"io"
 	"net"
 	"net/http"
@@ -15,6 +17,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/elmohq/telemetry/exporter/posthogtest"
 	"github.com/elmohq/telemetry/internal/testkit/latencyproxy"
 )
 
@@ -270,6 +273,46 @@ func TestUnreachableTarget(t *testing.T) {
 	defer c.Close()
 	if _, err := c.Read(make([]byte, 1)); err == nil {
 		t.Fatal("read succeeded, want the connection closed")
+	}
+}
+
+// TestTLS sends a batch through the Proxy to a capture server that
+// speaks TLS, and checks the round trips of the handshake: TCP, then
+// TLS 1.3, then the request.
+func TestTLS(t *testing.T) {
+	srv := posthogtest.NewServer(posthogtest.WithTLS())
+	defer srv.Close()
+	p := newProxy(t, strings.TrimPrefix(srv.URL, "https://"), rtt)
+
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(srv.CertificatePEM()) {
+		t.Fatal("no certificate")
+	}
+	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS13}}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr}
+
+	body := `{"api_key":"k","batch":[{"uuid":"0b6b8f3e-5d1c-4c1e-9a52-1f0f4b0b6f11","event":"e",` +
+		`"distinct_id":"d","timestamp":"2025-01-02T03:04:05Z","properties":{}}]}`
+	start := time.Now()
+	res, err := client.Post("https://"+p.Addr()+"/batch/", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	took := time.Since(start)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("status %d, want 200", res.StatusCode)
+	}
+	t.Logf("the request took %v", took)
+	if took < 3*rtt {
+		t.Errorf("the request took %v, want at least %v", took, 3*rtt)
+	}
+	if n := len(srv.Events()); n != 1 {
+		t.Errorf("%d events accepted, want 1", n)
+	}
+	if n := p.Conns(); n != 1 {
+		t.Errorf("Conns = %d, want 1", n)
 	}
 }
 
