@@ -15,4 +15,8 @@
 //	srv.Script(posthogtest.Respond(503), posthogtest.RespondRetryAfter(429, 2*time.Second))
 //	// point the client under test at srv.URL, then:
 //	events, err := srv.WaitForEvents(ctx, 1)
+//
+// With WithTLS the Server speaks HTTPS with a self-signed certificate,
+// which CertificatePEM and WriteCertificate hand to the client under test,
+// in the process or, through SSL_CERT_FILE, in a child process.
 package posthogtest

@@ -5,11 +5,13 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -146,6 +148,7 @@ func (f optionFunc) apply(c config) config { return f(c) }
 type config struct {
 	maxBody int
 	apiKey  string
+	tls     bool
 }
 
 // WithMaxBodySize sets the request body limit in bytes; see
@@ -166,6 +169,25 @@ func WithAPIKey(key string) Option {
 	})
 }
 
+// WithTLS makes the Server serve HTTPS, with a self-signed certificate
+// valid for 127.0.0.1, ::1 and example.com, so that a client under test
+// goes through a TLS handshake as it would with PostHog. The Server's URL
+// then has the form https://127.0.0.1:port.
+//
+// A Go client in the test process trusts the certificate through an
+// x509.CertPool built from CertificatePEM. A child process, such as a
+// built binary, can be made to trust it by writing it with
+// WriteCertificate and pointing the SSL_CERT_FILE environment variable of
+// the child at that file: Go programs on Linux and other Unix systems,
+// and most programs built on OpenSSL, then take it as their only root
+// certificate.
+func WithTLS() Option {
+	return optionFunc(func(c config) config {
+		c.tls = true
+		return c
+	})
+}
+
 // newConfig returns the configuration opts make, from the defaults.
 func newConfig(opts []Option) config {
 	c := config{maxBody: DefaultMaxBodySize}
@@ -182,7 +204,7 @@ func newConfig(opts []Option) config {
 // every accepted event.
 type Server struct {
 	// URL is the base URL of the server, of the form http://127.0.0.1:port,
-	// suitable as a PostHog host.
+	// or https://127.0.0.1:port with WithTLS, suitable as a PostHog host.
 	URL string
 
 	cfg     config
@@ -208,9 +230,39 @@ func NewServer(opts ...Option) *Server {
 		def:     Accept(),
 		changed: make(chan struct{}),
 	}
-	s.srv = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
+	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serveHTTP))
+	if cfg.tls {
+		s.srv.StartTLS()
+	} else {
+		s.srv.Start()
+	}
 	s.URL = s.srv.URL
 	return s
+}
+
+// CertificatePEM returns the certificate of a Server started with WithTLS,
+// PEM-encoded, for a client to trust; it returns nil when the Server
+// serves plain HTTP.
+func (s *Server) CertificatePEM() []byte {
+	if !s.cfg.tls {
+		return nil
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: s.srv.Certificate().Raw})
+}
+
+// WriteCertificate writes the certificate of a Server started with
+// WithTLS to the file at path, PEM-encoded, creating or truncating it, so
+// that a child process can trust it through SSL_CERT_FILE. It returns an
+// error when the Server serves plain HTTP.
+func (s *Server) WriteCertificate(path string) error {
+	b := s.CertificatePEM()
+	if b == nil {
+		return errors.New("posthogtest: the server does not serve TLS")
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		return fmt.Errorf("posthogtest: write certificate: %w", err)
+	}
+	return nil
 }
 
 // Close releases requests that hang, closes every connection and shuts the

@@ -4,9 +4,13 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -237,5 +241,75 @@ func TestV1RetryAfterOnPartial(t *testing.T) {
 	res.Body.Close()
 	if got := res.Header.Get("Retry-After"); got != "2" {
 		t.Errorf("Retry-After = %q, want 2 (whole seconds, rounded up)", got)
+	}
+}
+
+// pemClient returns a client that trusts only the certificates in pemBytes.
+func pemClient(t *testing.T, pemBytes []byte) *http.Client {
+	t.Helper()
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pemBytes) {
+		t.Fatalf("no certificate in %q", pemBytes)
+	}
+	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}
+	t.Cleanup(tr.CloseIdleConnections)
+	return &http.Client{Transport: tr}
+}
+
+func TestTLS(t *testing.T) {
+	srv := posthogtest.NewServer(posthogtest.WithTLS())
+	defer srv.Close()
+	if !strings.HasPrefix(srv.URL, "https://127.0.0.1:") {
+		t.Fatalf("URL = %q, want https://127.0.0.1:port", srv.URL)
+	}
+	path := filepath.Join(t.TempDir(), "cert.pem")
+	if err := srv.WriteCertificate(path); err != nil {
+		t.Fatal(err)
+	}
+	pemBytes, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(pemBytes, srv.CertificatePEM()) {
+		t.Fatal("the written certificate is not CertificatePEM")
+	}
+
+	body := `{"api_key":"k","batch":[` + validEvent + `]}`
+	res, err := pemClient(t, pemBytes).Post(srv.URL+"/batch/", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || res.TLS == nil {
+		t.Fatalf("status %d, TLS %v; want 200 over TLS", res.StatusCode, res.TLS != nil)
+	}
+	if n := len(srv.Events()); n != 1 {
+		t.Fatalf("accepted %d events, want 1", n)
+	}
+}
+
+func TestTLSRefusedWithoutTrust(t *testing.T) {
+	srv := posthogtest.NewServer(posthogtest.WithTLS())
+	defer srv.Close()
+	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: x509.NewCertPool()}}
+	defer tr.CloseIdleConnections()
+	_, err := (&http.Client{Transport: tr}).Post(srv.URL+"/batch/", "application/json", strings.NewReader(`{}`))
+	var unknown x509.UnknownAuthorityError
+	if !errors.As(err, &unknown) {
+		t.Fatalf("err = %v, want x509.UnknownAuthorityError", err)
+	}
+	if n := len(srv.Requests()); n != 0 {
+		t.Fatalf("%d requests reached the server, want 0", n)
+	}
+}
+
+func TestCertificateWithoutTLS(t *testing.T) {
+	srv := posthogtest.NewServer()
+	defer srv.Close()
+	if b := srv.CertificatePEM(); b != nil {
+		t.Errorf("CertificatePEM = %q, want nil", b)
+	}
+	if err := srv.WriteCertificate(filepath.Join(t.TempDir(), "cert.pem")); err == nil {
+		t.Error("WriteCertificate succeeded without TLS")
 	}
 }
