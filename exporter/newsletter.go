@@ -34,9 +34,9 @@ type Signup struct {
 // With an install ID, the event belongs to the install and the email is set
 // on that person. Without one, the event belongs to the email itself and
 // nothing in the request links it to an install. The event carries source
-// and $set: {email, wants_updates}, nothing else of Elmo's. It is never
-// passed to the undelivered hook: an address is not kept on disk for a
-// later run.
+// and $set: {email, wants_updates}, nothing else of Elmo's. What is not
+// delivered is returned in the error and never kept: an address is not
+// kept on disk for a later run.
 func NewsletterSignup(ctx context.Context, c *Client, s Signup) error {
 	if c == nil {
 		return errors.New("newsletter signup: no client")
@@ -65,27 +65,10 @@ func NewsletterSignup(ctx context.Context, c *Client, s Signup) error {
 		Timestamp:  time.Now().UTC(),
 		Properties: props,
 	}
-	if c.debug != nil {
-		return c.enqueue(ev, nil, true)
+	if err := c.Send(ctx, ev); err != nil {
+		return fmt.Errorf("newsletter signup was not delivered: %w", err)
 	}
-
-	done := make(chan error, 1)
-	if err := c.enqueue(ev, done, true); err != nil {
-		return fmt.Errorf("newsletter signup: %w", err)
-	}
-	flushErr := c.Flush(ctx)
-	select {
-	case err := <-done:
-		if err != nil {
-			return fmt.Errorf("newsletter signup was not delivered: %w", err)
-		}
-		return nil
-	default:
-	}
-	if flushErr == nil {
-		flushErr = ctx.Err()
-	}
-	return fmt.Errorf("newsletter signup was not delivered: %w", flushErr)
+	return nil
 }
 
 // ErrInvalidEmail is wrapped by the errors of CheckEmail, and so of
