@@ -13,20 +13,22 @@ import (
 	"github.com/elmohq/telemetry/otelsetup"
 )
 
-// ELMO_POSTHOG_CAPTURE selects the capture API; an event spooled by a run
-// that could not deliver it is replayed by the next run with its uuid and
-// timestamp unchanged, with either API.
+// ELMO_POSTHOG_CAPTURE selects the capture API; an event a command
+// spooled is sent by the background sender with its uuid and timestamp
+// unchanged, with either API, also after a sender that could not deliver
+// it.
 func TestCaptureAPIAndSpoolReplayKeepIdentity(t *testing.T) {
 	for _, api := range []string{"legacy", "v1"} {
 		t.Run(api, func(t *testing.T) {
 			e := newEnv(t).consentGiven()
 			e.vars["ELMO_POSTHOG_CAPTURE"] = api
-			e.server.SetDefault(posthogtest.Hang())
+			e.server.SetDefault(posthogtest.Respond(503))
 			tel := e.start(otelsetup.WithExitBudget(100 * time.Millisecond))
 			emit("cli_start")
 			if err := tel.Shutdown(context.Background()); err != nil {
 				t.Fatal(err)
 			}
+			e.send(otelsetup.WithSenderDeadline(1500 * time.Millisecond))
 			data, err := os.ReadFile(e.spoolPath)
 			if err != nil {
 				t.Fatalf("nothing spooled: %v", err)
@@ -40,10 +42,7 @@ func TestCaptureAPIAndSpoolReplayKeepIdentity(t *testing.T) {
 			}
 
 			e.server.SetDefault(posthogtest.Accept())
-			tel = e.start()
-			if err := tel.Shutdown(context.Background()); err != nil {
-				t.Fatal(err)
-			}
+			e.send()
 			evs := e.server.Events()
 			if len(evs) != 1 {
 				t.Fatalf("%d events replayed, want 1", len(evs))
@@ -65,9 +64,9 @@ func TestCaptureAPIAndSpoolReplayKeepIdentity(t *testing.T) {
 	}
 }
 
-// A server that answers 413 to everything does not make the CLI spool: a
-// single event refused as too large is dropped, so later runs do not send
-// it again and again.
+// A server that answers 413 to everything does not keep events in the
+// CLI's spool: a single event refused as too large is dropped by the
+// sender, so later senders do not send it again and again.
 func TestTooLargeIsNeverSpooled(t *testing.T) {
 	for _, api := range []string{"legacy", "v1"} {
 		t.Run(api, func(t *testing.T) {
@@ -81,6 +80,10 @@ func TestTooLargeIsNeverSpooled(t *testing.T) {
 				if err := tel.Shutdown(context.Background()); err != nil {
 					t.Fatal(err)
 				}
+				e.send()
+			}
+			if n := len(e.server.Requests()); n == 0 {
+				t.Fatal("no request reached the server: the test proves nothing")
 			}
 			if _, err := os.Stat(e.spoolPath); !errors.Is(err, os.ErrNotExist) {
 				t.Errorf("a spool exists after 413 answers: %v", err)

@@ -61,6 +61,11 @@ type config struct {
 	legacySpool string
 	policy      *processors.Policy
 	sentLog     string
+	// sender is the command line of the CLI's background sender: the
+	// program and its arguments; nil starts none.
+	sender []string
+	// senderDeadline bounds a background sender's whole run.
+	senderDeadline time.Duration
 }
 
 // WithRole sets the role. The default is RoleCLI.
@@ -195,12 +200,41 @@ func WithSpoolPath(path string) Option {
 	})
 }
 
+// WithSenderCommand sets the program, and its arguments, that a CLI
+// starts in the background at Shutdown to deliver the spool: the command
+// only writes its events to the spool, and never waits on the network.
+// The program must call RunSender when it is started so; the elmo CLI is
+// started as itself with the one argument SenderArg. The default, and an
+// empty path, starts no sender: events wait in the spool for a program
+// that has one. Only the CLI role uses it.
+func WithSenderCommand(path string, args ...string) Option {
+	return optionFunc(func(c config) config {
+		c.sender = nil
+		if path != "" {
+			c.sender = append([]string{path}, args...)
+		}
+		return c
+	})
+}
+
+// WithSenderDeadline bounds the whole run of a background sender
+// (RunSender): past it, the sender exits and leaves what it has not
+// delivered in the spool for the next one. The default is
+// DefaultSenderDeadline.
+func WithSenderDeadline(d time.Duration) Option {
+	return optionFunc(func(c config) config {
+		c.senderDeadline = d
+		return c
+	})
+}
+
 func newConfig(opts []Option) (config, error) {
 	c := config{
-		exitBudget: DefaultExitBudget,
-		stderr:     os.Stderr,
-		stdout:     os.Stdout,
-		getenv:     os.Getenv,
+		exitBudget:     DefaultExitBudget,
+		senderDeadline: DefaultSenderDeadline,
+		stderr:         os.Stderr,
+		stdout:         os.Stdout,
+		getenv:         os.Getenv,
 	}
 	for _, opt := range opts {
 		c = opt.apply(c)
@@ -222,6 +256,9 @@ func newConfig(opts []Option) (config, error) {
 	}
 	if c.exitBudget <= 0 {
 		return c, fmt.Errorf("otelsetup: the exit budget must be positive, not %v", c.exitBudget)
+	}
+	if c.senderDeadline <= 0 {
+		return c, fmt.Errorf("otelsetup: the sender's deadline must be positive, not %v", c.senderDeadline)
 	}
 	switch c.role {
 	case RoleCLI:

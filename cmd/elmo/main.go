@@ -40,6 +40,12 @@ const exitBudget = otelsetup.DefaultExitBudget
 const startTimeout = 2 * time.Second
 
 func main() {
+	if len(os.Args) == 2 && os.Args[1] == otelsetup.SenderArg {
+		// Started by a command as the background sender of its events:
+		// no terminal, no output, a deadline of its own.
+		_ = otelsetup.RunSender(context.Background(), telemetryOptions(os.Getenv)...)
+		return
+	}
 	// A closed terminal (SIGHUP) stops a command as Ctrl-C does: elmo
 	// start stops its services before it exits.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
@@ -118,17 +124,11 @@ func (a *app) printError(res runner.Result) {
 func (a *app) startTelemetry(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
-	opts := []otelsetup.Option{
-		otelsetup.WithRole(otelsetup.RoleCLI),
-		otelsetup.WithServiceName(catalog.ServiceCLI),
+	opts := append(telemetryOptions(a.getenv),
 		otelsetup.WithStderr(a.stderr),
-		otelsetup.WithExitBudget(exitBudget),
-	}
-	if version != "" {
-		opts = append(opts, otelsetup.WithVersion(version))
-	}
-	if path, err := sentlog.DefaultPath(a.getenv); err == nil {
-		opts = append(opts, otelsetup.WithSentLog(path))
+		otelsetup.WithExitBudget(exitBudget))
+	if exe, err := os.Executable(); err == nil {
+		opts = append(opts, otelsetup.WithSenderCommand(exe, otelsetup.SenderArg))
 	}
 	tel, err := otelsetup.Start(ctx, opts...)
 	if err != nil {
@@ -136,6 +136,23 @@ func (a *app) startTelemetry(ctx context.Context) {
 		return
 	}
 	a.tel = tel
+}
+
+// telemetryOptions are the options of the pipeline that a command and
+// its background sender share.
+func telemetryOptions(getenv func(string) string) []otelsetup.Option {
+	opts := []otelsetup.Option{
+		otelsetup.WithRole(otelsetup.RoleCLI),
+		otelsetup.WithServiceName(catalog.ServiceCLI),
+		otelsetup.WithGetenv(getenv),
+	}
+	if version != "" {
+		opts = append(opts, otelsetup.WithVersion(version))
+	}
+	if path, err := sentlog.DefaultPath(getenv); err == nil {
+		opts = append(opts, otelsetup.WithSentLog(path))
+	}
+	return opts
 }
 
 // shutdownTelemetry flushes and stops the pipeline; otelsetup bounds the

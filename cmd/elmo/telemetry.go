@@ -79,6 +79,10 @@ type spoolReport struct {
 	Path   string `json:"path"`
 	Events int    `json:"events"`
 	Bytes  int64  `json:"bytes"`
+	// Sender says whether a background sender is delivering the spool
+	// now, and SenderPID is its process ID when it recorded one.
+	Sender    bool `json:"senderRunning"`
+	SenderPID int  `json:"senderPid,omitempty"`
 }
 
 func (a *app) telemetryStatusCommand() *cobra.Command {
@@ -186,7 +190,20 @@ func (a *app) status(ctx context.Context) (statusReport, error) {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("cannot read the spool of unsent events: %v", err))
 	}
 	rep.Spool.Events, rep.Spool.Bytes = events, size
+	rep.Spool.SenderPID, rep.Spool.Sender = spool.SenderRunning(path)
 	return rep, nil
+}
+
+// senderState says whether a background sender is delivering the unsent
+// events now.
+func senderState(s spoolReport) string {
+	switch {
+	case s.Sender && s.SenderPID > 0:
+		return fmt.Sprintf("running (PID %d); it ends when the events are sent, within %v", s.SenderPID, otelsetup.DefaultSenderDeadline)
+	case s.Sender:
+		return fmt.Sprintf("running; it ends when the events are sent, within %v", otelsetup.DefaultSenderDeadline)
+	}
+	return "not running (commands start one when they have events to send)"
 }
 
 // explicitOptOut reports whether d is an opt-out the person set, rather
@@ -210,6 +227,7 @@ func writeStatus(w io.Writer, rep statusReport) error {
 	row("Exporter:", rep.Exporter)
 	row("PostHog key:", map[bool]string{true: "configured", false: "not configured (nothing can be sent)"}[rep.PostHogKey])
 	row("Unsent events:", fmt.Sprintf("%d (%d bytes in %s)", rep.Spool.Events, rep.Spool.Bytes, rep.Spool.Path))
+	row("Sender:", senderState(rep.Spool))
 	row("Deployment:", rep.Deployment.Dir)
 	if rep.Deployment.Exists {
 		row("  .env:", rep.Deployment.EnvPath)

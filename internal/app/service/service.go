@@ -146,7 +146,7 @@ func withoutUndelivered(err error) error {
 		}
 		return errors.Join(keep...)
 	}
-	if errors.As(err, new(*exporter.UndeliveredError)) {
+	if errors.As(err, new(*exporter.SendError)) {
 		return nil
 	}
 	return err
