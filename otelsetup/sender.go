@@ -11,6 +11,7 @@ import (
 	"github.com/elmohq/telemetry/exporter"
 	"github.com/elmohq/telemetry/internal/pipeline/configfile"
 	"github.com/elmohq/telemetry/internal/pipeline/consent"
+	"github.com/elmohq/telemetry/internal/pipeline/detach"
 	"github.com/elmohq/telemetry/internal/pipeline/sentlog"
 	"github.com/elmohq/telemetry/internal/pipeline/spool"
 )
@@ -273,13 +274,11 @@ func (t *Telemetry) startSender() {
 		return
 	}
 	defer func() { _ = lock.Unlock() }()
-	pid, err := startDetached(cfg.sender[0], cfg.sender[1:])
+	p, err := detach.Start(cfg.sender[0], cfg.sender[1:])
 	if err != nil {
 		cfg.logger.Debug("cannot start the telemetry sender", "error", err)
 		return
 	}
-	_ = lock.SetPID(pid)
+	_ = lock.SetPID(p.Pid())
+	_ = p.Release()
 }
-
-// errSenderStart wraps the reason a background sender did not start.
-var errSenderStart = errors.New("cannot start the telemetry sender")
