@@ -107,12 +107,12 @@ func newConfig(opts []Option) config {
 }
 
 // WithLogger sets the logger to which the OTLP exporters report, as
-// warnings and each at most once per occurrence rather than per export,
-// what they could not deliver: the oldest requests dropped when the hold
-// of undelivered requests is full (and, when the endpoint answers again,
-// how many), a partial success (once per exporter), and at Shutdown what
-// is lost (one line). Without it, or with nil, these reports go to
-// otel.Handle. Errors of an export are returned by it, not logged.
+// warnings, what they could not deliver: that the hold of undelivered
+// requests is full and drops its oldest (once an outage), how many it
+// dropped (when the endpoint answers again), the first partial success,
+// and at Shutdown, in one line, what is lost. None is repeated per
+// export. Without it, or with nil, these reports go to otel.Handle. An
+// export's own errors are returned, not logged.
 func WithLogger(l *slog.Logger) Option {
 	return optionFunc(func(c config) config {
 		c.logger = l
