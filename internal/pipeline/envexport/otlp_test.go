@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -92,7 +93,7 @@ func TestOTLPClientReadsTheStandardVariables(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := newOTLPClient(env(tt.vars), "TRACES", "/v1/traces")
+			c, err := newOTLPClient(env(tt.vars), "TRACES", "/v1/traces", "spans", config{})
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("error %v, want one naming %s", err, tt.wantErr)
@@ -247,7 +248,8 @@ func TestOTLPExportReportsTheServersAnswer(t *testing.T) {
 		http.Error(w, "no such tenant", http.StatusNotFound)
 	}))
 	defer srv.Close()
-	exp, err := NewSpanExporter(context.Background(), OTLP, env(map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": srv.URL}), io.Discard)
+	exp, err := NewSpanExporter(context.Background(), OTLP, env(map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": srv.URL}), io.Discard,
+		WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		t.Fatal(err)
 	}
