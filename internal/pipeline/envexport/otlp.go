@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"os"
@@ -97,8 +98,8 @@ func newOTLPClient(getenv func(string) string, signal, path string) (*otlpClient
 		}
 	}
 	if v, name := get("TIMEOUT"); v != "" {
-		ms, err := strconv.Atoi(v)
-		if err != nil || ms <= 0 {
+		ms, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || ms <= 0 || ms > math.MaxInt64/int64(time.Millisecond) {
 			return nil, fmt.Errorf("%w: %s=%q: want a positive number of milliseconds", ErrUnsupported, name, v)
 		}
 		c.timeout = time.Duration(ms) * time.Millisecond
