@@ -218,8 +218,10 @@ func Start(ctx context.Context, opts ...Option) (*Telemetry, error) {
 // turnOff turns telemetry off for this run because of err, a setting
 // that keeps the pipeline from being built, and says so in one line: on
 // stderr in the CLI role, to the logger in the deployment role. What a
-// failed build made is released (see fail); nothing is sent or written.
-// An opt-out stays the decision: err is then only reported.
+// failed build made is released (see fail) and nothing is sent; a CLI run
+// may have created its install ID in config.json before the setting was
+// read, as a run that sends would have. An opt-out stays the decision:
+// err is then only reported.
 func (t *Telemetry) turnOff(err error) {
 	if t.decision.Enabled || t.decision.Source == "" {
 		t.decision = consent.Failed(err)
