@@ -29,8 +29,13 @@
 // spool write included; what is not acknowledged by then is kept in a
 // bounded spool file in the state directory ($XDG_STATE_HOME/elmo, default
 // ~/.local/state/elmo) and sent by a later run. A
-// deployment service sends its counters and gauges to PostHog as hourly
-// sums (DefaultDeploymentMetricInterval), with a last export at
-// Shutdown, and keeps what it could not deliver in the spool that
-// WithSpoolPath names.
+// deployment service sends its counters and gauges as hourly sums
+// (DefaultDeploymentMetricInterval), on every route, with a last export
+// at Shutdown, and keeps what it could not deliver in the spool that
+// WithSpoolPath names; the CLI exports them at Shutdown only.
+//
+// Telemetry never stops a program: a setting it cannot use, such as an
+// exporter this build lacks, an OTLP variable or ELMO_POSTHOG_CAPTURE,
+// turns it off for the run, with one line saying why, and Start returns
+// an error only for invalid options.
 package otelsetup

@@ -49,11 +49,13 @@ const DefaultPostHogHost = "https://us.i.posthog.com"
 // DefaultExitBudget is how long a CLI's Shutdown may spend delivering.
 const DefaultExitBudget = 300 * time.Millisecond
 
-// DefaultDeploymentMetricInterval is how often a deployment service sends
-// its counters and gauges to PostHog: one event per instrument and
-// attribute set an hour, whatever the number of runs they count, with a
-// last export at shutdown. OTEL_METRIC_EXPORT_INTERVAL, when set, takes
-// precedence.
+// DefaultDeploymentMetricInterval is how often a deployment service
+// exports its counters and gauges, on every route (PostHog, OTLP,
+// console): one event per instrument and attribute set an hour, whatever
+// the number of runs they count, with a last export at shutdown. An
+// OTEL_METRIC_EXPORT_INTERVAL of a positive whole number of milliseconds
+// takes precedence; any other value is refused and this default kept. The
+// CLI exports its counters once, at Shutdown.
 const DefaultDeploymentMetricInterval = time.Hour
 
 // metricIntervalVar is the standard variable of the periodic metric
@@ -128,8 +130,16 @@ type Telemetry struct {
 // an interactive terminal it shows the first-run notice and records that
 // it did, so that later runs send.
 //
-// Start fails only for invalid options; a problem with the user's files
-// turns telemetry off for the run and is reported in Decision.
+// Start fails only for invalid options. Telemetry never stops a
+// program: a problem with the user's files or a setting that cannot be
+// used (an OTEL_TRACES_EXPORTER or OTEL_METRICS_EXPORTER value this build
+// does not support, an OTLP variable, ELMO_POSTHOG_CAPTURE,
+// ELMO_POSTHOG_HOST) turns telemetry off for the run, with the global
+// no-op providers, and is reported in Decision, with the source "error",
+// and in one line: on stderr in the CLI role, to the logger in the
+// deployment role. An OTEL_METRIC_EXPORT_INTERVAL that is not a positive
+// whole number of milliseconds is refused in one line likewise, and the
+// default interval kept.
 func Start(ctx context.Context, opts ...Option) (*Telemetry, error) {
 	cfg, err := newConfig(opts)
 	if err != nil {
@@ -138,6 +148,10 @@ func Start(ctx context.Context, opts ...Option) (*Telemetry, error) {
 	t := &Telemetry{cfg: cfg, exporter: ExporterOff}
 	if cfg.debug() {
 		t.debugOut = &lockedWriter{w: cfg.stderr}
+	}
+	if cfg.settingErr != nil {
+		t.turnOff(cfg.settingErr)
+		return t, nil
 	}
 
 	var store *configfile.Store
@@ -204,9 +218,31 @@ func Start(ctx context.Context, opts ...Option) (*Telemetry, error) {
 		t.installID = t.identity(res)
 	}
 	if err := t.build(ctx, res); err != nil {
-		return nil, err
+		t.turnOff(err)
 	}
 	return t, nil
+}
+
+// turnOff turns telemetry off for this run because of err, a setting
+// that keeps the pipeline from being built, and says so in one line: on
+// stderr in the CLI role, to the logger in the deployment role. What a
+// failed build made is released (see fail) and nothing is sent; a CLI run
+// may have created its install ID in config.json before the setting was
+// read, as a run that sends would have. An opt-out stays the decision:
+// err is then only reported.
+func (t *Telemetry) turnOff(err error) {
+	if t.decision.Enabled || t.decision.Source == "" {
+		t.decision = consent.Failed(err)
+	}
+	t.preview = false
+	t.client, t.sent, t.tp, t.mp = nil, nil, nil, nil
+	t.exporter, t.chosen, t.installID = ExporterOff, "", ""
+	if t.cfg.role == RoleCLI {
+		fmt.Fprintf(t.cfg.stderr, "elmo: telemetry is off for this run: %s\n", err)
+	} else {
+		t.cfg.logger.Warn("telemetry is off", "reason", err)
+	}
+	t.installNoop()
 }
 
 // identity returns the install or deployment ID on res.
@@ -264,7 +300,7 @@ func (t *Telemetry) build(ctx context.Context, res *sdkresource.Resource) error 
 	}))
 	// The SDK's own diagnostics (such as an OTLP endpoint it cannot parse)
 	// go where the pipeline's errors go, not straight to stderr.
-	otel.SetLogger(logr.FromSlogHandler(cfg.logger.Handler()))
+	otel.SetLogger(logr.FromSlogHandler(sdkLogHandler{cfg.logger.Handler()}))
 
 	// PostHog is the default of both signals: the client exists when
 	// either uses it and there is a key (or debug output). The standard
@@ -362,13 +398,11 @@ func (t *Telemetry) build(ctx context.Context, res *sdkresource.Resource) error 
 		// Nothing to send: a reader that is never read.
 		reader = sdkmetric.NewManualReader()
 	} else {
-		var readerOpts []sdkmetric.PeriodicReaderOption
-		if cfg.role == RoleDeployment && metrics == envexport.Default && os.Getenv(metricIntervalVar) == "" {
-			// PostHog bills per event: hourly rollups of the counters and
-			// gauges, and the last one at shutdown.
-			readerOpts = append(readerOpts, sdkmetric.WithInterval(DefaultDeploymentMetricInterval))
-		}
-		reader = sdkmetric.NewPeriodicReader(metricFilter.Exporter(metricExp), readerOpts...)
+		// One interval for every route, given explicitly, so that the
+		// SDK's own reading of the variable never applies: PostHog bills
+		// per event, and a gateway passes each one on.
+		interval := t.metricInterval()
+		reader = sdkmetric.NewPeriodicReader(metricFilter.Exporter(metricExp), sdkmetric.WithInterval(interval))
 	}
 	metricOpts := metricFilter.ExportOptions()
 
@@ -425,6 +459,24 @@ func (t *Telemetry) postHogSender(ctx context.Context) (exporter.Sender, error) 
 	}
 	t.backlog = b
 	return b, nil
+}
+
+// metricInterval returns the interval of the metric reader, and reports
+// in one line an OTEL_METRIC_EXPORT_INTERVAL it refuses.
+func (t *Telemetry) metricInterval() time.Duration {
+	v := os.Getenv(metricIntervalVar)
+	d, err := metricInterval(t.cfg.role, v)
+	if err == nil {
+		return d
+	}
+	if t.cfg.role == RoleCLI {
+		fmt.Fprintf(t.cfg.stderr, "elmo: %s=%q is refused (%v); metrics are exported when the command exits, as by default\n",
+			metricIntervalVar, v, err)
+	} else {
+		t.cfg.logger.Warn("telemetry: a setting is refused and its default kept",
+			"variable", metricIntervalVar, "value", v, "reason", err.Error(), "interval", d.String())
+	}
+	return d
 }
 
 // fail releases what build made before err.

@@ -85,6 +85,13 @@ type app struct {
 	dirFlag string // --dir
 
 	tel *otelsetup.Telemetry // nil until telemetry starts, and when it failed to
+	// telStarted says startTelemetry ran: it runs once per process, so
+	// that a failure is reported once.
+	telStarted bool
+	// sendNothing keeps telemetry off for this run, whatever was
+	// recorded: set when `telemetry disable` or `enable` could not record
+	// the choice.
+	sendNothing bool
 }
 
 // run executes the command line args and returns the exit code. It shuts
@@ -120,8 +127,12 @@ func (a *app) printError(res runner.Result) {
 
 // startTelemetry starts the pipeline, once per process. Consent is decided
 // here. A failure to start leaves telemetry off and never fails the
-// command.
+// command; otelsetup reports a setting it cannot use in one line.
 func (a *app) startTelemetry(ctx context.Context) {
+	if a.telStarted || a.sendNothing {
+		return
+	}
+	a.telStarted = true
 	ctx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
 	opts := append(telemetryOptions(a.getenv),
@@ -168,9 +179,7 @@ func (a *app) shutdownTelemetry() {
 // span has started it yet. It may return nil when telemetry failed to
 // start.
 func (a *app) telemetry(ctx context.Context) *otelsetup.Telemetry {
-	if a.tel == nil {
-		a.startTelemetry(context.WithoutCancel(ctx))
-	}
+	a.startTelemetry(context.WithoutCancel(ctx))
 	return a.tel
 }
 
