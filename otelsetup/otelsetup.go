@@ -43,8 +43,8 @@ const (
 )
 
 // DefaultPostHogHost is where events go unless ELMO_POSTHOG_HOST says
-// otherwise.
-const DefaultPostHogHost = "https://us.i.posthog.com"
+// otherwise: the exporter's own default, [exporter.DefaultHost].
+const DefaultPostHogHost = exporter.DefaultHost
 
 // DefaultExitBudget is how long a CLI's Shutdown may spend delivering.
 const DefaultExitBudget = 300 * time.Millisecond

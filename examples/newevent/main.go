@@ -21,7 +21,7 @@
 //
 // In Elmo itself, after adding the entry to catalog/events.go, run
 // `go run ./internal/pipeline/catalogdoc/cmd/gencatalog` to update the "What is
-// collected" section of README.md; a test fails until you do.
+// collected" section of docs/telemetry.md; a test fails until you do.
 package main
 
 import (

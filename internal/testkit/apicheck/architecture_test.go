@@ -113,3 +113,61 @@ func belowLibrary(imp string) bool {
 	}
 	return false
 }
+
+// TestArchitectureListsEveryPackage fails when a package of either module
+// is missing from the tables of ARCHITECTURE.md's "Packages" section, when
+// a table lists a package that is gone, or when the imports a row gives
+// are not the ones go list reports, so that the map stays true.
+func TestArchitectureListsEveryPackage(t *testing.T) {
+	graph := imports(t, root)
+	for p, imps := range imports(t, filepath.Join(root, "collector")) {
+		graph[p] = imps
+	}
+	text := architecture(t)
+	_, section, ok := strings.Cut(text, "\n## Packages\n")
+	if !ok {
+		t.Fatal(`ARCHITECTURE.md has no "## Packages" section`)
+	}
+	section, _, _ = strings.Cut(section, "\n## ")
+	listed := map[string][]string{}
+	for line := range strings.Lines(section) {
+		cells := strings.Split(strings.TrimSpace(line), "|")
+		if len(cells) != 5 || !strings.HasPrefix(strings.TrimSpace(cells[1]), "`") {
+			continue // not a row of a package table
+		}
+		pkg := strings.Trim(strings.TrimSpace(cells[1]), "`")
+		var imps []string
+		for _, imp := range strings.Split(cells[3], ",") {
+			if imp = strings.Trim(strings.TrimSpace(imp), "`"); imp != "" && imp != "—" {
+				imps = append(imps, imp)
+			}
+		}
+		listed[pkg] = imps
+	}
+	if len(listed) < 20 {
+		t.Fatalf("found %d package rows in ARCHITECTURE.md; the parser of its tables is broken", len(listed))
+	}
+	row := func(pkg string) string {
+		imps := slices.Sorted(slices.Values(graph[pkg]))
+		cell := "—"
+		if len(imps) > 0 {
+			cell = "`" + strings.Join(imps, "`, `") + "`"
+		}
+		return "| `" + pkg + "` | (what it provides) | " + cell + " |"
+	}
+	for pkg := range graph {
+		imps, ok := listed[pkg]
+		switch {
+		case !ok:
+			t.Errorf("ARCHITECTURE.md does not list %s; add, in its layer's table:\n%s", pkg, row(pkg))
+		case !slices.Equal(slices.Sorted(slices.Values(imps)), slices.Sorted(slices.Values(graph[pkg]))):
+			t.Errorf("ARCHITECTURE.md gives the imports of %s as %q, but go list reports %q; the row should read:\n%s",
+				pkg, imps, graph[pkg], row(pkg))
+		}
+	}
+	for pkg := range listed {
+		if _, ok := graph[pkg]; !ok {
+			t.Errorf("ARCHITECTURE.md lists %s, which is not a package of either module: remove its row", pkg)
+		}
+	}
+}

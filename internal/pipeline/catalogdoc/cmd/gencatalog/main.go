@@ -1,8 +1,7 @@
-// Command gencatalog rewrites the "What is collected" section of
-// README.md and of the telemetry page, docs/telemetry.md, from the event
-// catalog: the text between the lines <!-- catalog:begin --> and
-// <!-- catalog:end --> of each. Run it from the module root after
-// changing catalog/events.go:
+// Command gencatalog rewrites the "What is collected" section of the
+// telemetry page, docs/telemetry.md, from the event catalog: the text
+// between the lines <!-- catalog:begin --> and <!-- catalog:end -->. Run
+// it from the module root after changing catalog/events.go:
 //
 //	go run ./internal/pipeline/catalogdoc/cmd/gencatalog
 //
