@@ -2,8 +2,11 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -242,4 +245,84 @@ func waitCtx(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), clitest.WaitTimeout)
 	t.Cleanup(cancel)
 	return ctx
+}
+
+// "An `elmo` command never waits for the network: it writes its events to
+// a file in your state directory (`~/.local/state/elmo`) and exits, and a
+// short background process started by it sends them and ends within 30
+// seconds."
+//
+// Against a capture server that never answers: the command exits with its
+// events in the spool, every request the server receives comes from a
+// connection of the background sender, not of the command, and the sender
+// ends by its deadline, leaving the events in the spool for the next one.
+func TestPromise_CommandsNeverWaitForTheNetwork(t *testing.T) {
+	t.Parallel()
+	s := newSandbox(t)
+	s.WriteConfig(clitest.ConsentGiven)
+	s.Server.SetDefault(posthogtest.Hang())
+	s.MustRun("version")
+	if events, _, err := spool.Stats(s.SpoolPath()); err != nil || events != 1 {
+		t.Fatalf("the command left %d events in %s (%v), want its one event", events, s.SpoolPath(), err)
+	}
+	reqs, err := s.Server.WaitForRequests(waitCtx(t), 1)
+	if err != nil {
+		t.Fatalf("no request reached the server: %v", err)
+	}
+	senders := s.Senders()
+	if len(senders) != 1 {
+		t.Fatalf("%d background senders run, want 1", len(senders))
+	}
+	ports := socketPorts(t, senders[0])
+	for _, r := range reqs {
+		_, port, _ := strings.Cut(r.RemoteAddr, ":")
+		if !ports[port] {
+			t.Errorf("a request came from port %s, which is not a connection of the sender (pid %d, ports %v)", port, senders[0], ports)
+		}
+	}
+	start := time.Now()
+	for len(s.Senders()) > 0 && time.Since(start) < otelsetup.DefaultSenderDeadline+15*time.Second {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if n := len(s.Senders()); n != 0 {
+		t.Errorf("the sender still runs %v after the command, past its deadline of %v", time.Since(start), otelsetup.DefaultSenderDeadline)
+	}
+	if events, _, _ := spool.Stats(s.SpoolPath()); events != 1 {
+		t.Errorf("after the sender gave up the spool holds %d events, want the one it could not deliver", events)
+	}
+}
+
+// socketPorts returns the local ports of the TCP connections the process
+// pid holds, read from /proc.
+func socketPorts(t *testing.T, pid int) map[string]bool {
+	t.Helper()
+	fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	if err != nil {
+		t.Fatalf("cannot list the sender's descriptors: %v", err)
+	}
+	inodes := map[string]bool{}
+	for _, fd := range fds {
+		link, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name()))
+		if err == nil && strings.HasPrefix(link, "socket:[") {
+			inodes[strings.TrimSuffix(strings.TrimPrefix(link, "socket:["), "]")] = true
+		}
+	}
+	ports := map[string]bool{}
+	for _, table := range []string{"tcp", "tcp6"} {
+		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/net/%s", pid, table))
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(data), "\n")[1:] {
+			f := strings.Fields(line)
+			if len(f) < 10 || !inodes[f[9]] {
+				continue
+			}
+			_, hexPort, _ := strings.Cut(f[1], ":")
+			if p, err := strconv.ParseUint(hexPort, 16, 16); err == nil {
+				ports[strconv.FormatUint(p, 10)] = true
+			}
+		}
+	}
+	return ports
 }

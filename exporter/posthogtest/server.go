@@ -62,6 +62,9 @@ type Request struct {
 	// Status is the HTTP status the Server answered with; 0 when the request
 	// hung or its connection was closed.
 	Status int
+	// RemoteAddr is the client's address, host:port, which tells which
+	// connection, and so which process, sent the request.
+	RemoteAddr string
 }
 
 type responseKind int
@@ -414,11 +417,12 @@ func (s *Server) next() Response {
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := Request{
-		Time:   time.Now(),
-		Method: r.Method,
-		Path:   r.URL.Path,
-		Query:  r.URL.RawQuery,
-		Header: r.Header.Clone(),
+		Time:       time.Now(),
+		Method:     r.Method,
+		Path:       r.URL.Path,
+		Query:      r.URL.RawQuery,
+		Header:     r.Header.Clone(),
+		RemoteAddr: r.RemoteAddr,
 	}
 	v1 := r.URL.Path == V1Path
 	if r.Method != http.MethodPost || (r.URL.Path != "/batch/" && r.URL.Path != "/batch" && !v1) {
