@@ -112,9 +112,11 @@ type statusJSON struct {
 		DisableTelemetry bool   `json:"disableTelemetry"`
 	} `json:"deployment"`
 	Spool struct {
-		Path   string `json:"path"`
-		Events int    `json:"events"`
-		Bytes  int64  `json:"bytes"`
+		Path          string `json:"path"`
+		Events        int    `json:"events"`
+		Bytes         int64  `json:"bytes"`
+		SenderRunning bool   `json:"senderRunning"`
+		SenderPID     int    `json:"senderPid"`
 	} `json:"spool"`
 	Warnings []string `json:"warnings"`
 	Page     string   `json:"page"`
@@ -147,6 +149,9 @@ func TestStatusJSON(t *testing.T) {
 		}
 		if _, err := os.Stat(s.ConfigPath()); err == nil {
 			t.Errorf("status created config.json")
+		}
+		if st.Spool.SenderRunning || st.Spool.SenderPID != 0 {
+			t.Errorf("status spool = %+v, want no sender on a fresh machine", st.Spool)
 		}
 		s.AssertNoRequests()
 	})
