@@ -2,6 +2,7 @@ package exporter_test
 
 import (
 	"bytes"
+	"errors"
 	"strings"
 	"testing"
 
@@ -76,18 +77,36 @@ func TestNewsletterSignupRejectsBadEmail(t *testing.T) {
 	}
 }
 
+// A signup that is not delivered is an error, and what was not delivered
+// stays with the caller: the Client holds nothing to send later.
 func TestNewsletterSignupNotDelivered(t *testing.T) {
-	srv := posthogtest.NewServer()
-	defer srv.Close()
-	srv.SetDefault(posthogtest.Respond(400))
-	var hooked int
-	c := newClient(t, srv, exporter.WithUndelivered(func(evs []exporter.Event) { hooked += len(evs) }))
-	err := exporter.NewsletterSignup(waitCtx(t), c, exporter.Signup{Email: "ada@example.com"})
-	if err == nil {
-		t.Fatal("want an error when the server refuses the signup")
+	tests := []struct {
+		name         string
+		respond      posthogtest.Response
+		wantRejected bool
+	}{
+		{"refused", posthogtest.Respond(400), true},
+		{"server down", posthogtest.Respond(503), false},
 	}
-	shutdown(t, c)
-	if hooked != 0 {
-		t.Fatal("the signup went to the undelivered hook")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := posthogtest.NewServer()
+			defer srv.Close()
+			srv.SetDefault(tt.respond)
+			c := newClient(t, srv, exporter.WithMaxRetries(1))
+			err := exporter.NewsletterSignup(waitCtx(t), c, exporter.Signup{Email: "ada@example.com"})
+			if err == nil {
+				t.Fatal("want an error when the server does not take the signup")
+			}
+			if got := errors.Is(err, exporter.ErrRejected); got != tt.wantRejected {
+				t.Errorf("errors.Is(err, ErrRejected) = %v, want %v (%v)", got, tt.wantRejected, err)
+			}
+			requests := len(srv.Requests())
+			srv.SetDefault(posthogtest.Accept())
+			shutdown(t, c)
+			if n := len(srv.Requests()); n != requests {
+				t.Errorf("%d requests after the signup returned, want none", n-requests)
+			}
+		})
 	}
 }
