@@ -198,3 +198,22 @@ func TestDeliveredLate(t *testing.T) {
 		t.Errorf("stats %+v, want 4 delivered, 3 of them late, 2 returned undelivered on the way", st)
 	}
 }
+
+// A SendError carries the server's Retry-After, for a caller that retries
+// on its own.
+func TestSendErrorRetryAfter(t *testing.T) {
+	for _, api := range captureAPIs {
+		t.Run(api.String(), func(t *testing.T) {
+			srv := posthogtest.NewServer()
+			defer srv.Close()
+			srv.Script(posthogtest.RespondRetryAfter(503, 7*time.Second))
+			c := newClient(t, srv, exporter.WithCaptureAPI(api), exporter.WithMaxRetries(0))
+			defer shutdown(t, c)
+			err := c.Send(waitCtx(t), captureEvent("a", 0))
+			var se *exporter.SendError
+			if !errors.As(err, &se) || se.RetryAfter != 7*time.Second {
+				t.Fatalf("Send = %v, want a SendError with RetryAfter 7s", err)
+			}
+		})
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	collexporter "go.opentelemetry.io/collector/exporter"
+	"go.opentelemetry.io/collector/exporter/exporterhelper"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/otel/trace"
@@ -77,6 +78,10 @@ func (e *posthogExporter) send(ctx context.Context, events []posthogmap.Event) e
 	}
 	if errors.Is(err, exporter.ErrRejected) {
 		return consumererror.NewPermanent(err)
+	}
+	if se := (*exporter.SendError)(nil); errors.As(err, &se) && se.RetryAfter > 0 {
+		// exporterhelper waits at least as long as the server asked.
+		return exporterhelper.NewThrottleRetry(err, se.RetryAfter)
 	}
 	return err
 }

@@ -267,3 +267,38 @@ func TestRetriesAreExporterhelpers(t *testing.T) {
 		})
 	}
 }
+
+// The server's Retry-After reaches exporterhelper, whose next attempt
+// waits at least that long even with a shorter backoff of its own.
+func TestRetryAfterReachesExporterhelper(t *testing.T) {
+	srv := posthogtest.NewServer()
+	defer srv.Close()
+	srv.Script(posthogtest.RespondRetryAfter(http.StatusServiceUnavailable, time.Second))
+	f := posthogexporter.NewFactory()
+	cfg := f.CreateDefaultConfig().(*posthogexporter.Config)
+	cfg.Endpoint = srv.URL
+	cfg.APIKey = "phc_test"
+	cfg.QueueConfig = configoptional.None[exporterhelper.QueueBatchConfig]()
+	cfg.BackOffConfig.InitialInterval = time.Millisecond
+	cfg.BackOffConfig.MaxInterval = time.Millisecond
+	cfg.BackOffConfig.MaxElapsedTime = time.Minute
+	te, err := f.CreateTraces(context.Background(), exportertest.NewNopSettings(posthogexporter.Type), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := te.Start(context.Background(), componenttest.NewNopHost()); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = te.Shutdown(context.Background()) }()
+	if err := te.ConsumeTraces(context.Background(), traces()); err != nil {
+		t.Fatal(err)
+	}
+	reqs := srv.Requests()
+	if len(reqs) != 2 {
+		t.Fatalf("%d requests, want 2", len(reqs))
+	}
+	// A lower bound only: the retry may come later, never sooner.
+	if gap := reqs[1].Time.Sub(reqs[0].Time); gap < time.Second {
+		t.Errorf("retried after %v, before the server's Retry-After of 1s", gap)
+	}
+}
