@@ -326,3 +326,34 @@ func socketPorts(t *testing.T, pid int) map[string]bool {
 	}
 	return ports
 }
+
+// `elmo telemetry disable` while a sender is delivering stops it: nothing
+// it held is sent afterwards, and neither the spool nor the telemetry log
+// comes back.
+func TestDisableStopsARunningSender(t *testing.T) {
+	t.Parallel()
+	s := newSandbox(t)
+	s.WriteConfig(clitest.ConsentGiven)
+	s.Server.SetDefault(posthogtest.Hang())
+	s.MustRun("version")
+	if _, err := s.Server.WaitForRequests(waitCtx(t), 1); err != nil {
+		t.Fatalf("no sender reached the server: %v", err)
+	}
+	if len(s.Senders()) != 1 {
+		t.Fatal("no sender runs: the test would prove nothing")
+	}
+	s.MustRun("telemetry", "disable")
+	// Were the sender still there, it would now be answered 503 and
+	// deliver on its next try.
+	s.Server.SetDefault(posthogtest.Accept())
+	s.Server.ReleaseHeld()
+	s.WaitSenders()
+	if n := len(s.Server.Events()); n != 0 {
+		t.Errorf("%d events were accepted after the opt-out", n)
+	}
+	for _, p := range []string{s.SpoolPath(), s.SentLogPath()} {
+		if _, err := os.Stat(p); !os.IsNotExist(err) {
+			t.Errorf("%s exists after the opt-out: %v", p, err)
+		}
+	}
+}

@@ -208,6 +208,12 @@ func (s *backgroundSender) rewrite(ctx context.Context, done []exporter.Event, d
 		fileCtx, cancel = context.WithDeadline(context.WithoutCancel(ctx), dl)
 	}
 	defer cancel()
+	if d := consent.ForCLI(s.cfg.getenv, configfile.New(s.cfg.configPath)); !d.Enabled {
+		// An opt-out while the events were on their way: the spool and
+		// the log it deleted stay deleted.
+		s.stopped = true
+		return
+	}
 	_ = spool.Update(fileCtx, s.cfg.spoolPath, s.cfg.policy, done, nil, dropLines)
 	if s.log != nil {
 		_ = s.log.Write(fileCtx)

@@ -308,6 +308,10 @@ func (a *app) removeSpools(store *configfile.Store) (events int, err error) {
 	}
 	var errs []error
 	for _, p := range paths {
+		// A sender still delivering the spool sends nothing more.
+		if _, err := spool.StopSender(p); err != nil {
+			errs = append(errs, err)
+		}
 		n, _, _ := spool.Stats(p)
 		if err := spool.Remove(p); err != nil && !absent(err) {
 			errs = append(errs, fmt.Errorf("cannot delete the unsent events: %w", err))

@@ -114,12 +114,30 @@ func SenderRunning(spoolPath string) (pid int, running bool) {
 	}
 	if ok {
 		_ = l.Unlock()
+		// Started a moment ago, and about to take the lock?
+		if pid, alive := l.PID(); alive {
+			return pid, true
+		}
 		return 0, false
 	}
-	data, err := os.ReadFile(l.pidPath)
-	if err != nil {
-		return 0, true
+	pid, _ = l.PID()
+	return pid, true
+}
+
+// StopSender ends the background sender of the spool at spoolPath, if one
+// runs and recorded its process: an opt-out stops what was about to be
+// sent. It reports whether it stopped one.
+func StopSender(spoolPath string) (bool, error) {
+	pid, running := SenderRunning(spoolPath)
+	if !running || pid == 0 {
+		return false, nil
 	}
-	pid, _ = strconv.Atoi(strings.TrimSpace(string(data)))
-	return max(pid, 0), true
+	p, err := os.FindProcess(pid)
+	if err == nil {
+		err = p.Kill()
+	}
+	if err != nil && !errors.Is(err, os.ErrProcessDone) {
+		return false, fmt.Errorf("cannot stop the telemetry sender (PID %d): %w", pid, err)
+	}
+	return true, nil
 }
