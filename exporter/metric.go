@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/elmohq/telemetry/exporter/posthogmap"
+	"github.com/elmohq/telemetry/internal/pipeline/dropnotes"
 )
 
 var _ sdkmetric.Exporter = (*MetricExporter)(nil)
@@ -54,9 +55,11 @@ func (e *MetricExporter) Aggregation(k sdkmetric.InstrumentKind) sdkmetric.Aggre
 }
 
 // Export queues one event per data point and returns without waiting on the
-// network.
+// network. When the Client prints events (WithDebug) and the metric filter
+// of processors explains what it removed (processors.WithDropNotes), each
+// event is followed by the notes on its data point.
 func (e *MetricExporter) Export(ctx context.Context, rm *metricdata.ResourceMetrics) error {
-	return e.export(ctx, rm, nil)
+	return e.export(ctx, rm, dropnotes.FromContext(ctx))
 }
 
 // export is Export, with the drop notes of each point in debug mode.

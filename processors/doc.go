@@ -12,9 +12,9 @@
 //     and hands it, for each ended span in the policy, a read-only view
 //     with only the allowed attributes and no events, links or status
 //     description. Other spans are not passed on at all.
-//   - [MetricFilter] gives a MeterProvider a view that keeps only allowed
-//     attributes of catalog instruments, drops every other instrument, and
-//     turns exemplars off.
+//   - [MetricFilter] gives a MeterProvider a view that drops every
+//     instrument not in the catalog and turns exemplars off, and wraps its
+//     exporter so that each export keeps only the allowed attributes.
 //   - [Scrub] checks every string value that survives the key allowlist
 //     and drops values that look like file paths, URLs, email addresses,
 //     host names or credentials, as defence in depth against
@@ -32,7 +32,7 @@
 //	mf, err := processors.NewMetricFilter()
 //	// handle err
 //	mp := sdkmetric.NewMeterProvider(append([]sdkmetric.Option{
-//		sdkmetric.WithReader(reader),
+//		sdkmetric.WithReader(sdkmetric.NewPeriodicReader(mf.Exporter(exp))),
 //		sdkmetric.WithResource(processors.DefaultPolicy().FilterResource(res)),
-//	}, mf.Options()...)...)
+//	}, mf.ExportOptions()...)...)
 package processors
