@@ -52,5 +52,4 @@
 // line each starting with NotePrefix. Noop is the exporter of a build that
 // has no PostHog API key: it drops everything. When telemetry is off, no
 // exporter is made at all.
-// NewsletterSignup sends the one event that may go out with telemetry off.
 package exporter
