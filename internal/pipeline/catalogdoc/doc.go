@@ -5,10 +5,12 @@
 // The catalog is data held in one place (catalog.Events and
 // catalog.Resource); everything here is derived from it, so the
 // documentation cannot say something the filter does not do. A test of
-// this package fails when README.md and the catalog disagree; run
+// this package fails when README.md or the telemetry page and the
+// catalog disagree; run
 //
-//	go run ./internal/pipeline/catalogdoc/cmd/gencatalog
+//	go generate ./...
 //
 // from the module root to rewrite the section between [BeginMarker] and
-// [EndMarker].
+// [EndMarker] (the go:generate line is in catalog/events.go, and runs
+// cmd/gencatalog).
 package catalogdoc
