@@ -9,8 +9,11 @@
 // it to decide what may leave the process, the exporter to name the
 // properties it sends, the resource detector to check what it detects,
 // the CLI to name its spans, and the documentation generator to describe
-// it. A key, an event name or an enumerated value is spelled here and
-// nowhere else.
+// it. Names, keys and values that several events or programs share are
+// constants here (names.go, enums.go); a key that one command alone sets
+// may be spelled in its entry and where it is set, and the analyzer
+// (catalogcheck, run by scripts/catalogcheck) checks that they agree.
+// docs/catalog.md walks through adding an event.
 //
 // No string property is free-form: each one either lists its values
 // (with a fallback such as "other" for anything else, or none, in which
