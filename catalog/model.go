@@ -19,7 +19,7 @@ const (
 )
 
 // ModelRuleDescription describes the rule [NormalizeModel] applies, for the
-// event catalog that `elmo telemetry events` prints and the README.
+// event catalog that `elmo telemetry events` prints and the telemetry page.
 const ModelRuleDescription = "Model names are sent only as public model names: " +
 	"a known family of a model vendor (such as gpt, claude, gemini, llama, mistral or qwen) " +
 	"followed only by versions, sizes, dates and common model words, in lower case, " +

@@ -153,8 +153,9 @@ func TestPlantedSpoolLinesAreNeverSent(t *testing.T) {
 	}
 }
 
-// An exporter setting this build does not support is named in one line
-// on stderr; the command still runs, and nothing is sent anywhere.
+// An exporter setting this build does not support, or a telemetry
+// setting it cannot use, is named in one line on stderr; the command
+// still runs, and nothing is sent anywhere.
 func TestUnsupportedExporterSettingIsNamed(t *testing.T) {
 	s := newSandbox(t)
 	s.WriteConfig(consentGiven)
@@ -165,6 +166,9 @@ func TestUnsupportedExporterSettingIsNamed(t *testing.T) {
 		{map[string]string{"OTEL_TRACES_EXPORTER": "zipkin"}, `OTEL_TRACES_EXPORTER="zipkin"`},
 		{map[string]string{"OTEL_METRICS_EXPORTER": "prometheus"}, `OTEL_METRICS_EXPORTER="prometheus"`},
 		{map[string]string{"OTEL_TRACES_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}, `OTEL_EXPORTER_OTLP_PROTOCOL="grpc"`},
+		{map[string]string{"OTEL_TRACES_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_TIMEOUT": "-1"}, `OTEL_EXPORTER_OTLP_TIMEOUT="-1"`},
+		{map[string]string{"OTEL_METRICS_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_TIMEOUT": "9223372036855"}, `OTEL_EXPORTER_OTLP_TIMEOUT="9223372036855"`},
+		{map[string]string{"ELMO_POSTHOG_CAPTURE": "v9"}, `capture API "v9"`},
 	} {
 		t.Run(tc.want, func(t *testing.T) {
 			before := s.RequestCount()

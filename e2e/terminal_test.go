@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/creack/pty"
@@ -54,7 +53,7 @@ func (term *terminal) start(s *sandbox, args ...string) *exec.Cmd {
 	cmd.Env = s.Environ()
 	cmd.Dir = s.repo
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = term.tty, term.tty, term.tty
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true}
+	cmd.SysProcAttr = controllingTerminal()
 	if err := cmd.Start(); err != nil {
 		term.t.Fatal(err)
 	}

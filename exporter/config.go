@@ -16,8 +16,6 @@ const DefaultHost = "https://us.i.posthog.com"
 
 const (
 	defaultBatchSize     = 100
-	defaultFlushInterval = 5 * time.Second
-	defaultQueueSize     = 2048
 	defaultMaxRetries    = 4
 	defaultUploadTimeout = time.Minute
 	defaultMaxUploads    = 2
@@ -27,13 +25,10 @@ type config struct {
 	host          string
 	apiKey        string
 	batchSize     int
-	flushInterval time.Duration
-	queueSize     int
 	maxRetries    int
 	uploadTimeout time.Duration
 	maxUploads    int
 	transport     http.RoundTripper
-	undelivered   func([]Event)
 	record        func([]Sent, []Drop)
 	debug         io.Writer
 	logger        *slog.Logger
@@ -118,28 +113,11 @@ func WithBatchSize(n int) Option {
 	})
 }
 
-// WithFlushInterval sets how long queued events may wait for a batch to
-// fill before they are sent anyway. The default is 5 seconds.
-func WithFlushInterval(d time.Duration) Option {
-	return optionFunc(func(c config) config {
-		c.flushInterval = d
-		return c
-	})
-}
-
-// WithQueueSize bounds how many events the Client holds in memory, queued,
-// in flight or failed and not yet reported. Events that arrive when it is
-// full are dropped and counted. The default is 2048.
-func WithQueueSize(n int) Option {
-	return optionFunc(func(c config) config {
-		c.queueSize = n
-		return c
-	})
-}
-
 // WithMaxRetries sets how many times a request is sent again after a
-// network error, a 5xx, a 408 or a 429, within the limits of the flush or
-// shutdown context. It must be between 0 and 9; the default is 4.
+// network error, a 5xx, a 408 or a 429, within the context of Send. It
+// must be between 0 and 9; the default is 4. A caller that retries on its
+// own, such as an OpenTelemetry Collector exporter behind exporterhelper,
+// sets 0, so that one retry loop decides.
 func WithMaxRetries(n int) Option {
 	return optionFunc(func(c config) config {
 		c.maxRetries = n
@@ -147,10 +125,8 @@ func WithMaxRetries(n int) Option {
 	})
 }
 
-// WithMaxUploads bounds how many requests a Client has open at once. A
-// batch ready while every slot is taken waits for one, holding no
-// connection, until its upload times out or the Client shuts down; so a
-// server that never answers costs a service at most n connections. The
+// WithMaxUploads bounds how many requests one Send has open at once; the
+// other batches of the call wait for a slot, holding no connection. The
 // default is 2.
 func WithMaxUploads(n int) Option {
 	return optionFunc(func(c config) config {
@@ -164,18 +140,6 @@ func WithMaxUploads(n int) Option {
 func WithTransport(rt http.RoundTripper) Option {
 	return optionFunc(func(c config) config {
 		c.transport = rt
-		return c
-	})
-}
-
-// WithUndelivered sets a function that receives, at the end of each flush
-// and at shutdown, the events that could not be delivered and may succeed
-// later: retries ran out, or the flush or shutdown context ended first. It
-// is called from the goroutine that called Flush or Shutdown. Events the
-// server refused for good are not passed to it.
-func WithUndelivered(f func([]Event)) Option {
-	return optionFunc(func(c config) config {
-		c.undelivered = f
 		return c
 	})
 }
@@ -237,8 +201,6 @@ func newConfig(opts []Option) config {
 		gzipMin:       gzipMinSize,
 		host:          DefaultHost,
 		batchSize:     defaultBatchSize,
-		flushInterval: defaultFlushInterval,
-		queueSize:     defaultQueueSize,
 		maxRetries:    defaultMaxRetries,
 		uploadTimeout: defaultUploadTimeout,
 		maxUploads:    defaultMaxUploads,
@@ -267,14 +229,8 @@ func (c config) validate() error {
 	if c.batchSize < 1 {
 		errs = append(errs, fmt.Errorf("batch size %d is not positive", c.batchSize))
 	}
-	if c.flushInterval <= 0 {
-		errs = append(errs, fmt.Errorf("flush interval %v is not positive", c.flushInterval))
-	}
 	if c.maxUploads < 1 {
 		errs = append(errs, fmt.Errorf("max uploads %d is not positive", c.maxUploads))
-	}
-	if c.queueSize < 1 {
-		errs = append(errs, fmt.Errorf("queue size %d is not positive", c.queueSize))
 	}
 	if c.capture != CaptureLegacy && c.capture != CaptureV1 {
 		errs = append(errs, fmt.Errorf("capture API %d is neither CaptureLegacy nor CaptureV1", int(c.capture)))

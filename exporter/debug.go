@@ -1,8 +1,7 @@
 package exporter
 
 import (
-	"encoding/json"
-	"fmt"
+	"context"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 )
@@ -21,47 +20,26 @@ type dropNoter interface {
 	DropNotes() []string
 }
 
-// spanNotes returns the drop notes of s when the Client prints events.
-func (c *Client) spanNotes(s sdktrace.ReadOnlySpan) []string {
-	if c.debug == nil {
-		return nil
-	}
+// spanNotes returns the drop notes of s, if the gate attached any.
+func spanNotes(s sdktrace.ReadOnlySpan) []string {
 	if n, ok := s.(dropNoter); ok {
 		return n.DropNotes()
 	}
 	return nil
 }
 
-// enqueueNoted queues ev as Enqueue does; in debug mode it prints notes
-// after it.
-func (c *Client) enqueueNoted(ev Event, notes []string) {
-	if c.debug == nil || len(notes) == 0 {
-		_ = c.enqueue(ev, nil, false)
-		return
-	}
-	if ev.Event == "" || ev.DistinctID == "" || ev.UUID == "" {
-		c.dropped.Add(1)
-		return
-	}
-	ev.Timestamp = ev.Timestamp.UTC()
-	_ = c.debug.writeNoted(ev, notes)
+// printsNotes reports whether s prints events with their notes: a Client
+// with debug output.
+func printsNotes(s Sender) bool {
+	c, ok := s.(*Client)
+	return ok && c.debug != nil
 }
 
-// writeNoted writes ev as write does, followed by one line per note,
-// in a single write so that nothing else comes between them.
-func (d *debugWriter) writeNoted(ev Event, notes []string) error {
-	b, err := json.Marshal(toLegacy(ev))
-	if err != nil {
-		return fmt.Errorf("posthog exporter: encoding event %q: %w", ev.Event, err)
+// sendNoted hands events to s; when s prints them, notes[i] follows
+// event i.
+func sendNoted(ctx context.Context, s Sender, events []Event, notes [][]string) error {
+	if c, ok := s.(*Client); ok && c.debug != nil {
+		return c.send(ctx, events, notes)
 	}
-	b = append(b, '\n')
-	for _, n := range notes {
-		b = append(b, NotePrefix...)
-		b = append(b, n...)
-		b = append(b, '\n')
-	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	_, err = d.w.Write(b)
-	return err
+	return s.Send(ctx, events...)
 }

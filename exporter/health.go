@@ -9,15 +9,18 @@ import (
 // health follows whether PostHog can be reached and logs only its changes:
 // one line when capture becomes unreachable, with the reason, and one when
 // it recovers, with how many events were delivered late and how many were
-// lost meanwhile. Nothing is logged per request or per batch.
+// really lost meanwhile (dropped or refused for good; events returned to
+// the caller to send again are neither). Nothing is logged per request or
+// per batch.
 type health struct {
 	log  *slog.Logger
-	lost func() uint64 // events dropped, rejected or undelivered so far
+	lost func() uint64 // events the Client gave up on for good so far
 
-	mu        sync.Mutex
-	down      bool
-	late      int    // events delivered after a failed attempt since down
-	lostAtDwn uint64 // lost() when capture went down
+	mu       sync.Mutex
+	down     bool
+	answered bool   // the server answered since it went down
+	late     uint64 // events delivered late since it went down
+	lostDown uint64 // lost() when it went down
 }
 
 // failed records an attempt that did not reach the server, or that the
@@ -29,15 +32,29 @@ func (h *health) failed(err error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.down {
+		h.answered = false
 		return
 	}
-	h.down, h.late, h.lostAtDwn = true, 0, h.lost()
-	h.log.Warn("telemetry: cannot reach PostHog; events are kept and retried", "reason", err.Error())
+	h.down, h.answered, h.late, h.lostDown = true, false, 0, h.lost()
+	h.log.Warn("telemetry: cannot reach PostHog; events are kept and sent again", "reason", err.Error())
 }
 
-// ok records a request that the server answered with success, delivering n
-// events, after failed attempts if afterFailure.
-func (h *health) ok(n int, afterFailure bool) {
+// reached records an answer from the server that shows it is up: a
+// success, or a refusal that retrying cannot fix.
+func (h *health) reached() {
+	if h == nil {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.down {
+		h.answered = true
+	}
+}
+
+// settled ends a Send that delivered late events late. When the server
+// has answered since it went down, capture is back: one line says so.
+func (h *health) settled(late uint64) {
 	if h == nil {
 		return
 	}
@@ -46,17 +63,14 @@ func (h *health) ok(n int, afterFailure bool) {
 	if !h.down {
 		return
 	}
-	if afterFailure {
-		h.late += n
+	h.late += late
+	if !h.answered {
+		return
 	}
 	h.down = false
 	h.log.Info("telemetry: PostHog is reachable again",
-		"delivered_late", h.late, "dropped", h.lost()-h.lostAtDwn)
+		"delivered_late", h.late, "dropped", h.lost()-h.lostDown)
 }
-
-// reached records an answer from the server that is not a success but
-// shows that it is up (a 4xx that retrying cannot fix).
-func (h *health) reached() { h.ok(0, false) }
 
 // shutdown logs, at the end of a Client, how many events were lost, only
 // when some were.
@@ -64,10 +78,10 @@ func (h *health) shutdown(s Stats) {
 	if h == nil {
 		return
 	}
-	lost := s.Dropped + s.Rejected + s.Undelivered
+	lost := s.Dropped + s.Rejected
 	if lost == 0 || !h.log.Enabled(context.Background(), slog.LevelWarn) {
 		return
 	}
 	h.log.Warn("telemetry: events were not delivered",
-		"undelivered", s.Undelivered, "dropped", s.Dropped, "rejected", s.Rejected, "delivered", s.Delivered)
+		"dropped", s.Dropped, "rejected", s.Rejected, "delivered", s.Delivered)
 }

@@ -16,8 +16,9 @@ import (
 
 var _ sdkmetric.Exporter = (*MetricExporter)(nil)
 
-// MetricExporter turns each data point into one PostHog event and queues it
-// on a Client. It asks for delta temporality for every instrument kind, so
+// MetricExporter turns each data point into one PostHog event and hands
+// the events of each export to a Sender, which delivers them before Export
+// returns. It asks for delta temporality for every instrument kind, so
 // a counter's event carries what was added during the interval.
 //
 // An event is named after its instrument and carries value (the sum's
@@ -29,19 +30,20 @@ var _ sdkmetric.Exporter = (*MetricExporter)(nil)
 // Histograms, exponential histograms and summaries are not sent, nor are
 // exemplars, and neither is a point whose value is NaN or infinite.
 type MetricExporter struct {
-	client  *Client
+	sender  Sender
 	stopped atomic.Bool
 
 	mu   sync.Mutex
 	last *identity
 }
 
-// NewMetricExporter returns a MetricExporter that queues events on c.
-func NewMetricExporter(c *Client) (*MetricExporter, error) {
-	if c == nil {
-		return nil, errors.New("posthog exporter: NewMetricExporter needs a Client")
+// NewMetricExporter returns a MetricExporter that delivers through s: a
+// *Client, or a Backlog in front of one.
+func NewMetricExporter(s Sender) (*MetricExporter, error) {
+	if s == nil {
+		return nil, errors.New("posthog exporter: NewMetricExporter needs a Sender")
 	}
-	return &MetricExporter{client: c}, nil
+	return &MetricExporter{sender: s}, nil
 }
 
 // Temporality returns DeltaTemporality for every instrument kind.
@@ -54,15 +56,18 @@ func (e *MetricExporter) Aggregation(k sdkmetric.InstrumentKind) sdkmetric.Aggre
 	return sdkmetric.DefaultAggregationSelector(k)
 }
 
-// Export queues one event per data point and returns without waiting on the
-// network. When the Client prints events (WithDebug) and the metric filter
-// of processors explains what it removed (processors.WithDropNotes), each
-// event is followed by the notes on its data point.
+// Export delivers one event per data point and returns once the Sender is
+// done with them, or ctx ends. It returns the Sender's error: a
+// *SendError names the events that were not delivered. When the Sender
+// prints events (WithDebug) and the metric filter of processors explains
+// what it removed (processors.WithDropNotes), each event is followed by
+// the notes on its data point.
 func (e *MetricExporter) Export(ctx context.Context, rm *metricdata.ResourceMetrics) error {
 	return e.export(ctx, rm, dropnotes.FromContext(ctx))
 }
 
-// export is Export, with the drop notes of each point in debug mode.
+// export is Export, with the drop notes of each point when the Sender
+// prints events.
 func (e *MetricExporter) export(ctx context.Context, rm *metricdata.ResourceMetrics, notes func(string, attribute.Set) []string) error {
 	if e.stopped.Load() {
 		return nil
@@ -70,25 +75,39 @@ func (e *MetricExporter) export(ctx context.Context, rm *metricdata.ResourceMetr
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	id := e.identity(rm)
+	if !printsNotes(e.sender) {
+		notes = nil
+	}
+	b := pointBatch{id: e.identity(rm), notes: notes}
 	for _, sm := range rm.ScopeMetrics {
 		for _, m := range sm.Metrics {
 			switch d := m.Data.(type) {
 			case metricdata.Sum[int64]:
-				exportPoints(e.client, id, m.Name, d.DataPoints, true, notes)
+				addPoints(&b, m.Name, d.DataPoints, true)
 			case metricdata.Sum[float64]:
-				exportPoints(e.client, id, m.Name, d.DataPoints, true, notes)
+				addPoints(&b, m.Name, d.DataPoints, true)
 			case metricdata.Gauge[int64]:
-				exportPoints(e.client, id, m.Name, d.DataPoints, false, notes)
+				addPoints(&b, m.Name, d.DataPoints, false)
 			case metricdata.Gauge[float64]:
-				exportPoints(e.client, id, m.Name, d.DataPoints, false, notes)
+				addPoints(&b, m.Name, d.DataPoints, false)
 			}
 		}
 	}
-	return nil
+	if len(b.events) == 0 {
+		return nil
+	}
+	return sendNoted(ctx, e.sender, b.events, b.eventNotes)
 }
 
-func exportPoints[N int64 | float64](c *Client, id *identity, name string, points []metricdata.DataPoint[N], sum bool, notes func(string, attribute.Set) []string) {
+// pointBatch gathers the events of one export.
+type pointBatch struct {
+	id         *identity
+	notes      func(string, attribute.Set) []string // nil unless printed
+	events     []Event
+	eventNotes [][]string
+}
+
+func addPoints[N int64 | float64](b *pointBatch, name string, points []metricdata.DataPoint[N], sum bool) {
 	for _, dp := range points {
 		p := posthogmap.Point[N]{
 			Name:       name,
@@ -101,15 +120,10 @@ func exportPoints[N int64 | float64](c *Client, id *identity, name string, point
 		if !p.Sendable() {
 			continue
 		}
-		if id.DistinctID() == "" {
-			c.dropped.Add(1)
-			continue
+		b.events = append(b.events, posthogmap.PointEvent(b.id.Identity, &p))
+		if b.notes != nil {
+			b.eventNotes = append(b.eventNotes, b.notes(name, dp.Attributes))
 		}
-		var pointNotes []string
-		if notes != nil && c.debug != nil {
-			pointNotes = notes(name, dp.Attributes)
-		}
-		c.enqueueNoted(posthogmap.PointEvent(id.Identity, &p), pointNotes)
 	}
 }
 
@@ -122,16 +136,16 @@ func (e *MetricExporter) identity(rm *metricdata.ResourceMetrics) *identity {
 	return e.last
 }
 
-// ForceFlush flushes the Client within ctx.
+// ForceFlush does nothing: Export delivers before it returns, so the
+// exporter holds nothing. It returns ctx's error, if any.
 func (e *MetricExporter) ForceFlush(ctx context.Context) error {
-	return e.client.Flush(ctx)
+	return ctx.Err()
 }
 
 // Shutdown stops the exporter: metrics exported after it are dropped. It
-// neither flushes nor shuts down the Client, which belongs to whoever
-// created it and may serve other exporters; that owner calls
-// Client.Shutdown, which delivers what is queued. Shutdown does not block
-// and is safe to call more than once.
+// does not shut the Sender down, which belongs to whoever created it and
+// may serve other exporters. It holds nothing, so it never waits, and it
+// is safe to call more than once.
 func (e *MetricExporter) Shutdown(context.Context) error {
 	e.stopped.Store(true)
 	return nil

@@ -14,8 +14,8 @@ type Sent struct {
 	Wire json.RawMessage
 }
 
-// Drop is an event the Client gave up on for good, and why. Events kept
-// for a later attempt (see WithUndelivered) are not dropped.
+// Drop is an event the Client gave up on for good, and why. Events Send
+// returns undelivered, for a later attempt, are not dropped.
 type Drop struct {
 	// Event is the event as it was handed to the Client.
 	Event Event
@@ -28,8 +28,9 @@ const (
 	// DropRefused: the server refused the event for good (a 4xx other
 	// than 408 and 429, a v1 drop result, or too large on its own).
 	DropRefused = "the server refused it"
-	// DropQueueFull: the Client held as many events as it may.
-	DropQueueFull = "the queue was full"
+	// DropBacklogFull: a Backlog held as many undelivered events as it
+	// may, and let the oldest go.
+	DropBacklogFull = "the backlog was full"
 )
 
 // WithDeliveryRecord sets a function that the Client calls with the events
@@ -48,7 +49,7 @@ func WithDeliveryRecord(f func(sent []Sent, dropped []Drop)) Option {
 }
 
 // recordSent reports acknowledged events to the delivery record.
-func (s *sender) recordSent(events []wireEvent) {
+func (s *transport) recordSent(events []wireEvent) {
 	if s.record == nil || len(events) == 0 {
 		return
 	}
@@ -59,8 +60,7 @@ func (s *sender) recordSent(events []wireEvent) {
 	s.record(sent, nil)
 }
 
-// recordDrop reports one dropped event to the delivery record. The caller
-// must not hold c.mu.
+// recordDrop reports one dropped event to the delivery record.
 func (c *Client) recordDrop(ev Event, reason string) {
 	if c.cfg.record != nil {
 		c.cfg.record(nil, []Drop{{Event: ev, Reason: reason}})

@@ -14,51 +14,53 @@ import (
 
 var _ sdktrace.SpanExporter = (*SpanExporter)(nil)
 
-// SpanExporter turns each span into one PostHog event and queues it on a
-// Client. It expects spans that are already filtered to what may leave the
-// process.
+// SpanExporter turns each span into one PostHog event and hands the
+// events of each export to a Sender, which delivers them before
+// ExportSpans returns. It expects spans that are already filtered to what
+// may leave the process.
 //
 // An event is named after its span and belongs to the install ID of the
 // span's resource, or else its deployment ID; a span whose resource has
-// neither is not sent and counts as dropped. Its UUID is derived from the
-// trace and span IDs, its timestamp is the span's end time in UTC, and its
-// properties are the span's attributes, the common properties taken from
-// the resource (version, os, arch, runtime_version, deployment_mode,
+// neither cannot be sent and the Sender drops it. Its UUID is derived from
+// the trace and span IDs, its timestamp is the span's end time in UTC, and
+// its properties are the span's attributes, the common properties taken
+// from the resource (version, os, arch, runtime_version, deployment_mode,
 // service), duration_ms and success (false when the span's status is
 // Error).
 type SpanExporter struct {
-	client  *Client
+	sender  Sender
 	stopped atomic.Bool
 
 	mu   sync.Mutex
 	last *identity
 }
 
-// NewSpanExporter returns a SpanExporter that queues events on c.
-func NewSpanExporter(c *Client) (*SpanExporter, error) {
-	if c == nil {
-		return nil, errors.New("posthog exporter: NewSpanExporter needs a Client")
+// NewSpanExporter returns a SpanExporter that delivers through s: a
+// *Client, or a Backlog in front of one.
+func NewSpanExporter(s Sender) (*SpanExporter, error) {
+	if s == nil {
+		return nil, errors.New("posthog exporter: NewSpanExporter needs a Sender")
 	}
-	return &SpanExporter{client: c}, nil
+	return &SpanExporter{sender: s}, nil
 }
 
-// ExportSpans queues one event per span and returns without waiting on the
-// network.
+// ExportSpans delivers one event per span and returns once the Sender is
+// done with them, or ctx ends. It returns the Sender's error: a
+// *SendError names the events that were not delivered.
 func (e *SpanExporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpan) error {
-	if e.stopped.Load() {
+	if e.stopped.Load() || len(spans) == 0 {
 		return nil
 	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	noted := printsNotes(e.sender)
+	events := make([]Event, 0, len(spans))
+	var notes [][]string
 	for _, s := range spans {
 		id := e.identity(s)
-		if id.DistinctID() == "" {
-			e.client.dropped.Add(1)
-			continue
-		}
 		sc := s.SpanContext()
-		e.client.enqueueNoted(id.SpanEvent(&posthogmap.Span{
+		events = append(events, id.SpanEvent(&posthogmap.Span{
 			Name:       s.Name(),
 			TraceID:    sc.TraceID(),
 			SpanID:     sc.SpanID(),
@@ -66,9 +68,12 @@ func (e *SpanExporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnl
 			End:        s.EndTime(),
 			Failed:     s.Status().Code == codes.Error,
 			Attributes: s.Attributes(),
-		}), e.client.spanNotes(s))
+		}))
+		if noted {
+			notes = append(notes, spanNotes(s))
+		}
 	}
-	return nil
+	return sendNoted(ctx, e.sender, events, notes)
 }
 
 // identity returns the identity of s's resource, computed once per
@@ -84,10 +89,9 @@ func (e *SpanExporter) identity(s sdktrace.ReadOnlySpan) *identity {
 }
 
 // Shutdown stops the exporter: spans exported after it are dropped. It
-// neither flushes nor shuts down the Client, which belongs to whoever
-// created it and may serve other exporters; that owner calls
-// Client.Shutdown, which delivers what is queued. Shutdown does not block
-// and is safe to call more than once.
+// does not shut the Sender down, which belongs to whoever created it and
+// may serve other exporters. It holds nothing, so it never waits, and it
+// is safe to call more than once.
 func (e *SpanExporter) Shutdown(context.Context) error {
 	e.stopped.Store(true)
 	return nil

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -29,8 +28,8 @@ const (
 	outcomeRejected
 )
 
-// sender delivers the Client's batches to PostHog. It turns one batch into
-// a delivery:
+// transport delivers the Client's batches to PostHog. It turns one batch
+// into a delivery:
 //
 //   - it builds the body of the capture API in use and compresses it when
 //     it is large enough;
@@ -42,33 +41,23 @@ const (
 //     attempts of a request and counts PostHog-Attempt up; 429 is terminal,
 //     as in PostHog's clients;
 //   - a batch refused as too large (413) is split and its halves sent on
-//     their own; a single event refused as too large is rejected;
-//   - once the Client shuts down, a request that cannot connect (the
-//     server refuses the connection, say) is not retried: the events are
-//     reported undelivered at once, for the spool.
+//     their own; a single event refused as too large is rejected.
 //
-// Every wait ends with the delivery's context, which the Client cancels
-// when a flush or shutdown runs out of time, so nothing outlives a
-// shutdown. Events the server acknowledged or refused are reported
-// through outcome as soon as the server says so; whatever is left when
-// deliver returns was not delivered, for the reason deliver returns.
-type sender struct {
+// Every wait ends with the delivery's context, so nothing outlives the
+// Send that started it. Events the server acknowledged or refused are
+// reported as soon as the server says so; whatever is left when deliver
+// returns was not delivered, for the reason deliver returns.
+type transport struct {
 	base        http.RoundTripper
 	host        string
 	apiKey      string
 	v1          bool
 	historical  bool
 	maxAttempts int
-	gzipMin     int // the smallest body compressed; -1: never
-	outcome     func(events []wireEvent, o outcome)
+	gzipMin     int                  // the smallest body compressed; -1: never
 	record      func([]Sent, []Drop) // nil unless WithDeliveryRecord
 	health      *health
 	retried     atomic.Uint64
-	// final is set when the Client shuts down: a request that cannot
-	// reach the server then is not sent again, so that its events are
-	// reported undelivered (and spooled) at once instead of using up the
-	// shutdown's time on a server that is not there.
-	final atomic.Bool
 
 	legacyEnv []byte // the start of every legacy body
 
@@ -76,14 +65,18 @@ type sender struct {
 	client     *http.Client // over base; see httpClient
 }
 
+// reportFunc receives the outcome of events as soon as the server says it;
+// afterFailure says that an earlier attempt of the same request failed.
+type reportFunc func(events []wireEvent, o outcome, afterFailure bool)
+
 // deliver sends events as one batch, with retries and splits, until each
 // is acknowledged or refused, attempts run out or ctx ends. It returns why
-// the events not reported through outcome were not delivered.
-func (s *sender) deliver(ctx context.Context, events []wireEvent) error {
+// the events not passed to report were not delivered.
+func (s *transport) deliver(ctx context.Context, events []wireEvent, report reportFunc) error {
 	if s.v1 {
-		return s.v1Batch(ctx, events, uuid.NewString())
+		return s.v1Batch(ctx, events, uuid.NewString(), report)
 	}
-	return s.legacyBatch(ctx, events)
+	return s.legacyBatch(ctx, events, report)
 }
 
 // statusError is a status that did not deliver the events.
@@ -95,7 +88,7 @@ func (e statusError) Error() string {
 
 // legacyBatch delivers events to /batch/, where the server accepts or
 // refuses a batch as a whole.
-func (s *sender) legacyBatch(ctx context.Context, events []wireEvent) error {
+func (s *transport) legacyBatch(ctx context.Context, events []wireEvent, report reportFunc) error {
 	body, err := s.compress(batchBody(s.legacyEnv, events))
 	if err != nil {
 		return fmt.Errorf("posthog exporter: compressing the batch: %w", err)
@@ -107,21 +100,21 @@ func (s *sender) legacyBatch(ctx context.Context, events []wireEvent) error {
 		case err != nil:
 			s.health.failed(err)
 		case res.ok():
-			s.health.ok(len(events), failed)
+			s.health.reached()
 			// Recorded before the events are settled, so that a flush
 			// that returns finds them in the record.
 			s.recordSent(events)
-			s.report(events, outcomeDelivered)
+			report(events, outcomeDelivered, failed)
 			return nil
 		case res.status == http.StatusRequestEntityTooLarge:
 			s.health.reached()
 			if len(events) == 1 {
-				s.report(events, outcomeRejected)
+				report(events, outcomeRejected, failed)
 				return nil
 			}
 			half := len(events) / 2
-			errA := s.legacyBatch(ctx, events[:half])
-			errB := s.legacyBatch(ctx, events[half:])
+			errA := s.legacyBatch(ctx, events[:half], report)
+			errB := s.legacyBatch(ctx, events[half:], report)
 			if errB != nil {
 				return errB
 			}
@@ -132,7 +125,7 @@ func (s *sender) legacyBatch(ctx context.Context, events []wireEvent) error {
 		default:
 			// Any other 4xx: retrying cannot fix it.
 			s.health.reached()
-			s.report(events, outcomeRejected)
+			report(events, outcomeRejected, failed)
 			return nil
 		}
 		failed = true
@@ -148,7 +141,7 @@ type v1Result struct {
 }
 
 // v1Batch delivers events as one v1 request with ID reqID.
-func (s *sender) v1Batch(ctx context.Context, events []wireEvent, reqID string) error {
+func (s *transport) v1Batch(ctx context.Context, events []wireEvent, reqID string, report reportFunc) error {
 	env := v1Envelope(time.Now(), s.historical)
 	pending := events
 	failed := false
@@ -190,10 +183,10 @@ func (s *sender) v1Batch(ctx context.Context, events []wireEvent, reqID string) 
 					ok = append(ok, ev)
 				}
 			}
-			s.health.ok(len(ok), failed)
+			s.health.reached()
 			s.recordSent(ok)
-			s.report(ok, outcomeDelivered)
-			s.report(drop, outcomeRejected)
+			report(ok, outcomeDelivered, failed)
+			report(drop, outcomeRejected, failed)
 			if len(next) == 0 {
 				return nil
 			}
@@ -202,12 +195,12 @@ func (s *sender) v1Batch(ctx context.Context, events []wireEvent, reqID string) 
 		case res.status == http.StatusRequestEntityTooLarge:
 			s.health.reached()
 			if len(pending) == 1 {
-				s.report(pending, outcomeRejected)
+				report(pending, outcomeRejected, failed)
 				return nil
 			}
 			half := len(pending) / 2
-			errA := s.v1Batch(ctx, pending[:half], uuid.NewString())
-			errB := s.v1Batch(ctx, pending[half:], uuid.NewString())
+			errA := s.v1Batch(ctx, pending[:half], uuid.NewString(), report)
+			errB := s.v1Batch(ctx, pending[half:], uuid.NewString(), report)
 			return errors.Join(errA, errB)
 		case retryableStatusV1(res.status):
 			err = statusError(res.status)
@@ -219,7 +212,7 @@ func (s *sender) v1Batch(ctx context.Context, events []wireEvent, reqID string) 
 			return statusError(res.status)
 		default:
 			s.health.reached()
-			s.report(pending, outcomeRejected)
+			report(pending, outcomeRejected, failed)
 			return nil
 		}
 		failed = true
@@ -236,7 +229,7 @@ const gzipMinSize = 4 << 10
 
 // compress gzips b when compression is on and b is at least s.gzipMin
 // long.
-func (s *sender) compress(b []byte) ([]byte, error) {
+func (s *transport) compress(b []byte) ([]byte, error) {
 	if s.gzipMin < 0 || len(b) < s.gzipMin {
 		return b, nil
 	}
@@ -257,13 +250,6 @@ func gzipped(body []byte) bool {
 	return len(body) >= 2 && body[0] == 0x1f && body[1] == 0x8b
 }
 
-// unreachable reports whether err says the server could not be reached at
-// all: no connection was made (refused, no route, no such host).
-func unreachable(err error) bool {
-	var op *net.OpError
-	return errors.As(err, &op) && op.Op == "dial"
-}
-
 // response is the part of an answer the sender keeps.
 type response struct {
 	status int
@@ -275,7 +261,7 @@ func (r *response) ok() bool { return r.status >= 200 && r.status < 300 }
 
 // send makes one attempt: it POSTs body to path, with the headers every
 // request has and those set by headers, and reads the whole answer.
-func (s *sender) send(ctx context.Context, path string, body []byte, headers func(http.Header)) (*response, error) {
+func (s *transport) send(ctx context.Context, path string, body []byte, headers func(http.Header)) (*response, error) {
 	url := s.host + path
 	zipped := gzipped(body)
 	if zipped && !s.v1 {
@@ -307,11 +293,10 @@ func (s *sender) send(ctx context.Context, path string, body []byte, headers fun
 
 // retry follows failed attempt number attempt, whose answer (if any) was
 // res and whose error was err: it waits for the next attempt and returns
-// nil, or returns the error to give up with when ctx has ended, attempts
-// have run out, or the Client is shutting down and the server cannot be
-// reached.
-func (s *sender) retry(ctx context.Context, attempt int, res *response, err error) error {
-	if ctx.Err() != nil || attempt+1 >= s.maxAttempts || (s.final.Load() && unreachable(err)) {
+// nil, or returns the error to give up with when ctx has ended or attempts
+// have run out.
+func (s *transport) retry(ctx context.Context, attempt int, res *response, err error) error {
+	if ctx.Err() != nil || attempt+1 >= s.maxAttempts {
 		return err
 	}
 	return s.wait(ctx, attempt, res)
@@ -319,7 +304,7 @@ func (s *sender) retry(ctx context.Context, attempt int, res *response, err erro
 
 // wait sleeps before retry attempt+1, or returns the context's error. res
 // is the last answer, if any.
-func (s *sender) wait(ctx context.Context, attempt int, res *response) error {
+func (s *transport) wait(ctx context.Context, attempt int, res *response) error {
 	var h http.Header
 	if res != nil {
 		h = res.header
@@ -345,19 +330,12 @@ func retryDelay(attempt int, header http.Header, now time.Time) time.Duration {
 	return min(max(ra, backoff(attempt)), maxRetryWait)
 }
 
-// report passes the outcome of events to the Client.
-func (s *sender) report(events []wireEvent, o outcome) {
-	if s.outcome != nil && len(events) > 0 {
-		s.outcome(events, o)
-	}
-}
-
 // maxRedirects bounds the redirects one attempt follows.
 const maxRedirects = 5
 
 // httpClient returns the client requests go through: the base transport,
 // following a redirect only when it keeps the method and the body.
-func (s *sender) httpClient() *http.Client {
+func (s *transport) httpClient() *http.Client {
 	s.clientOnce.Do(func() {
 		s.client = &http.Client{Transport: s.base, CheckRedirect: keepPost}
 	})
@@ -382,7 +360,7 @@ func keepPost(req *http.Request, via []*http.Request) error {
 }
 
 // closeIdleConnections closes the base transport's idle connections.
-func (s *sender) closeIdleConnections() {
+func (s *transport) closeIdleConnections() {
 	if c, ok := s.base.(interface{ CloseIdleConnections() }); ok {
 		c.CloseIdleConnections()
 	}

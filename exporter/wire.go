@@ -83,7 +83,7 @@ var systemProperties = []string{"$os", "$os_version", "$os_distro", "$go_version
 type wireEvent struct {
 	uuid string
 	data []byte
-	ent  *entry // the Client's entry for the event; nil outside a Client
+	idx  int // the event's place in the slice handed to Client.Send
 }
 
 // legacyEvent is an event as the legacy batch API receives it.

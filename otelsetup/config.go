@@ -1,11 +1,14 @@
 package otelsetup
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -61,6 +64,15 @@ type config struct {
 	legacySpool string
 	policy      *processors.Policy
 	sentLog     string
+	// sender is the command line of the CLI's background sender: the
+	// program and its arguments; nil starts none.
+	sender []string
+	// senderDeadline bounds a background sender's whole run.
+	senderDeadline time.Duration
+	// settingErr is a setting of the environment that keeps telemetry
+	// from starting, such as a home directory that cannot be found: Start
+	// turns telemetry off for the run with it as the reason.
+	settingErr error
 }
 
 // WithRole sets the role. The default is RoleCLI.
@@ -195,12 +207,41 @@ func WithSpoolPath(path string) Option {
 	})
 }
 
+// WithSenderCommand sets the program, and its arguments, that a CLI
+// starts in the background at Shutdown to deliver the spool: the command
+// only writes its events to the spool, and never waits on the network.
+// The program must call RunSender when it is started so; the elmo CLI is
+// started as itself with the one argument SenderArg. The default, and an
+// empty path, starts no sender: events wait in the spool for a program
+// that has one. Only the CLI role uses it.
+func WithSenderCommand(path string, args ...string) Option {
+	return optionFunc(func(c config) config {
+		c.sender = nil
+		if path != "" {
+			c.sender = append([]string{path}, args...)
+		}
+		return c
+	})
+}
+
+// WithSenderDeadline bounds the whole run of a background sender
+// (RunSender): past it, the sender exits and leaves what it has not
+// delivered in the spool for the next one. The default is
+// DefaultSenderDeadline.
+func WithSenderDeadline(d time.Duration) Option {
+	return optionFunc(func(c config) config {
+		c.senderDeadline = d
+		return c
+	})
+}
+
 func newConfig(opts []Option) (config, error) {
 	c := config{
-		exitBudget: DefaultExitBudget,
-		stderr:     os.Stderr,
-		stdout:     os.Stdout,
-		getenv:     os.Getenv,
+		exitBudget:     DefaultExitBudget,
+		senderDeadline: DefaultSenderDeadline,
+		stderr:         os.Stderr,
+		stdout:         os.Stdout,
+		getenv:         os.Getenv,
 	}
 	for _, opt := range opts {
 		c = opt.apply(c)
@@ -223,6 +264,9 @@ func newConfig(opts []Option) (config, error) {
 	if c.exitBudget <= 0 {
 		return c, fmt.Errorf("otelsetup: the exit budget must be positive, not %v", c.exitBudget)
 	}
+	if c.senderDeadline <= 0 {
+		return c, fmt.Errorf("otelsetup: the sender's deadline must be positive, not %v", c.senderDeadline)
+	}
 	switch c.role {
 	case RoleCLI:
 		if c.service == "" {
@@ -231,7 +275,11 @@ func newConfig(opts []Option) (config, error) {
 		if c.configPath == "" {
 			p, err := configfile.DefaultPath(c.getenv)
 			if err != nil {
-				return c, fmt.Errorf("otelsetup: %w", err)
+				// Where config.json lives depends on the environment: a
+				// reason for telemetry to be off, not for the program to
+				// stop.
+				c.settingErr = err
+				return c, nil
 			}
 			c.configPath = p
 		}
@@ -288,3 +336,90 @@ func postHogHost(getenv func(string) string) string {
 	}
 	return DefaultPostHogHost
 }
+
+// cliMetricInterval is the CLI's metric interval: in effect never, so
+// that its counters are exported once, at Shutdown, however long a
+// command runs.
+const cliMetricInterval = time.Duration(math.MaxInt64)
+
+// maxMetricIntervalMillis is the largest OTEL_METRIC_EXPORT_INTERVAL a
+// time.Duration holds.
+const maxMetricIntervalMillis = int64(math.MaxInt64 / int64(time.Millisecond))
+
+// metricInterval returns how often the periodic metric reader of role
+// exports, given the value of OTEL_METRIC_EXPORT_INTERVAL: that many
+// milliseconds when it is a positive whole number, else the role's
+// default, DefaultDeploymentMetricInterval for a deployment service and
+// only at Shutdown for the CLI. A value that is set but cannot be used is
+// refused, with err saying why, and the default is returned: a value the
+// SDK would replace with its own default of a minute would multiply what
+// a deployment sends sixty times.
+func metricInterval(role Role, value string) (d time.Duration, err error) {
+	def := DefaultDeploymentMetricInterval
+	if role == RoleCLI {
+		def = cliMetricInterval
+	}
+	if value == "" {
+		return def, nil
+	}
+	d, err = parseMillis(value)
+	if err != nil {
+		return def, err
+	}
+	return d, nil
+}
+
+// parseMillis reads a positive whole number of milliseconds, as the
+// OpenTelemetry variables give durations, no larger than a time.Duration
+// holds.
+func parseMillis(value string) (time.Duration, error) {
+	ms, err := strconv.ParseInt(strings.TrimSpace(value), 10, 64)
+	switch {
+	case errors.Is(err, strconv.ErrRange) || err == nil && ms > maxMetricIntervalMillis:
+		return 0, fmt.Errorf("want at most %d milliseconds", maxMetricIntervalMillis)
+	case err != nil:
+		return 0, errors.New("want a whole number of milliseconds")
+	case ms <= 0:
+		return 0, errors.New("want a positive number of milliseconds")
+	}
+	return time.Duration(ms) * time.Millisecond, nil
+}
+
+// sdkLogHandler passes the OpenTelemetry SDK's diagnostics on to its
+// handler, except those about OTEL_METRIC_EXPORT_INTERVAL. The SDK's
+// periodic reader parses that variable whatever its options say and
+// complains of a value it cannot use; Start reads it itself, reports a
+// refused value in one line of its own and gives the reader its interval
+// explicitly, which takes precedence, so the SDK's complaint would only
+// repeat it, and wrongly say the SDK's default applies.
+type sdkLogHandler struct{ slog.Handler }
+
+var _ slog.Handler = sdkLogHandler{}
+
+// Handle drops a record about OTEL_METRIC_EXPORT_INTERVAL and passes on
+// every other.
+func (h sdkLogHandler) Handle(ctx context.Context, r slog.Record) error {
+	about := false
+	r.Attrs(func(a slog.Attr) bool {
+		about = a.Key == sdkEnvKey && a.Value.String() == metricIntervalVar
+		return !about
+	})
+	if about {
+		return nil
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+// WithAttrs returns the handler with attrs, still filtering.
+func (h sdkLogHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return sdkLogHandler{h.Handler.WithAttrs(attrs)}
+}
+
+// WithGroup returns the handler with the group name, still filtering.
+func (h sdkLogHandler) WithGroup(name string) slog.Handler {
+	return sdkLogHandler{h.Handler.WithGroup(name)}
+}
+
+// sdkEnvKey is the key under which the SDK's diagnostics name an
+// environment variable they are about.
+const sdkEnvKey = "environment variable"

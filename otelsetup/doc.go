@@ -1,10 +1,11 @@
 // Package otelsetup wires Elmo's telemetry pipeline in one call.
 //
-// Start decides consent once per process, describes the install or
-// deployment with a resource detector, filters every span and metric
-// through the Elmo event catalog, and exports what is left as PostHog
-// events, then installs the global tracer and meter providers. From then
-// on, application code uses only the OpenTelemetry API:
+// [Start] decides consent once per process, describes the install or the
+// deployment with a resource detector (package resource), puts the catalog
+// gate (package processors) in front of every exporter, exports what
+// passes as PostHog events (package exporter), and installs the global
+// tracer and meter providers. From then on, application code uses only
+// the OpenTelemetry API:
 //
 //	tel, err := otelsetup.Start(ctx, otelsetup.WithServiceName("elmo-cli"))
 //	if err != nil { ... }
@@ -15,22 +16,31 @@
 //
 // With telemetry off, Start installs the OpenTelemetry no-op providers:
 // nothing is recorded, no goroutine starts, no file is written and no
-// socket is opened.
+// socket is opened. [WithRole] chooses between the CLI, keyed by its
+// install ID, and a deployment service, keyed by its deployment ID;
+// [WithPolicy] extends the catalog for a program of its own.
 //
-// The standard OTEL_TRACES_EXPORTER and OTEL_METRICS_EXPORTER variables
-// swap PostHog for "otlp" (over HTTP), "console" or "none" for local
-// debugging; the catalog gate stands in front of every exporter, for the
-// resource, the span and metric names and every value, so what a local
-// collector receives is what PostHog would. ELMO_POSTHOG_HOST and ELMO_POSTHOG_KEY
-// choose the PostHog project, and ELMO_TELEMETRY_DEBUG=1 prints each event
-// as it would be sent, and sends nothing, whether telemetry is on or off.
+// The rules that decide consent are in [How to turn it off]; the
+// variables that swap PostHog for OTLP or the console, or print each event
+// instead of sending it, in [Debugging telemetry locally]; when and how
+// events are sent, in [Delivery].
 //
-// In the CLI role, Shutdown spends at most the exit budget delivering, the
-// spool write included; what is not acknowledged by then is kept in a
-// bounded spool file in the state directory ($XDG_STATE_HOME/elmo, default
-// ~/.local/state/elmo) and sent by a later run. A
-// deployment service sends its counters and gauges to PostHog as hourly
-// sums (DefaultDeploymentMetricInterval), with a last export at
+// A command of the CLI never waits on the network: Shutdown writes its
+// events to a bounded spool in the state directory ($XDG_STATE_HOME/elmo,
+// default ~/.local/state/elmo) within the exit budget and starts a
+// background sender (WithSenderCommand, RunSender) that delivers them and
+// ends within its deadline. A deployment service delivers as it goes,
+// sends its counters and gauges as hourly sums
+// (DefaultDeploymentMetricInterval) on every route, with a last export at
 // Shutdown, and keeps what it could not deliver in the spool that
 // WithSpoolPath names.
+//
+// Telemetry never stops a program: a setting it cannot use, such as an
+// exporter this build lacks, an OTLP variable or ELMO_POSTHOG_CAPTURE,
+// turns it off for the run, with one line saying why, and Start returns
+// an error only for invalid options.
+//
+// [How to turn it off]: https://github.com/elmohq/telemetry/blob/main/docs/telemetry.md#how-to-turn-it-off
+// [Debugging telemetry locally]: https://github.com/elmohq/telemetry/blob/main/docs/debugging.md
+// [Delivery]: https://github.com/elmohq/telemetry/blob/main/docs/delivery.md
 package otelsetup

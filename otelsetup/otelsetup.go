@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -44,17 +43,19 @@ const (
 )
 
 // DefaultPostHogHost is where events go unless ELMO_POSTHOG_HOST says
-// otherwise.
-const DefaultPostHogHost = "https://us.i.posthog.com"
+// otherwise: the exporter's own default, [exporter.DefaultHost].
+const DefaultPostHogHost = exporter.DefaultHost
 
 // DefaultExitBudget is how long a CLI's Shutdown may spend delivering.
 const DefaultExitBudget = 300 * time.Millisecond
 
-// DefaultDeploymentMetricInterval is how often a deployment service sends
-// its counters and gauges to PostHog: one event per instrument and
-// attribute set an hour, whatever the number of runs they count, with a
-// last export at shutdown. OTEL_METRIC_EXPORT_INTERVAL, when set, takes
-// precedence.
+// DefaultDeploymentMetricInterval is how often a deployment service
+// exports its counters and gauges, on every route (PostHog, OTLP,
+// console): one event per instrument and attribute set an hour, whatever
+// the number of runs they count, with a last export at shutdown. An
+// OTEL_METRIC_EXPORT_INTERVAL of a positive whole number of milliseconds
+// takes precedence; any other value is refused and this default kept. The
+// CLI exports its counters once, at Shutdown.
 const DefaultDeploymentMetricInterval = time.Hour
 
 // metricIntervalVar is the standard variable of the periodic metric
@@ -89,8 +90,18 @@ type Telemetry struct {
 
 	tp     *sdktrace.TracerProvider // nil when off
 	mp     *sdkmetric.MeterProvider // nil when off
-	client *exporter.Client         // nil unless events go to PostHog or debug
-	sent   *sentlog.Log             // nil unless WithSentLog and events go to PostHog
+	client *exporter.Client         // nil unless a deployment sends to PostHog, or debug
+	sent   *sentlog.Log             // nil unless WithSentLog and a deployment sends to PostHog
+
+	// The Sender of the PostHog exporters: sink in the CLI, which only
+	// writes events to the spool; backlog in front of client in a
+	// deployment; client itself for debug output.
+	sink    *spoolSink
+	backlog *exporter.Backlog
+	// stopReplay ends the delivery of what a deployment's spool held at
+	// Start; replayDone is closed when it has returned.
+	stopReplay context.CancelFunc
+	replayDone chan struct{}
 
 	// debugOut is stderr for debug output (ELMO_TELEMETRY_DEBUG): the
 	// events and the gate's notes on what it removed, one write at a time.
@@ -99,9 +110,8 @@ type Telemetry struct {
 	mu      sync.Mutex
 	preview bool // telemetry is off, events are only printed (ELMO_TELEMETRY_DEBUG)
 
-	replayed     []exporter.Event // sent from the spool by this run
+	replayed     []exporter.Event // taken from the spool by this run
 	spoolDropped int              // spool lines that may not be sent
-	undelivered  []exporter.Event // reported by the client
 	shutdown     bool
 
 	chosen    string // the OTEL_*_EXPORTER the person set, such as "otlp"
@@ -120,8 +130,16 @@ type Telemetry struct {
 // an interactive terminal it shows the first-run notice and records that
 // it did, so that later runs send.
 //
-// Start fails only for invalid options; a problem with the user's files
-// turns telemetry off for the run and is reported in Decision.
+// Start fails only for invalid options. Telemetry never stops a
+// program: a problem with the user's files or a setting that cannot be
+// used (an OTEL_TRACES_EXPORTER or OTEL_METRICS_EXPORTER value this build
+// does not support, an OTLP variable, ELMO_POSTHOG_CAPTURE,
+// ELMO_POSTHOG_HOST) turns telemetry off for the run, with the global
+// no-op providers, and is reported in Decision, with the source "error",
+// and in one line: on stderr in the CLI role, to the logger in the
+// deployment role. An OTEL_METRIC_EXPORT_INTERVAL that is not a positive
+// whole number of milliseconds is refused in one line likewise, and the
+// default interval kept.
 func Start(ctx context.Context, opts ...Option) (*Telemetry, error) {
 	cfg, err := newConfig(opts)
 	if err != nil {
@@ -130,6 +148,10 @@ func Start(ctx context.Context, opts ...Option) (*Telemetry, error) {
 	t := &Telemetry{cfg: cfg, exporter: ExporterOff}
 	if cfg.debug() {
 		t.debugOut = &lockedWriter{w: cfg.stderr}
+	}
+	if cfg.settingErr != nil {
+		t.turnOff(cfg.settingErr)
+		return t, nil
 	}
 
 	var store *configfile.Store
@@ -196,9 +218,31 @@ func Start(ctx context.Context, opts ...Option) (*Telemetry, error) {
 		t.installID = t.identity(res)
 	}
 	if err := t.build(ctx, res); err != nil {
-		return nil, err
+		t.turnOff(err)
 	}
 	return t, nil
+}
+
+// turnOff turns telemetry off for this run because of err, a setting
+// that keeps the pipeline from being built, and says so in one line: on
+// stderr in the CLI role, to the logger in the deployment role. What a
+// failed build made is released (see fail) and nothing is sent; a CLI run
+// may have created its install ID in config.json before the setting was
+// read, as a run that sends would have. An opt-out stays the decision:
+// err is then only reported.
+func (t *Telemetry) turnOff(err error) {
+	if t.decision.Enabled || t.decision.Source == "" {
+		t.decision = consent.Failed(err)
+	}
+	t.preview = false
+	t.client, t.sent, t.tp, t.mp = nil, nil, nil, nil
+	t.exporter, t.chosen, t.installID = ExporterOff, "", ""
+	if t.cfg.role == RoleCLI {
+		fmt.Fprintf(t.cfg.stderr, "elmo: telemetry is off for this run: %s\n", err)
+	} else {
+		t.cfg.logger.Warn("telemetry is off", "reason", err)
+	}
+	t.installNoop()
 }
 
 // identity returns the install or deployment ID on res.
@@ -246,12 +290,17 @@ func (t *Telemetry) installNoop() {
 func (t *Telemetry) build(ctx context.Context, res *sdkresource.Resource) error {
 	cfg := t.cfg
 	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) {
-		cfg.logger.Warn("telemetry", "error", err)
 		t.noteExportError(err)
+		if errors.As(err, new(*exporter.SendError)) {
+			// PostHog's delivery logs only changes of state (capture
+			// unreachable, then reachable again), never each batch.
+			return
+		}
+		cfg.logger.Warn("telemetry", "error", err)
 	}))
 	// The SDK's own diagnostics (such as an OTLP endpoint it cannot parse)
 	// go where the pipeline's errors go, not straight to stderr.
-	otel.SetLogger(logr.FromSlogHandler(cfg.logger.Handler()))
+	otel.SetLogger(logr.FromSlogHandler(sdkLogHandler{cfg.logger.Handler()}))
 
 	// PostHog is the default of both signals: the client exists when
 	// either uses it and there is a key (or debug output). The standard
@@ -281,20 +330,18 @@ func (t *Telemetry) build(ctx context.Context, res *sdkresource.Resource) error 
 			t.chosen = string(c)
 		}
 	}
+	var posthog exporter.Sender // nil when events cannot go to PostHog
 	if traces == envexport.Default || metrics == envexport.Default {
-		if cfg.legacySpool != "" && !cfg.debug() && !t.preview && PostHogKey(cfg.getenv) != "" {
-			t.prepareSpool(ctx)
-		}
-		c, err := t.newClient(true)
+		s, err := t.postHogSender(ctx)
 		if err != nil {
 			return err
 		}
-		t.client = c
+		posthog = s
 	}
 	switch {
 	case traces != envexport.Default:
 		t.exporter = string(traces)
-	case t.client == nil:
+	case posthog == nil:
 		t.exporter = ExporterNoKey
 	case cfg.debug():
 		t.exporter = ExporterDebug
@@ -306,8 +353,8 @@ func (t *Telemetry) build(ctx context.Context, res *sdkresource.Resource) error 
 	switch {
 	case err != nil:
 		return t.fail(ctx, fmt.Errorf("otelsetup: cannot create the span exporter (check OTEL_TRACES_EXPORTER): %w", err))
-	case traces == envexport.Default && t.client != nil:
-		exp, err := exporter.NewSpanExporter(t.client)
+	case traces == envexport.Default && posthog != nil:
+		exp, err := exporter.NewSpanExporter(posthog)
 		if err != nil {
 			return t.fail(ctx, fmt.Errorf("otelsetup: %w", err))
 		}
@@ -338,8 +385,8 @@ func (t *Telemetry) build(ctx context.Context, res *sdkresource.Resource) error 
 		_ = spanExp.Shutdown(ctx)
 		return t.fail(ctx, fmt.Errorf("otelsetup: cannot create the metric exporter (check OTEL_METRICS_EXPORTER): %w", err))
 	}
-	if metrics == envexport.Default && t.client != nil {
-		exp, err := exporter.NewMetricExporter(t.client)
+	if metrics == envexport.Default && posthog != nil {
+		exp, err := exporter.NewMetricExporter(posthog)
 		if err != nil {
 			_ = spanExp.Shutdown(ctx)
 			return t.fail(ctx, fmt.Errorf("otelsetup: %w", err))
@@ -351,13 +398,11 @@ func (t *Telemetry) build(ctx context.Context, res *sdkresource.Resource) error 
 		// Nothing to send: a reader that is never read.
 		reader = sdkmetric.NewManualReader()
 	} else {
-		var readerOpts []sdkmetric.PeriodicReaderOption
-		if cfg.role == RoleDeployment && metrics == envexport.Default && os.Getenv(metricIntervalVar) == "" {
-			// PostHog bills per event: hourly rollups of the counters and
-			// gauges, and the last one at shutdown.
-			readerOpts = append(readerOpts, sdkmetric.WithInterval(DefaultDeploymentMetricInterval))
-		}
-		reader = sdkmetric.NewPeriodicReader(metricFilter.Exporter(metricExp), readerOpts...)
+		// One interval for every route, given explicitly, so that the
+		// SDK's own reading of the variable never applies: PostHog bills
+		// per event, and a gateway passes each one on.
+		interval := t.metricInterval()
+		reader = sdkmetric.NewPeriodicReader(metricFilter.Exporter(metricExp), sdkmetric.WithInterval(interval))
 	}
 	metricOpts := metricFilter.ExportOptions()
 
@@ -371,10 +416,67 @@ func (t *Telemetry) build(ctx context.Context, res *sdkresource.Resource) error 
 	otel.SetTracerProvider(t.tp)
 	otel.SetMeterProvider(t.mp)
 
-	if t.spooling() {
+	if t.spooling() && t.backlog != nil {
 		t.replaySpool()
 	}
 	return nil
+}
+
+// postHogSender returns the Sender of the PostHog exporters, or nil when
+// this build has no key: in the CLI role, the spool (the command never
+// waits on the network: a background sender delivers it); in a
+// deployment, a Backlog in front of the Client, which keeps what an
+// outage held and sends it with the next export; with ELMO_TELEMETRY_DEBUG,
+// the Client that prints.
+func (t *Telemetry) postHogSender(ctx context.Context) (exporter.Sender, error) {
+	cfg := t.cfg
+	if cfg.role == RoleCLI && !cfg.debug() && !t.preview {
+		if PostHogKey(cfg.getenv) == "" {
+			return nil, nil
+		}
+		// The settings are checked now, in the foreground, where a bad
+		// value can be reported; the client itself is the sender's.
+		if _, err := t.newClient(false); err != nil {
+			return nil, err
+		}
+		if cfg.legacySpool != "" {
+			t.prepareSpool(ctx)
+		}
+		t.sink = &spoolSink{}
+		return t.sink, nil
+	}
+	c, err := t.newClient(true)
+	if err != nil || c == nil {
+		return nil, err
+	}
+	t.client = c
+	if cfg.debug() || cfg.role == RoleCLI {
+		return c, nil
+	}
+	b, err := exporter.NewBacklog(c, spool.MaxEvents)
+	if err != nil {
+		return nil, fmt.Errorf("otelsetup: %w", err)
+	}
+	t.backlog = b
+	return b, nil
+}
+
+// metricInterval returns the interval of the metric reader, and reports
+// in one line an OTEL_METRIC_EXPORT_INTERVAL it refuses.
+func (t *Telemetry) metricInterval() time.Duration {
+	v := os.Getenv(metricIntervalVar)
+	d, err := metricInterval(t.cfg.role, v)
+	if err == nil {
+		return d
+	}
+	if t.cfg.role == RoleCLI {
+		fmt.Fprintf(t.cfg.stderr, "elmo: %s=%q is refused (%v); metrics are exported when the command exits, as by default\n",
+			metricIntervalVar, v, err)
+	} else {
+		t.cfg.logger.Warn("telemetry: a setting is refused and its default kept",
+			"variable", metricIntervalVar, "value", v, "reason", err.Error(), "interval", d.String())
+	}
+	return d
 }
 
 // fail releases what build made before err.
@@ -387,8 +489,8 @@ func (t *Telemetry) fail(ctx context.Context, err error) error {
 
 // newClient returns a PostHog client for this process: debug output when
 // ELMO_TELEMETRY_DEBUG is set, else the capture API with the key in use.
-// With no key it returns nil. spooling says whether undelivered events are
-// kept for a later run.
+// With no key it returns nil. spooling says whether this client's
+// deliveries go to the telemetry log.
 func (t *Telemetry) newClient(spooling bool) (*exporter.Client, error) {
 	cfg := t.cfg
 	opts := []exporter.Option{exporter.WithLogger(cfg.logger)}
@@ -426,17 +528,6 @@ func (t *Telemetry) newClient(spooling bool) (*exporter.Client, error) {
 		}
 		opts = append(opts, exporter.WithDeliveryRecord(record))
 	}
-	if spooling && cfg.spoolPath != "" {
-		opts = append(opts, exporter.WithUndelivered(func(evs []exporter.Event) {
-			t.mu.Lock()
-			t.undelivered = append(t.undelivered, evs...)
-			if n := len(t.undelivered) - spool.MaxEvents; n > 0 {
-				// The spool keeps no more: the oldest go first.
-				t.undelivered = slices.Delete(t.undelivered, 0, n)
-			}
-			t.mu.Unlock()
-		}))
-	}
 	c, err := exporter.NewClient(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("otelsetup: cannot create the PostHog client (check ELMO_POSTHOG_HOST): %w", err)
@@ -458,9 +549,9 @@ func (t *Telemetry) prepareSpool(ctx context.Context) {
 	}
 }
 
-// replaySpool hands the events an earlier run could not deliver to the
-// client. Enqueue does not wait; Shutdown takes them out of the spool
-// once delivered.
+// replaySpool hands the events an earlier run of a deployment service
+// could not deliver to its backlog, and sends them in the background at
+// once. Shutdown rewrites the spool with what is still held then.
 func (t *Telemetry) replaySpool() {
 	events, dropped, err := spool.Read(t.cfg.spoolPath, t.cfg.policy)
 	if err != nil {
@@ -480,7 +571,13 @@ func (t *Telemetry) replaySpool() {
 	t.mu.Lock()
 	t.replayed = events
 	t.mu.Unlock()
-	t.client.Enqueue(events...)
+	t.backlog.Keep(events...)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.stopReplay, t.replayDone = cancel, make(chan struct{})
+	go func() {
+		defer close(t.replayDone)
+		_ = t.backlog.Send(ctx)
+	}()
 }
 
 // showNotice prints the first-run notice and records that it was shown.
@@ -584,9 +681,12 @@ func (t *Telemetry) NewPostHogClient() (*exporter.Client, error) {
 	return c, err
 }
 
-// Shutdown flushes and stops the pipeline. In the CLI role it spends at
-// most the exit budget delivering, and keeps what was not acknowledged in
-// the spool for a later run. Calls after the first do nothing.
+// Shutdown flushes and stops the pipeline. In the CLI role it writes the
+// command's events to the spool within the exit budget and starts the
+// background sender, never waiting on the network. A deployment service
+// delivers what its providers hold within ctx, and keeps what was not
+// delivered in its spool for its next start. Calls after the first do
+// nothing.
 func (t *Telemetry) Shutdown(ctx context.Context) error {
 	t.mu.Lock()
 	if t.shutdown || t.tp == nil {
@@ -612,13 +712,25 @@ func (t *Telemetry) Shutdown(ctx context.Context) error {
 		deliverCtx, cancel = context.WithDeadline(ctx, dl.Add(-reserve))
 		defer cancel()
 	}
-	// The providers hand what they hold to the exporters, which only
-	// queue it on the client, and stop them; then the client's Shutdown
-	// waits, once, for delivery of everything. Were the exporters to wait
-	// for delivery inside the providers' Shutdown, the tracer provider
-	// could use up the exit budget before the meter provider was shut
-	// down, and the SDK skips what remains once the context has ended.
-	err := errors.Join(t.tp.Shutdown(deliverCtx), t.mp.Shutdown(deliverCtx))
+	if t.stopReplay != nil {
+		t.stopReplay()
+		<-t.replayDone
+	}
+	// The exporters deliver inside the providers' Shutdown; both run at
+	// once, so that a slow delivery of spans cannot use up the time of
+	// the counters.
+	var wg sync.WaitGroup
+	var tpErr, mpErr error
+	wg.Add(2)
+	go func() { defer wg.Done(); tpErr = t.tp.Shutdown(deliverCtx) }()
+	go func() { defer wg.Done(); mpErr = t.mp.Shutdown(deliverCtx) }()
+	wg.Wait()
+	err := errors.Join(tpErr, mpErr)
+	if t.backlog != nil && t.backlog.Len() > 0 {
+		// One last attempt for what an outage held, or what the
+		// replay of the spool had not sent yet.
+		err = errors.Join(err, t.backlog.Send(deliverCtx))
+	}
 	if t.client != nil {
 		err = errors.Join(err, t.client.Shutdown(deliverCtx))
 	}
@@ -644,14 +756,24 @@ func (t *Telemetry) Shutdown(ctx context.Context) error {
 	if !t.spooling() {
 		return err
 	}
-	// What the budget did not deliver was reported to the undelivered
-	// hook and goes to the spool: running out of budget is how the CLI
-	// exits on time, not an error.
+	// What was not delivered goes to the spool: for a deployment, running
+	// out of time is how it stops on time, not an error.
 	err = dropSpooled(err)
+	var kept []exporter.Event
+	switch {
+	case t.sink != nil:
+		kept = t.sink.take()
+	case t.backlog != nil:
+		kept = t.backlog.Take()
+	}
 	t.mu.Lock()
-	replayed, undelivered, rewrite := t.replayed, t.undelivered, t.spoolDropped > 0
+	replayed, rewrite := t.replayed, t.spoolDropped > 0
 	t.mu.Unlock()
-	return errors.Join(err, spool.Update(fileCtx, t.cfg.spoolPath, t.cfg.policy, replayed, undelivered, rewrite))
+	uerr := spool.Update(fileCtx, t.cfg.spoolPath, t.cfg.policy, replayed, kept, rewrite)
+	if t.sink != nil && uerr == nil {
+		t.startSender()
+	}
+	return errors.Join(err, uerr)
 }
 
 // spoolReserve is the most of a Shutdown deadline kept for writing the
@@ -669,11 +791,7 @@ func (t *Telemetry) ForceFlush(ctx context.Context) error {
 	if done {
 		return nil
 	}
-	err := errors.Join(t.tp.ForceFlush(ctx), t.mp.ForceFlush(ctx))
-	if t.client != nil {
-		err = errors.Join(err, t.client.Flush(ctx))
-	}
-	return err
+	return errors.Join(t.tp.ForceFlush(ctx), t.mp.ForceFlush(ctx))
 }
 
 // noteExportError keeps the first error of an exporter the person chose
@@ -703,7 +821,7 @@ func (t *Telemetry) reportExportError(shutdownErr error) {
 	if err == nil {
 		// Not the PostHog client's: it serves the signal left unset.
 		for _, e := range flatten(shutdownErr) {
-			if !errors.As(e, new(*exporter.UndeliveredError)) && !errors.Is(e, exporter.ErrClosed) {
+			if !errors.As(e, new(*exporter.SendError)) && !errors.Is(e, exporter.ErrClosed) {
 				err = e
 				break
 			}
@@ -716,9 +834,10 @@ func (t *Telemetry) reportExportError(shutdownErr error) {
 	fmt.Fprintf(t.cfg.stderr, "elmo: telemetry was not exported (OTEL_*_EXPORTER=%s): %s\n", t.chosen, msg)
 }
 
-// spooling reports whether undelivered events go to the spool: when there
-// is a spool path (the CLI's by default, a deployment's with
-// WithSpoolPath) and events go to PostHog.
+// spooling reports whether events go to the spool: when there is a spool
+// path (the CLI's by default, a deployment's with WithSpoolPath) and
+// events go to PostHog. The CLI writes all its events there, for the
+// background sender; a deployment, what it could not deliver.
 func (t *Telemetry) spooling() bool {
 	return t.cfg.spoolPath != "" && t.exporter == ExporterPostHog
 }
@@ -728,8 +847,8 @@ func (t *Telemetry) spooling() bool {
 func dropSpooled(err error) error {
 	var keep []error
 	for _, e := range flatten(err) {
-		var ue *exporter.UndeliveredError
-		if errors.As(e, &ue) || errors.Is(e, context.DeadlineExceeded) {
+		var se *exporter.SendError
+		if errors.As(e, &se) || errors.Is(e, context.DeadlineExceeded) {
 			continue
 		}
 		keep = append(keep, e)

@@ -322,8 +322,8 @@ func checkWireEvent(t *testing.T, name string, policy *processors.Policy, ev pos
 	}
 }
 
-// runSpoolReplay plants a spool of valid and invalid lines and lets a run
-// replay it to the capture server.
+// runSpoolReplay plants a spool of valid and invalid lines and lets a
+// command and its background sender deliver it to the capture server.
 func runSpoolReplay(t *testing.T, i int, rng *rand.Rand, policy *processors.Policy) int {
 	t.Helper()
 	e := newEnv(t).consentGiven()
@@ -377,6 +377,7 @@ func runSpoolReplay(t *testing.T, i int, rng *rand.Rand, policy *processors.Poli
 	if err := tel.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	e.send()
 	events := e.server.Events()
 	for _, ev := range events {
 		if bytes.Contains(bytes.ToLower(ev.Raw), []byte(token)) {

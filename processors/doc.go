@@ -1,38 +1,37 @@
-// Package processors decides what telemetry may leave the machine.
+// Package processors is the gate: it decides, from the catalog, what
+// telemetry may leave the process.
 //
-// It holds the Elmo event catalog ([Catalog]): every event Elmo sends, the
-// properties each may carry, their types and enumerated values, and what
-// each is for. The catalog is the only definition; [DefaultPolicy] enforces
-// it, and the CLI's "elmo telemetry events" command and the documentation
-// print it.
+// A [Policy] is an allowlist made from catalog entries: [DefaultPolicy]
+// from Elmo's catalog (package catalog), [NewPolicy] from entries of a
+// program's own. Anything it does not name is dropped, and counted per
+// [Reason] without the dropped value:
 //
-// A [Policy] is an allowlist. Anything it does not name is dropped:
+//   - [SpanFilter] wraps the exporting span processor and hands it, for
+//     each ended span of the policy, a read-only view with only the allowed
+//     attributes and no events, links or status description; other spans
+//     are not passed on at all.
+//   - [MetricFilter] drops the instruments outside the policy, keeps only
+//     the allowed attributes of the others and turns exemplars off.
+//   - [Scrub] drops a string that looks like a file path, a URL, an email
+//     address, a host name or a credential, as defence in depth.
+//   - [Policy.FilterResource] keeps only the allowed resource attributes.
 //
-//   - [SpanFilter] is a span processor that wraps the exporting processor
-//     and hands it, for each ended span in the policy, a read-only view
-//     with only the allowed attributes and no events, links or status
-//     description. Other spans are not passed on at all.
-//   - [MetricFilter] gives a MeterProvider a view that drops every
-//     instrument not in the catalog and turns exemplars off, and wraps its
-//     exporter so that each export keeps only the allowed attributes.
-//   - [Scrub] checks every string value that survives the key allowlist
-//     and drops values that look like file paths, URLs, email addresses,
-//     host names or credentials, as defence in depth against
-//     instrumentation mistakes.
+// Wiring, as package otelsetup does it:
 //
-// Both filters count what they drop, per [Reason], without keeping the
-// dropped values.
-//
-// Wiring, in outline:
-//
-//	filter, err := processors.NewSpanFilter(sdktrace.NewBatchSpanProcessor(exp))
+//	filter, err := processors.NewSpanFilter(sdktrace.NewBatchSpanProcessor(spanExp))
 //	// handle err
 //	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(filter))
 //
 //	mf, err := processors.NewMetricFilter()
 //	// handle err
-//	mp := sdkmetric.NewMeterProvider(append([]sdkmetric.Option{
-//		sdkmetric.WithReader(sdkmetric.NewPeriodicReader(mf.Exporter(exp))),
+//	reader := sdkmetric.NewPeriodicReader(mf.Exporter(metricExp))
+//	mp := sdkmetric.NewMeterProvider(append(mf.ExportOptions(),
 //		sdkmetric.WithResource(processors.DefaultPolicy().FilterResource(res)),
-//	}, mf.ExportOptions()...)...)
+//		sdkmetric.WithReader(reader))...)
+//
+// What the default policy lets through, event by event, is listed in
+// [What is collected]; how to change it, in [The catalog].
+//
+// [What is collected]: https://github.com/elmohq/telemetry/blob/main/docs/telemetry.md#what-is-collected
+// [The catalog]: https://github.com/elmohq/telemetry/blob/main/docs/catalog.md
 package processors

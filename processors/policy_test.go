@@ -23,7 +23,7 @@ func TestDefaultPolicyIsTheCatalog(t *testing.T) {
 		}
 	}
 	// Every entry and property is documented, as "elmo telemetry events"
-	// and the README print them.
+	// and the telemetry page print them.
 	for _, e := range want {
 		if e.Description == "" || e.Source == "" {
 			t.Errorf("event %q lacks a description or source", e.Name)

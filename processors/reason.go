@@ -21,9 +21,10 @@ const (
 	// ReasonNotInEnum is a string (or slice element) outside the values the
 	// catalog enumerates for its key.
 	ReasonNotInEnum
-	// ReasonInvalid is a string that does not have the format its key
-	// requires, such as a model name with upper-case letters or over
-	// [MaxNameLen] bytes.
+	// ReasonInvalid is a string that does not pass the value rule of its
+	// key ([catalog.Rule]), such as a version that is not a release
+	// version, or, on a metric, a value the rule would change (a metric
+	// filter can keep or drop an attribute, not rewrite it).
 	ReasonInvalid
 	// ReasonPath is a string that looks like a file path.
 	ReasonPath

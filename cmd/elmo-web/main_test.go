@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"go.opentelemetry.io/otel"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -20,6 +21,7 @@ import (
 	"github.com/elmohq/telemetry/exporter/posthogtest"
 	"github.com/elmohq/telemetry/internal/app/store"
 	"github.com/elmohq/telemetry/internal/testkit/deploytest"
+	"github.com/elmohq/telemetry/internal/testkit/otlptest"
 )
 
 // binary is the path of the elmo-web program built for the tests.
@@ -364,4 +366,92 @@ func names(events []posthogtest.Event) []string {
 		out = append(out, e.Event)
 	}
 	return out
+}
+
+// TestOTLPOutageLosesNoCount is the route a fleet uses to send to a
+// gateway: elmo-web exporting over OTLP through an outage of the
+// receiver (503 for 6 s or more, longer than an export may take) loses no
+// count. Every brands_created of the outage arrives once the receiver
+// answers again, before elmo-web stops, and once only; the heartbeat
+// refused at start arrives too, at the latest when elmo-web stops.
+func TestOTLPOutageLosesNoCount(t *testing.T) {
+	const outage = 6 * time.Second
+	rcv := otlptest.NewServer()
+	defer rcv.Close()
+	rcv.SetDefault(otlptest.Respond(http.StatusServiceUnavailable))
+	env := webEnv(t, "http://127.0.0.1:1")
+	for k, v := range map[string]string{
+		"OTEL_TRACES_EXPORTER":        "otlp",
+		"OTEL_METRICS_EXPORTER":       "otlp",
+		"OTEL_EXPORTER_OTLP_ENDPOINT": rcv.URL,
+		"OTEL_METRIC_EXPORT_INTERVAL": "500",
+		// Shorter than the outage: exports give up while it lasts.
+		"OTEL_EXPORTER_OTLP_TIMEOUT": "1000",
+	} {
+		env[k] = v
+	}
+	outageOver := time.After(outage)
+	p, base := startWeb(t, env)
+	c := newClient(t, base)
+
+	// refusedMetrics is the number of metric exports the receiver has
+	// refused so far.
+	refusedMetrics := func(s *otlptest.Server) int {
+		n := 0
+		for _, r := range s.Requests() {
+			if r.Path == "/v1/metrics" && r.Status == http.StatusServiceUnavailable {
+				n++
+			}
+		}
+		return n
+	}
+	ctx, cancel := deploytest.Context()
+	defer cancel()
+	// Brands are created through the outage: after each, the receiver
+	// refuses another export before the next is created.
+	const brands = 3
+	for i := range brands {
+		var b store.Brand
+		c.do("POST", "/api/brands", map[string]string{"name": fmt.Sprintf("Outage brand %d", i)}, &b, http.StatusCreated)
+		seen := refusedMetrics(rcv)
+		if err := rcv.Wait(ctx, func(s *otlptest.Server) bool { return refusedMetrics(s) > seen }); err != nil {
+			t.Fatalf("the receiver refused no export after brand %d: %v\noutput:\n%s", i, err, p.Output)
+		}
+	}
+	select {
+	case <-outageOver:
+	case <-ctx.Done():
+		t.Fatal(ctx.Err())
+	}
+	if got := rcv.Sum("brands_created"); got != 0 {
+		t.Fatalf("control: brands_created %v arrived during the outage", got)
+	}
+	rcv.SetDefault(otlptest.Accept())
+
+	// What the outage held is sent as soon as the receiver answers, not
+	// only when elmo-web stops.
+	if err := rcv.Wait(ctx, func(s *otlptest.Server) bool { return s.Sum("brands_created") >= brands }); err != nil {
+		t.Fatalf("brands_created summed to %v after the outage, want %d: counts of the outage were lost\noutput:\n%s",
+			rcv.Sum("brands_created"), brands, p.Output)
+	}
+	stop, cancelStop := deploytest.Context()
+	defer cancelStop()
+	if err := p.Stop(stop); err != nil {
+		t.Fatalf("elmo-web did not stop cleanly: %v\noutput:\n%s", err, p.Output)
+	}
+	if got := rcv.Sum("brands_created"); got != brands {
+		t.Errorf("brands_created summed to %v, want %d: each count once", got, brands)
+	}
+	var beats int
+	for _, name := range rcv.SpanNames() {
+		if name == "deployment_heartbeat" {
+			beats++
+		}
+	}
+	if beats != 1 {
+		t.Errorf("%d deployment_heartbeat spans arrived, want the 1 refused at start", beats)
+	}
+	if body := rcv.Body(); bytes.Contains(body, []byte("Outage brand")) || bytes.Contains(body, []byte(env["ELMO_DIR"])) {
+		t.Error("a brand name or the deployment directory reached the receiver")
+	}
 }

@@ -40,6 +40,12 @@ const exitBudget = otelsetup.DefaultExitBudget
 const startTimeout = 2 * time.Second
 
 func main() {
+	if len(os.Args) == 2 && os.Args[1] == otelsetup.SenderArg {
+		// Started by a command as the background sender of its events:
+		// no terminal, no output, a deadline of its own.
+		_ = otelsetup.RunSender(context.Background(), telemetryOptions(os.Getenv)...)
+		return
+	}
 	// A closed terminal (SIGHUP) stops a command as Ctrl-C does: elmo
 	// start stops its services before it exits.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
@@ -79,6 +85,13 @@ type app struct {
 	dirFlag string // --dir
 
 	tel *otelsetup.Telemetry // nil until telemetry starts, and when it failed to
+	// telStarted says startTelemetry ran: it runs once per process, so
+	// that a failure is reported once.
+	telStarted bool
+	// sendNothing keeps telemetry off for this run, whatever was
+	// recorded: set when `telemetry disable` or `enable` could not record
+	// the choice.
+	sendNothing bool
 }
 
 // run executes the command line args and returns the exit code. It shuts
@@ -114,21 +127,19 @@ func (a *app) printError(res runner.Result) {
 
 // startTelemetry starts the pipeline, once per process. Consent is decided
 // here. A failure to start leaves telemetry off and never fails the
-// command.
+// command; otelsetup reports a setting it cannot use in one line.
 func (a *app) startTelemetry(ctx context.Context) {
+	if a.telStarted || a.sendNothing {
+		return
+	}
+	a.telStarted = true
 	ctx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
-	opts := []otelsetup.Option{
-		otelsetup.WithRole(otelsetup.RoleCLI),
-		otelsetup.WithServiceName(catalog.ServiceCLI),
+	opts := append(telemetryOptions(a.getenv),
 		otelsetup.WithStderr(a.stderr),
-		otelsetup.WithExitBudget(exitBudget),
-	}
-	if version != "" {
-		opts = append(opts, otelsetup.WithVersion(version))
-	}
-	if path, err := sentlog.DefaultPath(a.getenv); err == nil {
-		opts = append(opts, otelsetup.WithSentLog(path))
+		otelsetup.WithExitBudget(exitBudget))
+	if exe, err := os.Executable(); err == nil {
+		opts = append(opts, otelsetup.WithSenderCommand(exe, otelsetup.SenderArg))
 	}
 	tel, err := otelsetup.Start(ctx, opts...)
 	if err != nil {
@@ -136,6 +147,23 @@ func (a *app) startTelemetry(ctx context.Context) {
 		return
 	}
 	a.tel = tel
+}
+
+// telemetryOptions are the options of the pipeline that a command and
+// its background sender share.
+func telemetryOptions(getenv func(string) string) []otelsetup.Option {
+	opts := []otelsetup.Option{
+		otelsetup.WithRole(otelsetup.RoleCLI),
+		otelsetup.WithServiceName(catalog.ServiceCLI),
+		otelsetup.WithGetenv(getenv),
+	}
+	if version != "" {
+		opts = append(opts, otelsetup.WithVersion(version))
+	}
+	if path, err := sentlog.DefaultPath(getenv); err == nil {
+		opts = append(opts, otelsetup.WithSentLog(path))
+	}
+	return opts
 }
 
 // shutdownTelemetry flushes and stops the pipeline; otelsetup bounds the
@@ -151,9 +179,7 @@ func (a *app) shutdownTelemetry() {
 // span has started it yet. It may return nil when telemetry failed to
 // start.
 func (a *app) telemetry(ctx context.Context) *otelsetup.Telemetry {
-	if a.tel == nil {
-		a.startTelemetry(context.WithoutCancel(ctx))
-	}
+	a.startTelemetry(context.WithoutCancel(ctx))
 	return a.tel
 }
 

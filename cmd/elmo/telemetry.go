@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
+	"syscall"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -79,6 +81,10 @@ type spoolReport struct {
 	Path   string `json:"path"`
 	Events int    `json:"events"`
 	Bytes  int64  `json:"bytes"`
+	// Sender says whether a background sender is delivering the spool
+	// now, and SenderPID is its process ID when it recorded one.
+	Sender    bool `json:"senderRunning"`
+	SenderPID int  `json:"senderPid,omitempty"`
 }
 
 func (a *app) telemetryStatusCommand() *cobra.Command {
@@ -186,7 +192,20 @@ func (a *app) status(ctx context.Context) (statusReport, error) {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("cannot read the spool of unsent events: %v", err))
 	}
 	rep.Spool.Events, rep.Spool.Bytes = events, size
+	rep.Spool.SenderPID, rep.Spool.Sender = spool.SenderRunning(path)
 	return rep, nil
+}
+
+// senderState says whether a background sender is delivering the unsent
+// events now.
+func senderState(s spoolReport) string {
+	switch {
+	case s.Sender && s.SenderPID > 0:
+		return fmt.Sprintf("running (PID %d); it ends when the events are sent, within %v", s.SenderPID, otelsetup.DefaultSenderDeadline)
+	case s.Sender:
+		return fmt.Sprintf("running; it ends when the events are sent, within %v", otelsetup.DefaultSenderDeadline)
+	}
+	return "not running (commands start one when they have events to send)"
 }
 
 // explicitOptOut reports whether d is an opt-out the person set, rather
@@ -210,6 +229,7 @@ func writeStatus(w io.Writer, rep statusReport) error {
 	row("Exporter:", rep.Exporter)
 	row("PostHog key:", map[bool]string{true: "configured", false: "not configured (nothing can be sent)"}[rep.PostHogKey])
 	row("Unsent events:", fmt.Sprintf("%d (%d bytes in %s)", rep.Spool.Events, rep.Spool.Bytes, rep.Spool.Path))
+	row("Sender:", senderState(rep.Spool))
 	row("Deployment:", rep.Deployment.Dir)
 	if rep.Deployment.Exists {
 		row("  .env:", rep.Deployment.EnvPath)
@@ -253,7 +273,8 @@ func (a *app) deploymentDir() (string, error) {
 
 // telemetrySetCommand returns `elmo telemetry enable` or `disable`. The
 // choice is recorded before telemetry starts, so that it applies to the
-// command's own span: disabling sends nothing.
+// command's own span: disabling sends nothing. A choice that could not be
+// recorded sends nothing either.
 func (a *app) telemetrySetCommand(enable bool) *cobra.Command {
 	use, short := "disable", "Turn telemetry off for the CLI and the local deployment"
 	if enable {
@@ -265,6 +286,11 @@ func (a *app) telemetrySetCommand(enable bool) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			err := a.setTelemetry(cmd.Context(), cmd.OutOrStdout(), enable)
+			if err != nil {
+				// The person asked for a change that did not happen:
+				// this run sends nothing, and says only the error.
+				a.sendNothing = true
+			}
 			runner.Begin(cmd)
 			return err
 		},
@@ -283,7 +309,7 @@ func (a *app) removeSpools(store *configfile.Store) (events int, err error) {
 	var errs []error
 	for _, p := range paths {
 		n, _, _ := spool.Stats(p)
-		if err := spool.Remove(p); err != nil {
+		if err := spool.Remove(p); err != nil && !absent(err) {
 			errs = append(errs, fmt.Errorf("cannot delete the unsent events: %w", err))
 			continue
 		}
@@ -292,19 +318,34 @@ func (a *app) removeSpools(store *configfile.Store) (events int, err error) {
 	return events, errors.Join(errs...)
 }
 
+// absent reports whether err says a file cannot exist: a part of its
+// directory is not a directory. There is nothing to delete.
+func absent(err error) bool { return errors.Is(err, syscall.ENOTDIR) }
+
 // setTelemetry records the choice in config.json and the deployment .env,
-// deletes the spool when disabling, and says what changed: in
-// particular which deployment .env it changed, or that it changed none. It goes on
-// after a failure, so that as much as possible of an opt-out is applied,
-// and returns every failure.
+// deletes the spool and the records of what was sent when disabling, and
+// says what changed: in particular which deployment .env it changed, or
+// that it changed none. Success is said only once the choice is recorded
+// everywhere; otherwise setTelemetry prints nothing and returns one error,
+// on one line, that says what failed and what did change. Disabling goes
+// on after a failure, so that as much as possible of an opt-out is
+// applied; enabling stops at the first, so that telemetry is never on in
+// one place while the CLI's choice says off.
 func (a *app) setTelemetry(ctx context.Context, out io.Writer, enable bool) error {
-	var errs []error
-	var changes []string
+	var failures, changes []string
 	word := map[bool]string{true: "on", false: "off"}[enable]
+	failed := func() error {
+		msg := fmt.Sprintf("telemetry was not turned %s: %s", word, strings.Join(failures, "; "))
+		if len(changes) > 0 {
+			msg += " (changed: " + strings.Join(changes, "; ") + ")"
+		}
+		return errors.New(oneLine(msg))
+	}
 
 	store, err := a.configStore()
 	if err != nil {
-		return err
+		failures = append(failures, err.Error())
+		return failed()
 	}
 	var before *bool
 	_, err = store.Update(ctx, func(s *configfile.Settings) error {
@@ -315,14 +356,18 @@ func (a *app) setTelemetry(ctx context.Context, out io.Writer, enable bool) erro
 	})
 	switch {
 	case err != nil:
-		errs = append(errs, fmt.Errorf("cannot record the choice in config.json: %w", err))
+		failures = append(failures, fmt.Sprintf("cannot record the choice in config.json: %v", err))
+		if enable {
+			return failed()
+		}
 	case before == nil || *before == enable:
 		changes = append(changes, fmt.Sprintf("CLI: set telemetryDisabled to %t in %s", !enable, store.Path()))
 	}
 
 	dir, err := a.deploymentDir()
 	if err != nil {
-		return errors.Join(append(errs, err)...)
+		failures = append(failures, err.Error())
+		return failed()
 	}
 	envPath := deployment.EnvPath(dir)
 	change, err := deployment.SetTelemetry(dir, enable)
@@ -330,7 +375,7 @@ func (a *app) setTelemetry(ctx context.Context, out io.Writer, enable bool) erro
 	var deploymentLine string
 	switch {
 	case err != nil:
-		errs = append(errs, fmt.Errorf("cannot change the deployment's .env %s: %w", envPath, err))
+		failures = append(failures, fmt.Sprintf("cannot change the deployment's .env %s: %v", envPath, err))
 	case change == deployment.Changed && enable:
 		changes = append(changes, "deployment: removed DISABLE_TELEMETRY from "+envPath)
 	case change == deployment.Changed:
@@ -348,7 +393,7 @@ func (a *app) setTelemetry(ctx context.Context, out io.Writer, enable bool) erro
 
 	if !enable {
 		if events, err := a.removeSpools(store); err != nil {
-			errs = append(errs, err)
+			failures = append(failures, err.Error())
 		} else if events > 0 {
 			changes = append(changes, fmt.Sprintf("deleted %d unsent events", events))
 		}
@@ -359,17 +404,20 @@ func (a *app) setTelemetry(ctx context.Context, out io.Writer, enable bool) erro
 		}
 		for _, p := range logs {
 			recs, _ := sentlog.Read(p)
-			if err := sentlog.Remove(p); err != nil {
-				errs = append(errs, err)
+			if err := sentlog.Remove(p); err != nil && !absent(err) {
+				failures = append(failures, err.Error())
 			} else if len(recs) > 0 {
 				changes = append(changes, fmt.Sprintf("deleted the record of %d sent events, %s", len(recs), p))
 			}
 		}
 	}
+	if len(failures) > 0 {
+		return failed()
+	}
 
-	if len(changes) == 0 && len(errs) == 0 {
+	if len(changes) == 0 {
 		fmt.Fprintf(out, "Telemetry was already %s; nothing changed.\n", word)
-	} else if len(changes) > 0 {
+	} else {
 		fmt.Fprintf(out, "Telemetry is now %s.\n", word)
 		for _, c := range changes {
 			fmt.Fprintf(out, "  %s\n", c)
@@ -389,8 +437,12 @@ func (a *app) setTelemetry(ctx context.Context, out io.Writer, enable bool) erro
 			fmt.Fprintf(out, "Note: the deployment stays off: %s sets %s.\n", st.EnvPath, st.OptOutVar)
 		}
 	}
-	return errors.Join(errs...)
+	return nil
 }
+
+// oneLine returns s with every run of white space, line breaks included,
+// made one space.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 func (a *app) telemetryEventsCommand() *cobra.Command {
 	var asJSON bool

@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -107,7 +106,7 @@ func (term *terminal) start(s *sandbox, stdinToo bool, args ...string) *exec.Cmd
 	cmd.Stderr = term.tty
 	if stdinToo {
 		cmd.Stdin, cmd.Stdout = term.tty, term.tty
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true}
+		cmd.SysProcAttr = controllingTerminal()
 	}
 	if err := cmd.Start(); err != nil {
 		term.t.Fatal(err)

@@ -1,15 +1,3 @@
-// Package posthogmap is the mapping of spans and metric data points to
-// PostHog events, held once for every exporter of this project: the
-// PostHog exporters of package exporter, which read the OpenTelemetry SDK's
-// spans and metrics, and the posthog exporter of the elmo-collector
-// distribution, which reads OTLP data in the Collector.
-//
-// It takes plain values (a name, attributes, resource attributes, trace
-// and span IDs, times) so that both can feed it, and so that the same span
-// or data point becomes the same event, with the same UUID, whichever way
-// it travels. It does not filter: what it is given must already have
-// passed the catalog gate (package processors, or the elmofilter processor
-// of the collector).
 package posthogmap
 
 import (

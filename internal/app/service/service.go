@@ -19,6 +19,7 @@ import (
 	"github.com/elmohq/telemetry/exporter"
 	"github.com/elmohq/telemetry/internal/app/deployment"
 	"github.com/elmohq/telemetry/internal/app/lifeline"
+	"github.com/elmohq/telemetry/internal/pipeline/consent"
 	"github.com/elmohq/telemetry/internal/pipeline/sentlog"
 	"github.com/elmohq/telemetry/otelsetup"
 )
@@ -86,9 +87,11 @@ func stopIsClean(ctx context.Context, err error) error {
 // from getenv, which is the deployment .env. Pipeline errors go to
 // logger. Events not delivered by the shutdown are kept in the
 // deployment directory (SpoolPath) and sent by the next start; a start
-// with telemetry off deletes them. The returned function shuts the
-// pipeline down, spending at most TelemetryShutdownTimeout; it may be
-// called more than once.
+// with telemetry turned off deletes them. A setting telemetry cannot use
+// is no error: telemetry is off for the run, with one line in the log,
+// and the spool is kept. The returned function shuts the pipeline down,
+// spending at most TelemetryShutdownTimeout; it may be called more than
+// once. StartTelemetry fails only when name is not a service's name.
 func StartTelemetry(ctx context.Context, name, version string, getenv func(string) string, logger *slog.Logger) (shutdown func(), err error) {
 	opts := []otelsetup.Option{
 		otelsetup.WithRole(otelsetup.RoleDeployment),
@@ -113,12 +116,17 @@ func StartTelemetry(ctx context.Context, name, version string, getenv func(strin
 		spool = SpoolPath(s.Dir, name)
 		opts = append(opts, otelsetup.WithSpoolPath(spool))
 	}
+	// A setting telemetry cannot use turns it off for this run, in one
+	// line of the log: the service starts all the same. Start fails only
+	// for options, which are this function's.
 	tel, err := otelsetup.Start(ctx, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("starting telemetry: %w", err)
 	}
-	if !tel.Enabled() && spool != "" {
-		// Collected while telemetry was on, never to be sent now.
+	if !tel.Enabled() && tel.Decision().Source != string(consent.SourceError) && spool != "" {
+		// Collected while telemetry was on, never to be sent now: the
+		// deployment opted out. Telemetry off for a setting it cannot
+		// use keeps them, for a start that can send.
 		if err := os.Remove(spool); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			logger.Warn("cannot remove the telemetry spool", "error", err)
 		}
@@ -146,7 +154,7 @@ func withoutUndelivered(err error) error {
 		}
 		return errors.Join(keep...)
 	}
-	if errors.As(err, new(*exporter.UndeliveredError)) {
+	if errors.As(err, new(*exporter.SendError)) {
 		return nil
 	}
 	return err

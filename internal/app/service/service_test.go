@@ -1,6 +1,7 @@
 package service
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"strings"
 	"testing"
 )
 
@@ -72,5 +74,36 @@ func TestStartTelemetryOffRemovesTheSpool(t *testing.T) {
 	shutdown()
 	if _, err := os.Stat(spool); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("the spool is still there with telemetry off: %v", err)
+	}
+}
+
+// A setting telemetry cannot use never stops a service: StartTelemetry
+// succeeds with telemetry off, says so in one line of the log naming the
+// variable, and keeps the events an earlier run kept to send, for a
+// start that can send them.
+func TestStartTelemetryWithAnUnusableSetting(t *testing.T) {
+	dir := t.TempDir()
+	spool := SpoolPath(dir, "elmo-web")
+	if err := os.WriteFile(spool, []byte("{}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{
+		"ELMO_DIR":             dir,
+		"DEPLOYMENT_ID":        "0b6d3f7e-2c1a-4e8b-9f5d-6a4c2e1b0d93",
+		"ELMO_POSTHOG_KEY":     "phc_test",
+		"ELMO_POSTHOG_CAPTURE": "v9",
+	}
+	var logs bytes.Buffer
+	shutdown, err := StartTelemetry(context.Background(), "elmo-web", "1.2.3",
+		func(k string) string { return env[k] }, slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil {
+		t.Fatalf("StartTelemetry: %v", err)
+	}
+	shutdown()
+	if n := strings.Count(logs.String(), "\n"); n != 1 || !strings.Contains(logs.String(), "ELMO_POSTHOG_CAPTURE") {
+		t.Errorf("want one log line naming ELMO_POSTHOG_CAPTURE:\n%s", logs.String())
+	}
+	if _, err := os.Stat(spool); err != nil {
+		t.Errorf("the spool is gone: %v", err)
 	}
 }

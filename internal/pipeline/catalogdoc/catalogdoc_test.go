@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -13,10 +14,10 @@ import (
 	"github.com/elmohq/telemetry/internal/pipeline/catalogdoc"
 )
 
-// TestREADMEMatchesCatalog fails when the "What is collected" section of
-// README.md or of the telemetry page is not what the catalog generates,
-// so that neither ever promises something the filter does not do.
-func TestREADMEMatchesCatalog(t *testing.T) {
+// TestDocumentsMatchCatalog fails when the "What is collected" section of
+// the telemetry page is not what the catalog generates, so that it never
+// promises something the filter does not do.
+func TestDocumentsMatchCatalog(t *testing.T) {
 	for _, doc := range catalogdoc.Documents {
 		t.Run(doc, func(t *testing.T) {
 			data, err := os.ReadFile(filepath.Join("..", "..", "..", filepath.FromSlash(doc)))
@@ -34,6 +35,44 @@ func TestREADMEMatchesCatalog(t *testing.T) {
 					doc, catalogdoc.Generator, want)
 			}
 		})
+	}
+}
+
+// TestDocumentsAreTheFilesWithMarkers fails when a Markdown file of the
+// repository holds the catalog markers but is not in Documents, so that
+// gencatalog would leave it to go stale, or when Documents names a file
+// that is gone.
+func TestDocumentsAreTheFilesWithMarkers(t *testing.T) {
+	root := filepath.Join("..", "..", "..")
+	var found []string
+	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == "testdata" || strings.HasPrefix(d.Name(), ".")) && path != root {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || filepath.Ext(path) != ".md" {
+			return nil
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if strings.Contains(string(data), catalogdoc.BeginMarker) {
+			rel, err := filepath.Rel(root, path)
+			if err != nil {
+				return err
+			}
+			found = append(found, filepath.ToSlash(rel))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(found, catalogdoc.Documents) {
+		t.Errorf("the Markdown files with the catalog markers are %q, but Documents lists %q: make them agree", found, catalogdoc.Documents)
 	}
 }
 

@@ -8,7 +8,7 @@ import (
 	"github.com/elmohq/telemetry/catalog"
 )
 
-// The markers that enclose the generated section in README.md. They are
+// The markers that enclose the generated section of a document. They are
 // HTML comments, so they do not show when the Markdown is rendered.
 const (
 	BeginMarker = "<!-- catalog:begin -->"
@@ -16,8 +16,9 @@ const (
 )
 
 // Documents are the files, relative to the module root, that hold the
-// generated section: the README and the telemetry page.
-var Documents = []string{"README.md", "docs/telemetry.md"}
+// generated section: the telemetry page, the one place that lists what is
+// collected.
+var Documents = []string{"docs/telemetry.md"}
 
 // Generator is the command that rewrites the generated section of
 // every file in Documents, run from the module root: the go:generate line
@@ -30,8 +31,8 @@ const Generator = "go generate ./..."
 // $os_distro, $go_version) is never sent.
 var LibraryProperties = catalog.TransportProperties()
 
-// Markdown returns the "What is collected" section of README.md for the
-// given catalog events and resource attributes: a table of the events,
+// Markdown returns the "What is collected" section of the telemetry page
+// for the given catalog events and resource attributes: a table of the events,
 // their kind, the program that sends them, their properties with the
 // allowed values and what they are for; a table of the properties every
 // event gets from the resource; and what the transport and PostHog add.

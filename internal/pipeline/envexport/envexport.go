@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 
 	"go.opentelemetry.io/otel/exporters/stdout/stdoutmetric"
@@ -80,16 +81,64 @@ func protocol(getenv func(string) string, signalVar string) error {
 	return nil
 }
 
+// Option configures the OTLP exporters that NewSpanExporter and
+// NewMetricExporter return.
+type Option interface {
+	apply(config) config
+}
+
+type optionFunc func(config) config
+
+func (f optionFunc) apply(c config) config { return f(c) }
+
+// config is the configuration that the options set.
+type config struct {
+	logger *slog.Logger
+}
+
+func newConfig(opts []Option) config {
+	var c config
+	for _, o := range opts {
+		if o != nil {
+			c = o.apply(c)
+		}
+	}
+	return c
+}
+
+// WithLogger sets the logger to which the OTLP exporters report, as
+// warnings, what they could not deliver: that the hold of undelivered
+// requests is full and drops its oldest (once an outage), how many it
+// dropped (when the endpoint answers again), the first partial success,
+// and at Shutdown, in one line, what is lost. None is repeated per
+// export. Without it, or with nil, these reports go to otel.Handle. An
+// export's own errors are returned, not logged.
+func WithLogger(l *slog.Logger) Option {
+	return optionFunc(func(c config) config {
+		c.logger = l
+		return c
+	})
+}
+
 // NewSpanExporter returns the span exporter of choice c, or nil for
 // Default and None. getenv reads the OTEL_EXPORTER_OTLP_* variables;
-// stdout is where the console exporter writes.
-func NewSpanExporter(ctx context.Context, c Choice, getenv func(string) string, stdout io.Writer) (sdktrace.SpanExporter, error) {
+// stdout is where the console exporter writes. A variable whose value
+// cannot be used (OTEL_EXPORTER_OTLP_TIMEOUT=-1, say) is an error that
+// names it.
+//
+// The OTLP exporter retries what the OTLP/HTTP specification calls
+// retryable (429, 502, 503, 504 and network errors) with exponential
+// backoff and jitter, honouring Retry-After, within the export's context
+// and OTEL_EXPORTER_OTLP_TIMEOUT (default 10 s). What it could not deliver
+// is held in memory, bounded, and sent first by the next export; what is
+// held at Shutdown after one last attempt is lost, and logged.
+func NewSpanExporter(ctx context.Context, c Choice, getenv func(string) string, stdout io.Writer, opts ...Option) (sdktrace.SpanExporter, error) {
 	switch c {
 	case OTLP:
 		if err := protocol(getenv, "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"); err != nil {
 			return nil, err
 		}
-		c, err := newOTLPClient(getenv, "TRACES", "/v1/traces")
+		c, err := newOTLPClient(getenv, "TRACES", "/v1/traces", "spans", newConfig(opts))
 		if err != nil {
 			return nil, fmt.Errorf("cannot create the OTLP span exporter: %w", err)
 		}
@@ -105,15 +154,17 @@ func NewSpanExporter(ctx context.Context, c Choice, getenv func(string) string, 
 
 // NewMetricExporter returns the metric exporter of choice c, or nil for
 // Default and None. Its temporality is delta, like the PostHog exporter's,
-// so that every route shows the same numbers.
-func NewMetricExporter(ctx context.Context, c Choice, getenv func(string) string, stdout io.Writer) (sdkmetric.Exporter, error) {
+// so that every route shows the same numbers. The OTLP exporter delivers
+// as NewSpanExporter's does; each request it holds is its own delta, sent
+// in order, so that a count held through an outage arrives once.
+func NewMetricExporter(ctx context.Context, c Choice, getenv func(string) string, stdout io.Writer, opts ...Option) (sdkmetric.Exporter, error) {
 	delta := func(sdkmetric.InstrumentKind) metricdata.Temporality { return metricdata.DeltaTemporality }
 	switch c {
 	case OTLP:
 		if err := protocol(getenv, "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL"); err != nil {
 			return nil, err
 		}
-		c, err := newOTLPClient(getenv, "METRICS", "/v1/metrics")
+		c, err := newOTLPClient(getenv, "METRICS", "/v1/metrics", "data points", newConfig(opts))
 		if err != nil {
 			return nil, fmt.Errorf("cannot create the OTLP metric exporter: %w", err)
 		}

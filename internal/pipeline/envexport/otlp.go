@@ -1,22 +1,20 @@
 package envexport
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -42,21 +40,46 @@ const defaultOTLPTimeout = 10 * time.Second
 // The signal's own variable wins over the general one. A signal endpoint is
 // used as it is; the general endpoint gets /v1/traces or /v1/metrics
 // appended to its path. An endpoint without a scheme is a host and port
-// reached over TLS.
+// reached over TLS. The timeout, in milliseconds (ParseMillis), bounds
+// each export, its retries and the sending of what earlier exports hold
+// included. Delivery is in otlpdeliver.go.
 type otlpClient struct {
 	url     string
 	headers http.Header
 	timeout time.Duration
 	gzip    bool
 	http    *http.Client
+	kind    string       // what a request carries: "spans" or "data points"
+	logger  *slog.Logger // nil: otel.Handle
 
-	mu     sync.Mutex
-	closed bool
+	// Bounds of the hold, and the first and longest waits between
+	// attempts: constants, but for tests.
+	maxHeld, maxHeldBytes int
+	retryBase, retryMax   time.Duration
+
+	// sending is held by the one drain of the hold at a time.
+	sending chan struct{}
+
+	mu            sync.Mutex
+	closed        bool
+	seq           uint64
+	held          []heldRequest // oldest first
+	heldBytes     int
+	failures      int       // failed attempts in a row
+	notBefore     time.Time // no attempt before: the backoff or Retry-After
+	throttled     bool      // notBefore is the server's Retry-After
+	lastErr       error     // of the last failed attempt
+	dropped       counts    // dropped past the bounds of the hold
+	outageDropped counts    // of those, since the last delivery
+	refused       counts    // refused for good by the endpoint
+	fullLogged    bool      // the hold's being full was logged, this outage
+	partialLogged bool
 }
 
 // newOTLPClient reads the variables of signal ("TRACES" or "METRICS"),
-// whose path is path ("/v1/traces" or "/v1/metrics"), with getenv.
-func newOTLPClient(getenv func(string) string, signal, path string) (*otlpClient, error) {
+// whose path is path ("/v1/traces" or "/v1/metrics") and whose requests
+// carry kind ("spans" or "data points"), with getenv.
+func newOTLPClient(getenv func(string) string, signal, path, kind string, cfg config) (*otlpClient, error) {
 	get := func(name string) (string, string) {
 		specific := "OTEL_EXPORTER_OTLP_" + signal + "_" + name
 		if v := strings.TrimSpace(getenv(specific)); v != "" {
@@ -65,7 +88,11 @@ func newOTLPClient(getenv func(string) string, signal, path string) (*otlpClient
 		general := "OTEL_EXPORTER_OTLP_" + name
 		return strings.TrimSpace(getenv(general)), general
 	}
-	c := &otlpClient{headers: http.Header{}, timeout: defaultOTLPTimeout}
+	c := &otlpClient{
+		headers: http.Header{}, timeout: defaultOTLPTimeout, kind: kind, logger: cfg.logger,
+		maxHeld: defaultMaxHeld, maxHeldBytes: defaultMaxHeldBytes, retryBase: defaultRetryBase, retryMax: maxRetryWait,
+		sending: make(chan struct{}, 1),
+	}
 
 	endpoint, from := get("ENDPOINT")
 	specific := from == "OTEL_EXPORTER_OTLP_"+signal+"_ENDPOINT"
@@ -97,11 +124,11 @@ func newOTLPClient(getenv func(string) string, signal, path string) (*otlpClient
 		}
 	}
 	if v, name := get("TIMEOUT"); v != "" {
-		ms, err := strconv.Atoi(v)
-		if err != nil || ms <= 0 {
-			return nil, fmt.Errorf("%w: %s=%q: want a positive number of milliseconds", ErrUnsupported, name, v)
+		d, err := ParseMillis(name, v)
+		if err != nil {
+			return nil, err
 		}
-		c.timeout = time.Duration(ms) * time.Millisecond
+		c.timeout = d
 	}
 	if v, name := get("COMPRESSION"); v != "" {
 		switch strings.ToLower(v) {
@@ -180,81 +207,50 @@ func tlsConfig(get func(string) (string, string)) (*tls.Config, error) {
 // errOTLPClosed is returned by an export after Shutdown.
 var errOTLPClosed = errors.New("the OTLP exporter is shut down")
 
-// send posts one encoded request, within the client's timeout and ctx.
-func (c *otlpClient) send(ctx context.Context, body []byte) error {
+func (c *otlpClient) isClosed() bool {
 	c.mu.Lock()
-	closed := c.closed
-	c.mu.Unlock()
-	if closed {
-		return errOTLPClosed
-	}
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
-	var encoding string
-	if c.gzip {
-		var buf bytes.Buffer
-		zw := gzip.NewWriter(&buf)
-		_, _ = zw.Write(body)
-		if err := zw.Close(); err != nil {
-			return fmt.Errorf("compressing the OTLP request: %w", err)
-		}
-		body, encoding = buf.Bytes(), "gzip"
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
-	if err != nil {
-		return fmt.Errorf("OTLP request to %s: %w", c.url, err)
-	}
-	for k, v := range c.headers {
-		req.Header[k] = v
-	}
-	req.Header.Set("Content-Type", "application/x-protobuf")
-	if encoding != "" {
-		req.Header.Set("Content-Encoding", encoding)
-	}
-	res, err := c.http.Do(req)
-	if err != nil {
-		return fmt.Errorf("sending OTLP to %s: %w", c.url, err)
-	}
-	defer res.Body.Close()
-	msg, _ := io.ReadAll(io.LimitReader(res.Body, 4<<10))
-	if res.StatusCode < 200 || res.StatusCode > 299 {
-		text := strings.Join(strings.Fields(string(msg)), " ")
-		if len(text) > 200 {
-			text = text[:200] + "…"
-		}
-		return fmt.Errorf("sending OTLP to %s: the server answered %s: %s", c.url, res.Status, text)
-	}
-	return nil
+	defer c.mu.Unlock()
+	return c.closed
 }
 
-func (c *otlpClient) shutdown() {
-	c.mu.Lock()
-	c.closed = true
-	c.mu.Unlock()
-	c.http.CloseIdleConnections()
+// warn reports msg, a sentence about delivery, to the logger, or to
+// otel.Handle without one.
+func (c *otlpClient) warn(msg string) {
+	if c.logger != nil {
+		c.logger.Warn(msg)
+		return
+	}
+	otel.Handle(errors.New(msg))
 }
 
-// otlpSpanExporter sends spans over OTLP/HTTP.
+// otlpSpanExporter sends spans over OTLP/HTTP. What an export could not
+// deliver is held and sent first by the next (see otlpClient.export).
 type otlpSpanExporter struct{ c *otlpClient }
 
 var _ sdktrace.SpanExporter = (*otlpSpanExporter)(nil)
 
-// ExportSpans sends spans in one request.
+// ExportSpans sends what earlier exports hold, then spans in one request,
+// retrying within ctx and the export timeout. It returns an error when
+// something is still held for the next export, or was refused for good.
 func (e *otlpSpanExporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpan) error {
-	if len(spans) == 0 {
-		return nil
+	var body []byte
+	if len(spans) > 0 {
+		body = encodeSpans(spans)
 	}
-	return e.c.send(ctx, encodeSpans(spans))
+	return e.c.export(ctx, body, len(spans))
 }
 
-// Shutdown stops the exporter; later exports fail.
-func (e *otlpSpanExporter) Shutdown(context.Context) error {
-	e.c.shutdown()
+// Shutdown makes one last attempt to deliver what is held, within ctx,
+// and stops the exporter: later exports fail. What is still held is lost
+// and logged, in one line.
+func (e *otlpSpanExporter) Shutdown(ctx context.Context) error {
+	e.c.shutdown(ctx)
 	return nil
 }
 
 // otlpMetricExporter sends metrics over OTLP/HTTP, with delta
-// temporality.
+// temporality. What an export could not deliver is held and sent first
+// by the next, each request its own delta, in order.
 type otlpMetricExporter struct{ c *otlpClient }
 
 var _ sdkmetric.Exporter = (*otlpMetricExporter)(nil)
@@ -270,20 +266,59 @@ func (e *otlpMetricExporter) Aggregation(k sdkmetric.InstrumentKind) sdkmetric.A
 	return sdkmetric.DefaultAggregationSelector(k)
 }
 
-// Export sends rm in one request.
+// Export sends what earlier exports hold, then rm in one request,
+// retrying within ctx and the export timeout. It returns an error when
+// something is still held for the next export, or was refused for good.
 func (e *otlpMetricExporter) Export(ctx context.Context, rm *metricdata.ResourceMetrics) error {
-	if rm == nil || len(rm.ScopeMetrics) == 0 {
-		return nil
+	var (
+		body   []byte
+		encErr error
+		points int
+	)
+	if rm != nil && len(rm.ScopeMetrics) > 0 {
+		body, encErr = encodeMetrics(rm)
+		points = dataPoints(rm)
 	}
-	body, encErr := encodeMetrics(rm)
-	return errors.Join(e.c.send(ctx, body), encErr)
+	return errors.Join(e.c.export(ctx, body, points), encErr)
 }
 
-// ForceFlush does nothing: every Export sends at once.
-func (e *otlpMetricExporter) ForceFlush(context.Context) error { return nil }
+// ForceFlush sends what earlier exports hold, within ctx and the export
+// timeout.
+func (e *otlpMetricExporter) ForceFlush(ctx context.Context) error {
+	if e.c.isClosed() {
+		return nil
+	}
+	return e.c.export(ctx, nil, 0)
+}
 
-// Shutdown stops the exporter; later exports fail.
-func (e *otlpMetricExporter) Shutdown(context.Context) error {
-	e.c.shutdown()
+// Shutdown makes one last attempt to deliver what is held, within ctx,
+// and stops the exporter: later exports fail. What is still held is lost
+// and logged, in one line.
+func (e *otlpMetricExporter) Shutdown(ctx context.Context) error {
+	e.c.shutdown(ctx)
 	return nil
+}
+
+// dataPoints counts the data points of rm.
+func dataPoints(rm *metricdata.ResourceMetrics) int {
+	n := 0
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			switch d := m.Data.(type) {
+			case metricdata.Sum[int64]:
+				n += len(d.DataPoints)
+			case metricdata.Sum[float64]:
+				n += len(d.DataPoints)
+			case metricdata.Gauge[int64]:
+				n += len(d.DataPoints)
+			case metricdata.Gauge[float64]:
+				n += len(d.DataPoints)
+			case metricdata.Histogram[int64]:
+				n += len(d.DataPoints)
+			case metricdata.Histogram[float64]:
+				n += len(d.DataPoints)
+			}
+		}
+	}
+	return n
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -77,6 +78,9 @@ func TestOTLPClientReadsTheStandardVariables(t *testing.T) {
 		{name: "bad timeout",
 			vars:    map[string]string{"OTEL_EXPORTER_OTLP_TIMEOUT": "10s"},
 			wantErr: `OTEL_EXPORTER_OTLP_TIMEOUT="10s"`},
+		{name: "timeout past what a duration holds",
+			vars:    map[string]string{"OTEL_EXPORTER_OTLP_TIMEOUT": "9223372036855"},
+			wantErr: `OTEL_EXPORTER_OTLP_TIMEOUT="9223372036855"`},
 		{name: "bad header",
 			vars:    map[string]string{"OTEL_EXPORTER_OTLP_HEADERS": "novalue"},
 			wantErr: "OTEL_EXPORTER_OTLP_HEADERS"},
@@ -92,7 +96,7 @@ func TestOTLPClientReadsTheStandardVariables(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := newOTLPClient(env(tt.vars), "TRACES", "/v1/traces")
+			c, err := newOTLPClient(env(tt.vars), "TRACES", "/v1/traces", "spans", config{})
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("error %v, want one naming %s", err, tt.wantErr)
@@ -247,7 +251,8 @@ func TestOTLPExportReportsTheServersAnswer(t *testing.T) {
 		http.Error(w, "no such tenant", http.StatusNotFound)
 	}))
 	defer srv.Close()
-	exp, err := NewSpanExporter(context.Background(), OTLP, env(map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": srv.URL}), io.Discard)
+	exp, err := NewSpanExporter(context.Background(), OTLP, env(map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": srv.URL}), io.Discard,
+		WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		t.Fatal(err)
 	}

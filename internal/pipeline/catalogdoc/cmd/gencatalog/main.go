@@ -1,7 +1,7 @@
-// Command gencatalog rewrites the "What is collected" section of
-// README.md and of the telemetry page, docs/telemetry.md, from the event
-// catalog: the text between the lines <!-- catalog:begin --> and
-// <!-- catalog:end --> of each. After changing catalog/events.go, run
+// Command gencatalog rewrites the "What is collected" section of the
+// telemetry page, docs/telemetry.md, from the event catalog: the text
+// between the lines <!-- catalog:begin --> and <!-- catalog:end -->.
+// After changing catalog/events.go, run
 //
 //	go generate ./...
 //

@@ -11,8 +11,8 @@ import (
 )
 
 func TestRun(t *testing.T) {
-	const before, after = "# Elmo\n\n## What is collected\n\n", "\n## Next\n\nkept\n"
-	path := filepath.Join(t.TempDir(), "README.md")
+	const before, after = "# Telemetry\n\n## What is collected\n\n", "\n## Next\n\nkept\n"
+	path := filepath.Join(t.TempDir(), "telemetry.md")
 	stale := before + catalogdoc.BeginMarker + "\nold text\n" + catalogdoc.EndMarker + after
 	if err := os.WriteFile(path, []byte(stale), 0o644); err != nil {
 		t.Fatal(err)
@@ -44,7 +44,7 @@ func TestRun(t *testing.T) {
 }
 
 func TestRunWithoutMarkers(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "README.md")
+	path := filepath.Join(t.TempDir(), "telemetry.md")
 	if err := os.WriteFile(path, []byte("# Elmo\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
