@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"math"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 	"github.com/elmohq/telemetry/catalog"
 	"github.com/elmohq/telemetry/internal/pipeline/configfile"
 	"github.com/elmohq/telemetry/internal/pipeline/consent"
+	"github.com/elmohq/telemetry/internal/pipeline/envexport"
 	"github.com/elmohq/telemetry/internal/pipeline/spool"
 	"github.com/elmohq/telemetry/processors"
 )
@@ -342,10 +342,6 @@ func postHogHost(getenv func(string) string) string {
 // command runs.
 const cliMetricInterval = time.Duration(math.MaxInt64)
 
-// maxMetricIntervalMillis is the largest OTEL_METRIC_EXPORT_INTERVAL a
-// time.Duration holds.
-const maxMetricIntervalMillis = int64(math.MaxInt64 / int64(time.Millisecond))
-
 // metricInterval returns how often the periodic metric reader of role
 // exports, given the value of OTEL_METRIC_EXPORT_INTERVAL: that many
 // milliseconds when it is a positive whole number, else the role's
@@ -362,27 +358,11 @@ func metricInterval(role Role, value string) (d time.Duration, err error) {
 	if value == "" {
 		return def, nil
 	}
-	d, err = parseMillis(value)
+	d, err = envexport.ParseMillis(metricIntervalVar, value)
 	if err != nil {
 		return def, err
 	}
 	return d, nil
-}
-
-// parseMillis reads a positive whole number of milliseconds, as the
-// OpenTelemetry variables give durations, no larger than a time.Duration
-// holds.
-func parseMillis(value string) (time.Duration, error) {
-	ms, err := strconv.ParseInt(strings.TrimSpace(value), 10, 64)
-	switch {
-	case errors.Is(err, strconv.ErrRange) || err == nil && ms > maxMetricIntervalMillis:
-		return 0, fmt.Errorf("want at most %d milliseconds", maxMetricIntervalMillis)
-	case err != nil:
-		return 0, errors.New("want a whole number of milliseconds")
-	case ms <= 0:
-		return 0, errors.New("want a positive number of milliseconds")
-	}
-	return time.Duration(ms) * time.Millisecond, nil
 }
 
 // sdkLogHandler passes the OpenTelemetry SDK's diagnostics on to its

@@ -16,7 +16,8 @@ import (
 // An OTEL_METRIC_EXPORT_INTERVAL that is not a positive whole number of
 // milliseconds is refused in one line that names it and its value, in the
 // CLI on stderr and in a service in its log, and the default is kept:
-// telemetry stays on, and the counters still go at Shutdown. The SDK's
+// telemetry stays on, and the counters still go at Shutdown (through the
+// background sender, for the CLI). The SDK's
 // own complaint about the value, which would say its default of a minute
 // applies, never shows.
 func TestRefusedMetricIntervalKeepsTheDefault(t *testing.T) {
@@ -58,6 +59,11 @@ func TestRefusedMetricIntervalKeepsTheDefault(t *testing.T) {
 				}
 				if quiet != "" {
 					t.Errorf("said elsewhere too:\n%s", quiet)
+				}
+				if role == otelsetup.RoleCLI {
+					// The command spooled its counts; its sender delivers
+					// them.
+					e.send()
 				}
 				if got := sumOf(e.server.Events(), catalog.EventBrandsCreated); got != 2 {
 					t.Errorf("brands_created delivered at Shutdown sums to %v, want 2", got)

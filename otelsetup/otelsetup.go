@@ -469,12 +469,12 @@ func (t *Telemetry) metricInterval() time.Duration {
 	if err == nil {
 		return d
 	}
+	// err names the variable and its value.
 	if t.cfg.role == RoleCLI {
-		fmt.Fprintf(t.cfg.stderr, "elmo: %s=%q is refused (%v); metrics are exported when the command exits, as by default\n",
-			metricIntervalVar, v, err)
+		fmt.Fprintf(t.cfg.stderr, "elmo: %v; the value is refused, and metrics are exported when the command exits, as by default\n", err)
 	} else {
 		t.cfg.logger.Warn("telemetry: a setting is refused and its default kept",
-			"variable", metricIntervalVar, "value", v, "reason", err.Error(), "interval", d.String())
+			"reason", err.Error(), "interval", d.String())
 	}
 	return d
 }

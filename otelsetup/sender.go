@@ -274,6 +274,11 @@ func (t *Telemetry) startSender() {
 		return
 	}
 	defer func() { _ = lock.Unlock() }()
+	if _, alive := lock.PID(); alive {
+		// Started by another command a moment ago, and about to take
+		// the lock.
+		return
+	}
 	p, err := detach.Start(cfg.sender[0], cfg.sender[1:])
 	if err != nil {
 		cfg.logger.Debug("cannot start the telemetry sender", "error", err)

@@ -62,6 +62,9 @@ type Request struct {
 	// Status is the HTTP status the Server answered with; 0 when the request
 	// hung or its connection was closed.
 	Status int
+	// RemoteAddr is the client's address, host:port, which tells which
+	// connection, and so which process, sent the request.
+	RemoteAddr string
 }
 
 type responseKind int
@@ -71,6 +74,7 @@ const (
 	kindStatus
 	kindHang
 	kindClose
+	kindSwallow
 )
 
 // Response is one scripted answer. Build it with Accept, Partial, Respond,
@@ -135,6 +139,12 @@ func Hang() Response { return Response{kind: kindHang} }
 
 // CloseConnection closes the connection without writing a response.
 func CloseConnection() Response { return Response{kind: kindClose} }
+
+// Swallow accepts the request's events, as Accept records them, and then
+// never answers, like Hang: the server has the events but the client
+// never learns it, as when an answer is lost or the client is killed
+// while it waits.
+func Swallow() Response { return Response{kind: kindSwallow} }
 
 // Option configures a Server.
 type Option interface {
@@ -211,6 +221,10 @@ type Server struct {
 	srv     *httptest.Server
 	closing chan struct{}
 	once    sync.Once
+	// release ends the wait of the requests that Hang or Swallow hold;
+	// see ReleaseHeld.
+	release     chan struct{}
+	releaseOnce sync.Once
 
 	mu       sync.Mutex
 	script   []Response
@@ -227,6 +241,7 @@ func NewServer(opts ...Option) *Server {
 	s := &Server{
 		cfg:     cfg,
 		closing: make(chan struct{}),
+		release: make(chan struct{}),
 		def:     Accept(),
 		changed: make(chan struct{}),
 	}
@@ -370,6 +385,25 @@ func (s *Server) record(r Request, evs []Event) {
 	s.changed = make(chan struct{})
 }
 
+// hold waits, for a request held by Hang or Swallow, until the client
+// gives up, the server closes or ReleaseHeld is called; then it answers
+// 503 Service Unavailable.
+func (s *Server) hold(w http.ResponseWriter, r *http.Request) {
+	select {
+	case <-r.Context().Done():
+	case <-s.closing:
+	case <-s.release:
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}
+}
+
+// ReleaseHeld answers 503 Service Unavailable to every request that Hang
+// or Swallow holds, now and from then on, so that a client that waits
+// for them retries at once. Set another default answer first.
+func (s *Server) ReleaseHeld() {
+	s.releaseOnce.Do(func() { close(s.release) })
+}
+
 func (s *Server) next() Response {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -383,11 +417,12 @@ func (s *Server) next() Response {
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := Request{
-		Time:   time.Now(),
-		Method: r.Method,
-		Path:   r.URL.Path,
-		Query:  r.URL.RawQuery,
-		Header: r.Header.Clone(),
+		Time:       time.Now(),
+		Method:     r.Method,
+		Path:       r.URL.Path,
+		Query:      r.URL.RawQuery,
+		Header:     r.Header.Clone(),
+		RemoteAddr: r.RemoteAddr,
 	}
 	v1 := r.URL.Path == V1Path
 	if r.Method != http.MethodPost || (r.URL.Path != "/batch/" && r.URL.Path != "/batch" && !v1) {
@@ -406,10 +441,17 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	switch resp.kind {
 	case kindHang:
 		s.record(rec, nil)
-		select {
-		case <-r.Context().Done():
-		case <-s.closing:
+		s.hold(w, r)
+		return
+	case kindSwallow:
+		if v1 {
+			_, _, evs := s.acceptV1(raw, err, rec.Gzip)
+			s.record(rec, evs)
+		} else {
+			_, _, evs := s.accept(raw, err, rec.Gzip)
+			s.record(rec, evs)
 		}
+		s.hold(w, r)
 		return
 	case kindClose:
 		s.record(rec, nil)

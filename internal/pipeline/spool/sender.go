@@ -84,6 +84,22 @@ func (l *SenderLock) SetPID(pid int) error {
 	return nil
 }
 
+// PID returns the process ID recorded as the sender's, and whether that
+// process is alive. A command lets the lock go a moment before the
+// sender it started takes it; in that moment, the recorded process says
+// that a sender runs.
+func (l *SenderLock) PID() (pid int, alive bool) {
+	data, err := os.ReadFile(l.pidPath)
+	if err != nil {
+		return 0, false
+	}
+	pid, err = strconv.Atoi(strings.TrimSpace(string(data)))
+	if err != nil || pid <= 0 {
+		return 0, false
+	}
+	return pid, processAlive(pid)
+}
+
 // SenderRunning reports whether a background sender holds the lock of
 // the spool at spoolPath, and its process ID when it recorded one (0
 // otherwise). It creates no file where none is.

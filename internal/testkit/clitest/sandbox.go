@@ -117,7 +117,7 @@ func New(t *testing.T, opts ...Option) *Sandbox {
 	t.Cleanup(srv.Close)
 	root := t.TempDir()
 	home := filepath.Join(root, "home", c.user)
-	return &Sandbox{
+	sb := &Sandbox{
 		T:          t,
 		Root:       root,
 		Home:       home,
@@ -127,6 +127,9 @@ func New(t *testing.T, opts ...Option) *Sandbox {
 		Server:     srv,
 		Extra:      map[string]string{},
 	}
+	// Before the directories go: no sender of this test outlives it.
+	t.Cleanup(sb.killSenders)
+	return sb
 }
 
 // Env returns the environment of a run: the base environment (PATH, the
@@ -313,11 +316,12 @@ func (s *Sandbox) Events(n int) []posthogtest.Event {
 // RequestCount returns how many requests the server has received.
 func (s *Sandbox) RequestCount() int { return len(s.Server.Requests()) }
 
-// AssertNoRequests fails the test when the server received anything. The
-// runs have exited, and a run delivers or gives up before it exits, so
+// AssertNoRequests fails the test when the server received anything. It
+// first waits for the background senders of the runs so far, so that
 // nothing can still be on its way.
 func (s *Sandbox) AssertNoRequests() {
 	s.T.Helper()
+	s.WaitSenders()
 	if reqs := s.Server.Requests(); len(reqs) != 0 {
 		s.T.Errorf("server got %d requests, want none; events: %s", len(reqs), posthogtest.Names(s.Server.Events()))
 	}
