@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -89,10 +90,14 @@ func TestPromise_AllEventsGoToPostHog(t *testing.T) {
 		s.Extra["HTTPS_PROXY"] = proxy.url
 		s.Extra["https_proxy"] = proxy.url
 		s.MustRun("version")
-		if got := proxy.hosts(); !slices.Contains(got, "us.i.posthog.com:443") {
+		// The command's background sender connects after it exits, and
+		// retries the refusals until its deadline: once it has
+		// connected, it has shown where it goes.
+		if got := proxy.waitFor(t, "us.i.posthog.com:443"); !slices.Contains(got, "us.i.posthog.com:443") {
 			t.Errorf("elmo connected to %v, want us.i.posthog.com:443", got)
 		}
-		if n := s.RequestCount(); n != 0 {
+		clitest.KillSendersUnder(s.Home)
+		if n := s.settle(); n != 0 {
 			t.Errorf("the loopback server got %d requests although ELMO_POSTHOG_HOST was unset", n)
 		}
 
@@ -100,8 +105,13 @@ func TestPromise_AllEventsGoToPostHog(t *testing.T) {
 			t.Logf("the deployment's default host is not checked: %v", clitest.ServicesErr())
 			return
 		}
-		proxy.reset()
 		s.MustRun("init", "--yes")
+		// The sender of init connects to the same host: it must not be
+		// taken for the deployment.
+		proxy.waitFor(t, "us.i.posthog.com:443")
+		clitest.KillSendersUnder(s.Home)
+		s.WaitSenders()
+		proxy.reset()
 		st := s.startStack(nil)
 		st.stop()
 		if got := proxy.hosts(); !slices.Contains(got, "us.i.posthog.com:443") {
@@ -113,9 +123,10 @@ func TestPromise_AllEventsGoToPostHog(t *testing.T) {
 // connectRecorder is an HTTPS proxy on loopback that records the host of
 // each CONNECT request and refuses it.
 type connectRecorder struct {
-	url  string
-	mu   sync.Mutex
-	seen []string
+	url    string
+	mu     sync.Mutex
+	seen   []string
+	change chan struct{} // closed and replaced on each CONNECT
 }
 
 func newConnectRecorder(t *testing.T) *connectRecorder {
@@ -124,7 +135,7 @@ func newConnectRecorder(t *testing.T) *connectRecorder {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &connectRecorder{url: "http://" + ln.Addr().String()}
+	p := &connectRecorder{url: "http://" + ln.Addr().String(), change: make(chan struct{})}
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		for {
@@ -140,6 +151,8 @@ func newConnectRecorder(t *testing.T) *connectRecorder {
 				}
 				p.mu.Lock()
 				p.seen = append(p.seen, req.Host)
+				close(p.change)
+				p.change = make(chan struct{})
 				p.mu.Unlock()
 				_, _ = c.Write([]byte("HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"))
 			})
@@ -156,6 +169,28 @@ func (p *connectRecorder) hosts() []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return slices.Clone(p.seen)
+}
+
+// waitFor waits until the proxy has seen a CONNECT to host, and returns
+// the hosts it has seen: all of them after waitTimeout, when host has not
+// come.
+func (p *connectRecorder) waitFor(t *testing.T, host string) []string {
+	t.Helper()
+	timeout := time.NewTimer(waitTimeout)
+	defer timeout.Stop()
+	for {
+		p.mu.Lock()
+		seen, change := slices.Clone(p.seen), p.change
+		p.mu.Unlock()
+		if slices.Contains(seen, host) {
+			return seen
+		}
+		select {
+		case <-change:
+		case <-timeout.C:
+			return seen
+		}
+	}
 }
 
 func (p *connectRecorder) reset() {

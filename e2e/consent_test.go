@@ -97,7 +97,7 @@ func TestPromise_DisableTurnsOffADeploymentInAnyDirectory(t *testing.T) {
 	if env := readEnv(t, filepath.Join(elsewhere, ".env")); strings.Contains(env, "DISABLE_TELEMETRY") {
 		t.Fatalf("control: disable without --dir edited the other deployment's .env:\n%s", env)
 	}
-	before := s.RequestCount()
+	before := s.settle() // the control's elmo start sends after it exits
 	use()
 	s.assertNoRequestsSince(before, "the deployment in "+elsewhere+" after elmo telemetry disable")
 }
@@ -114,7 +114,7 @@ func TestPromise_ReinitKeepsTheChoice(t *testing.T) {
 	s.MustRun("init", "--yes")
 	s.Events(1)
 	s.MustRun("telemetry", "disable")
-	n := s.RequestCount()
+	n := s.settle()
 
 	s.MustRun("init", "--yes")
 	if s.Config()["telemetryDisabled"] != true || envValue(s.EnvFile(), "DISABLE_TELEMETRY") != "1" {

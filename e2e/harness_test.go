@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/elmohq/telemetry/exporter/posthogtest"
+	"github.com/elmohq/telemetry/internal/pipeline/spool"
 	"github.com/elmohq/telemetry/internal/testkit/clitest"
 )
 
@@ -98,11 +100,43 @@ func writeFile(t *testing.T, path, content string) {
 	}
 }
 
+// settle waits until the background senders of the runs so far have
+// ended, so that whatever those runs were to send has arrived (or been
+// given up on), and returns how many requests the server has received.
+// A command's events leave after it exits, from its sender: a count
+// taken before they have is no baseline.
+func (s *sandbox) settle() int {
+	s.T.Helper()
+	s.WaitSenders()
+	return s.RequestCount()
+}
+
+// abandonSenders waits until the server has received a request from the
+// background senders of the runs so far, then ends them, as a restart of
+// the machine would, and waits until they are gone: what PostHog did not
+// acknowledge stays in the spool for a later run, with no sender to
+// deliver it.
+func (s *sandbox) abandonSenders() {
+	s.T.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	if _, err := s.Server.WaitForRequests(ctx, 1); err != nil {
+		s.T.Fatalf("no sender reached the server: %v", err)
+	}
+	clitest.KillSendersUnder(s.Home)
+	s.WaitSenders()
+	if events, _, err := spool.Stats(s.SpoolPath()); err != nil || events == 0 {
+		s.T.Fatalf("control: the spool holds %d events (%v), want the undelivered ones", events, err)
+	}
+}
+
 // assertNoRequestsSince fails the test when the server received more
-// than n requests. The programs have exited, and a program delivers or
-// gives up before it exits, so nothing can still be on its way.
+// than n requests. It first waits for the background senders of the runs
+// so far; the deployment's programs, which have exited, delivered or gave
+// up before they did; so nothing can still be on its way.
 func (s *sandbox) assertNoRequestsSince(n int, what string) {
 	s.T.Helper()
+	s.WaitSenders()
 	reqs := s.Server.Requests()
 	if len(reqs) > n {
 		s.T.Errorf("%s: the server got %d requests, want none; events: %s",

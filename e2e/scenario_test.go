@@ -119,6 +119,7 @@ func runScenario(t *testing.T, sc *scenario) {
 		sc.provider = model.received()
 	}
 
+	s.WaitSenders() // the CLI's last events leave after it
 	sc.reqs = s.Server.Requests()
 	sc.events = s.Server.Events()
 	sc.body = bodies(sc.reqs)

@@ -70,6 +70,8 @@ func TestPromise_LogShowsWhatWasSent(t *testing.T) {
 	s.MustRun("init", "--yes")
 	s.MustRun("version")
 	s.Events(2)
+	// The sender writes the log once PostHog has answered.
+	s.settle()
 	cliLog := filepath.Join(s.Home, ".local", "state", "elmo", "telemetry-log.jsonl")
 	var cliEvents []posthogtest.Event
 	for _, e := range s.Server.Events() {
@@ -80,7 +82,7 @@ func TestPromise_LogShowsWhatWasSent(t *testing.T) {
 	checkLog(t, "CLI", cliLog, s.telemetryLog(), cliEvents, s.Server.Wire())
 
 	requireDeployment(t)
-	n := s.RequestCount()
+	n := s.settle() // telemetry log is a command too
 	st := s.startStack(nil)
 	st.createBrand(canaryBrand)
 	st.stop()
@@ -95,6 +97,9 @@ func TestPromise_LogShowsWhatWasSent(t *testing.T) {
 	}
 	checkLog(t, "deployment", filepath.Join(s.Dir, "telemetry-log.jsonl"), s.telemetryLog("--dir", s.Dir), deployment, s.Server.Wire())
 
+	// A sender that delivers while disable runs records what it sent
+	// afterwards: let them end first.
+	s.settle()
 	s.MustRun("telemetry", "disable")
 	for _, p := range []string{cliLog, filepath.Join(s.Dir, "telemetry-log.jsonl")} {
 		if _, err := os.Stat(p); !os.IsNotExist(err) {

@@ -47,17 +47,20 @@ func benchSpans(first, n int) []sdktrace.ReadOnlySpan {
 	return stubs.Snapshots()
 }
 
-// deliveryChunk is how many events each side delivers in one turn: five
-// full batches of 100, so that neither side waits for a batch to fill.
+// deliveryChunk is how many events each side delivers in one turn: about
+// what a BatchSpanProcessor hands an exporter at once (512), rounded to
+// five full batches of 100, so that posthog-go does not wait for its
+// flush interval to send a partial batch.
 const deliveryChunk = 500
 
 // BenchmarkDelivery delivers events to a loopback capture server through
 // the exporter (span exporter and Client) and, as the baseline, through
 // posthog-go called directly with the same properties and batch size,
 // with each capture API. The two take turns, deliveryChunk events at a
-// time, and each turn is timed to the last acknowledged event: the
-// exporter's Flush returns then, and the baseline waits for posthog-go's
-// success callbacks. It reports the wall time and the CPU time (of the
+// time, and each turn is timed to the last acknowledged event: our side
+// is one ExportSpans of the chunk, as a batch span processor calls it,
+// which returns then, and the baseline waits for posthog-go's success
+// callbacks. It reports the wall time and the CPU time (of the
 // whole process, the in-process server included) of each side per event,
 // and their ratios: time-ratio <= 1.0 means a throughput at least that of
 // posthog-go direct.
@@ -113,7 +116,7 @@ type oursDelivery struct {
 
 func newOursDelivery(b *testing.B, srv *posthogtest.Server, api exporter.CaptureAPI) *oursDelivery {
 	c, err := exporter.NewClient(exporter.WithHost(srv.URL), exporter.WithAPIKey(testKey),
-		exporter.WithQueueSize(4*deliveryChunk), exporter.WithCaptureAPI(api))
+		exporter.WithCaptureAPI(api))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -124,11 +127,10 @@ func newOursDelivery(b *testing.B, srv *posthogtest.Server, api exporter.Capture
 	return &oursDelivery{c: c, exp: exp}
 }
 
+// deliver exports spans and returns with the last acknowledgement: the
+// exporter delivers before ExportSpans returns.
 func (o *oursDelivery) deliver(b *testing.B, spans []sdktrace.ReadOnlySpan) {
 	if err := o.exp.ExportSpans(context.Background(), spans); err != nil {
-		b.Fatal(err)
-	}
-	if err := o.c.Flush(context.Background()); err != nil {
 		b.Fatal(err)
 	}
 }

@@ -44,9 +44,9 @@ func (o *openCounter) CloseIdleConnections() {
 }
 
 // A server that never answers holds at most WithMaxUploads requests of a
-// Client open, however many batches are ready; the others wait without a
-// connection, and Shutdown ends them all within its deadline, with every
-// event accounted for as undelivered.
+// Send open, however many batches it has; the others wait without a
+// connection, and the Send's context ends them all, with every event
+// returned undelivered.
 func TestHangingServerBoundsOpenRequests(t *testing.T) {
 	for _, maxUploads := range []int{1, 2, 4} {
 		t.Run(fmt.Sprintf("max=%d", maxUploads), func(t *testing.T) {
@@ -57,42 +57,46 @@ func TestHangingServerBoundsOpenRequests(t *testing.T) {
 				base:    http.DefaultTransport.(*http.Transport).Clone(),
 				started: make(chan struct{}, 100),
 			}
-			var hook undeliveredHook
 			c, err := exporter.NewClient(exporter.WithHost(srv.URL), exporter.WithAPIKey(testKey),
-				exporter.WithBatchSize(1), exporter.WithTransport(counter), exporter.WithMaxUploads(maxUploads),
-				exporter.WithUndelivered(hook.add))
+				exporter.WithBatchSize(1), exporter.WithTransport(counter), exporter.WithMaxUploads(maxUploads))
 			if err != nil {
 				t.Fatal(err)
 			}
+			defer shutdown(t, c)
 			const batches = 20
+			var evs []exporter.Event
 			for range batches {
-				c.Enqueue(captureEvent("a", 0))
+				evs = append(evs, captureEvent("a", 0))
 			}
-			for range maxUploads {
-				<-counter.started // the slots fill up
-			}
+			// The deadline only ends the Send; nothing is measured by it.
 			ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 			defer cancel()
-			var ue *exporter.UndeliveredError
-			if err := c.Shutdown(ctx); !errors.As(err, &ue) || len(ue.Events) != batches {
-				t.Fatalf("Shutdown: %v, want %d undelivered", err, batches)
+			err = c.Send(ctx, evs...)
+			var se *exporter.SendError
+			if !errors.As(err, &se) || len(se.Undelivered) != batches || !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("Send: %v, want %d undelivered at the deadline", err, batches)
 			}
 			counter.mu.Lock()
 			defer counter.mu.Unlock()
 			if counter.maxOpen > maxUploads {
 				t.Errorf("%d requests open at once, want at most %d", counter.maxOpen, maxUploads)
 			}
-			if got := len(hook.got()); got != batches {
-				t.Errorf("the undelivered hook got %d events, want %d", got, batches)
+			// The waiting batches were never sent once the context ended.
+			if n := len(counter.started); n != maxUploads {
+				t.Errorf("%d requests were made, want %d: one per upload slot", n, maxUploads)
+			}
+			if st := c.Stats(); st.Undelivered != batches || st.Delivered != 0 {
+				t.Errorf("stats %+v, want %d undelivered", st, batches)
 			}
 		})
 	}
 }
 
-// Once Shutdown returns, the Client has no goroutine left, whether the
-// server answered, never answered or dropped the connections, and every
-// event is accounted for.
-func TestShutdownLeavesNoGoroutines(t *testing.T) {
+// Once Send returns, nothing of it runs any more, whether the server
+// answered, never answered or dropped the connections: no goroutine is
+// left once Shutdown has closed the idle connections, and every event is
+// accounted for.
+func TestSendLeavesNoGoroutines(t *testing.T) {
 	for _, api := range captureAPIs {
 		for _, tc := range []struct {
 			name string
@@ -109,23 +113,22 @@ func TestShutdownLeavesNoGoroutines(t *testing.T) {
 				// Client's.
 				defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 				defer srv.Close()
-				base := http.DefaultTransport.(*http.Transport).Clone()
 				c, err := exporter.NewClient(exporter.WithHost(srv.URL), exporter.WithAPIKey(testKey),
-					exporter.WithCaptureAPI(api), exporter.WithBatchSize(1), exporter.WithTransport(base),
-					exporter.WithFlushInterval(time.Hour))
+					exporter.WithCaptureAPI(api), exporter.WithBatchSize(1), exporter.WithMaxUploads(4))
 				if err != nil {
 					t.Fatal(err)
 				}
+				var evs []exporter.Event
 				for range 50 {
-					c.Enqueue(captureEvent("a", 0))
+					evs = append(evs, captureEvent("a", 0))
 				}
 				ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 				defer cancel()
-				_ = c.Shutdown(ctx)
-				if st := c.Stats(); st.Delivered+st.Undelivered != 50 || st.Held != 0 {
-					t.Errorf("stats %+v, want all 50 events accounted for and none held", st)
+				_ = c.Send(ctx, evs...)
+				if st := c.Stats(); st.Delivered+st.Undelivered != 50 {
+					t.Errorf("stats %+v, want all 50 events accounted for", st)
 				}
-				base.CloseIdleConnections()
+				shutdown(t, c)
 			})
 		}
 	}
@@ -138,18 +141,21 @@ func TestOversizedEventIsRejected(t *testing.T) {
 		t.Run(api.String(), func(t *testing.T) {
 			srv := posthogtest.NewServer(posthogtest.WithMaxBodySize(2 << 20))
 			defer srv.Close()
-			var hook undeliveredHook
-			c := newClient(t, srv, exporter.WithCaptureAPI(api), exporter.WithUndelivered(hook.add))
-			c.Enqueue(captureEvent("huge", 600_000), captureEvent("small", 0))
-			shutdown(t, c)
+			c := newClient(t, srv, exporter.WithCaptureAPI(api))
+			defer shutdown(t, c)
+			err := c.Send(waitCtx(t), captureEvent("huge", 600_000), captureEvent("small", 0))
+			var se *exporter.SendError
+			if !errors.As(err, &se) || !errors.Is(err, exporter.ErrRejected) || se.Rejected != 1 || len(se.Undelivered) != 0 {
+				t.Errorf("Send = %v, want the huge event refused and nothing undelivered", err)
+			}
 			if got := posthogtest.Names(srv.Events()); len(got) != 1 || got[0] != "small" {
 				t.Errorf("accepted %v, want only small", got)
 			}
 			if st := c.Stats(); st.Rejected != 1 || st.Delivered != 1 {
 				t.Errorf("stats %+v, want 1 rejected and 1 delivered", st)
 			}
-			if n := len(hook.got()); n != 0 {
-				t.Errorf("%d events reported undelivered, want none", n)
+			if n := len(srv.Requests()); n != 1 {
+				t.Errorf("%d requests, want 1: the huge event is never sent", n)
 			}
 		})
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/elmohq/telemetry/exporter/posthogmap"
 )
@@ -38,8 +39,8 @@ type Stats struct {
 	// Delivered counts events the server acknowledged with a 2xx status.
 	Delivered uint64
 	// Dropped counts events given up on before sending: an event with no
-	// name, distinct ID or UUID, one sent after Shutdown, and events a
-	// Backlog over the Client had to let go when full.
+	// name, distinct ID or UUID, and events a Backlog over the Client had
+	// to let go when full.
 	Dropped uint64
 	// Rejected counts events the server refused for good: with a status
 	// that retrying cannot fix (a 4xx other than 408, 413 and 429), with a
@@ -145,7 +146,7 @@ func (c *Client) send(ctx context.Context, events []Event, notes [][]string) err
 		return nil
 	}
 	if c.closed.Load() {
-		c.dropped.Add(uint64(len(events)))
+		// Returned to the caller, who may keep them: not lost here.
 		return &SendError{Undelivered: events, Err: ErrClosed}
 	}
 	if c.debug != nil {
@@ -225,7 +226,7 @@ func (c *Client) send(ctx context.Context, events []Event, notes [][]string) err
 		if err == nil {
 			err = errors.New("posthog exporter: the server did not acknowledge the events")
 		}
-		return &SendError{Undelivered: undelivered, Rejected: rejected, Err: err}
+		return &SendError{Undelivered: undelivered, Rejected: rejected, RetryAfter: d.retryAfter(), Err: err}
 	case rejected > 0:
 		return &SendError{Rejected: rejected, Err: ErrRejected}
 	}
@@ -348,6 +349,21 @@ func (d *delivery) lastErr() error {
 		return nil
 	}
 	return d.errs[0]
+}
+
+// retryAfter returns the longest Retry-After of the answers that left
+// batches undelivered.
+func (d *delivery) retryAfter() time.Duration {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var longest time.Duration
+	for _, err := range d.errs {
+		var se *statusError
+		if errors.As(err, &se) {
+			longest = max(longest, se.retryAfter)
+		}
+	}
+	return longest
 }
 
 // countDropped counts n events given up on outside Send, such as those a

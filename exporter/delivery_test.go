@@ -33,24 +33,6 @@ func captureEvent(name string, pad int) exporter.Event {
 	}
 }
 
-// undeliveredHook collects what a Client reports undelivered.
-type undeliveredHook struct {
-	mu     sync.Mutex
-	events []exporter.Event
-}
-
-func (h *undeliveredHook) add(evs []exporter.Event) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.events = append(h.events, evs...)
-}
-
-func (h *undeliveredHook) got() []exporter.Event {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return append([]exporter.Event(nil), h.events...)
-}
-
 // requestEvents decodes the events of one recorded request.
 func requestEvents(t *testing.T, r posthogtest.Request) []map[string]any {
 	t.Helper()
@@ -74,8 +56,10 @@ func TestSystemContextIsNotSent(t *testing.T) {
 			srv := posthogtest.NewServer()
 			defer srv.Close()
 			c := newClient(t, srv, exporter.WithCaptureAPI(api))
-			c.Enqueue(captureEvent("cli_version", 0))
-			shutdown(t, c)
+			defer shutdown(t, c)
+			if err := c.Send(waitCtx(t), captureEvent("cli_version", 0)); err != nil {
+				t.Fatal(err)
+			}
 			evs := srv.Events()
 			if len(evs) != 1 {
 				t.Fatalf("%d events arrived, want 1", len(evs))
@@ -117,9 +101,13 @@ func TestV1PerEventResults(t *testing.T) {
 	defer srv.Close()
 	srv.Script(posthogtest.Partial(posthogtest.ResultRetry, posthogtest.ResultOK, posthogtest.ResultDrop))
 	c := newClient(t, srv, exporter.WithCaptureAPI(exporter.CaptureV1))
+	defer shutdown(t, c)
 	evs := []exporter.Event{captureEvent("a", 0), captureEvent("b", 0), captureEvent("c", 0)}
-	c.Enqueue(evs...)
-	shutdown(t, c)
+	err := c.Send(waitCtx(t), evs...)
+	var se *exporter.SendError
+	if !errors.As(err, &se) || !errors.Is(err, exporter.ErrRejected) || se.Rejected != 1 || len(se.Undelivered) != 0 {
+		t.Fatalf("Send = %v, want c refused for good and nothing to send again", err)
+	}
 
 	reqs := srv.Requests()
 	if len(reqs) != 2 {
@@ -150,8 +138,8 @@ func TestV1PerEventResults(t *testing.T) {
 }
 
 // Statuses that retrying cannot fix are not retried; with v1, 429 is one of
-// them, and its events stay undelivered (a later run may send them) rather
-// than rejected.
+// them, and its events come back undelivered (a later Send may deliver
+// them) rather than rejected.
 func TestTerminalStatuses(t *testing.T) {
 	tests := []struct {
 		api             exporter.CaptureAPI
@@ -171,50 +159,55 @@ func TestTerminalStatuses(t *testing.T) {
 			srv := posthogtest.NewServer()
 			defer srv.Close()
 			srv.Script(posthogtest.Respond(tt.status))
-			hook := &undeliveredHook{}
-			c := newClient(t, srv, exporter.WithCaptureAPI(tt.api), exporter.WithUndelivered(hook.add))
-			c.Enqueue(captureEvent("a", 0))
-			_ = c.Shutdown(waitCtx(t))
+			c := newClient(t, srv, exporter.WithCaptureAPI(tt.api))
+			defer shutdown(t, c)
+			err := c.Send(waitCtx(t), captureEvent("a", 0))
+			if got := len(undelivered(err)); got != tt.wantUndelivered {
+				t.Errorf("Send = %v, want %d events undelivered", err, tt.wantUndelivered)
+			}
 			if n := len(srv.Requests()); n != tt.wantRequests {
 				t.Errorf("%d requests, want %d", n, tt.wantRequests)
 			}
 			if st := c.Stats(); st.Rejected != tt.wantRejected {
 				t.Errorf("stats %+v, want %d rejected", st, tt.wantRejected)
 			}
-			if n := len(hook.got()); n != tt.wantUndelivered {
-				t.Errorf("%d events reported undelivered, want %d", n, tt.wantUndelivered)
-			}
 		})
 	}
 }
 
+// undelivered returns the events err names as undelivered, if any.
+func undelivered(err error) []exporter.Event {
+	var se *exporter.SendError
+	if !errors.As(err, &se) {
+		return nil
+	}
+	return se.Undelivered
+}
+
 // A batch refused as too large is split and its halves sent on their own;
-// a single event refused as too large is dropped and counted, never
-// reported undelivered (so never spooled).
+// a single event refused as too large is refused for good and counted,
+// never returned undelivered (so never spooled).
 func TestRequestEntityTooLarge(t *testing.T) {
 	for _, api := range captureAPIs {
 		t.Run(api.String(), func(t *testing.T) {
 			srv := posthogtest.NewServer(posthogtest.WithMaxBodySize(4 << 10))
 			defer srv.Close()
-			hook := &undeliveredHook{}
-			c := newClient(t, srv, exporter.WithCaptureAPI(api), exporter.WithUndelivered(hook.add),
-				exporter.WithCompression(false))
+			c := newClient(t, srv, exporter.WithCaptureAPI(api), exporter.WithCompression(false))
+			defer shutdown(t, c)
 			var small []exporter.Event
 			for i := range 8 {
 				small = append(small, captureEvent(fmt.Sprint("small", i), 900))
 			}
-			c.Enqueue(small...)
-			c.Enqueue(captureEvent("huge", 8<<10))
-			_ = c.Shutdown(waitCtx(t))
-
+			err := c.Send(waitCtx(t), append(small, captureEvent("huge", 8<<10))...)
+			var se *exporter.SendError
+			if !errors.As(err, &se) || !errors.Is(err, exporter.ErrRejected) || se.Rejected != 1 || len(se.Undelivered) != 0 {
+				t.Errorf("Send = %v, want the huge event refused and nothing undelivered", err)
+			}
 			if got := srv.Events(); len(got) != len(small) {
 				t.Errorf("accepted %v, want the %d small events", posthogtest.Names(got), len(small))
 			}
 			if st := c.Stats(); st.Delivered != uint64(len(small)) || st.Rejected != 1 || st.Undelivered != 0 {
 				t.Errorf("stats %+v, want %d delivered and the huge one rejected", st, len(small))
-			}
-			if got := hook.got(); len(got) != 0 {
-				t.Errorf("%d events reported undelivered, want none", len(got))
 			}
 			tooLarge := 0
 			for _, r := range srv.Requests() {
@@ -247,8 +240,10 @@ func TestRetryAfterBothAPIs(t *testing.T) {
 			defer srv.Close()
 			srv.Script(tt.first)
 			c := newClient(t, srv, exporter.WithCaptureAPI(tt.api))
-			c.Enqueue(captureEvent("a", 0))
-			shutdown(t, c)
+			defer shutdown(t, c)
+			if err := c.Send(waitCtx(t), captureEvent("a", 0)); err != nil {
+				t.Fatal(err)
+			}
 			reqs := srv.Requests()
 			if len(reqs) != 2 {
 				t.Fatalf("%d requests, want 2", len(reqs))
@@ -285,32 +280,40 @@ func (l *logBuffer) lines() []string {
 
 // A Client logs nothing when nothing was lost, and logs an outage as two
 // changes of state: unreachable (with the reason) and reachable again
-// (with counts), never a line per batch.
+// (with counts), never a line per batch or per retry.
 func TestDeliveryLogs(t *testing.T) {
 	for _, api := range captureAPIs {
 		t.Run(api.String()+"/clean", func(t *testing.T) {
 			srv := posthogtest.NewServer()
 			defer srv.Close()
 			logs := &logBuffer{}
-			c := newClient(t, srv, exporter.WithCaptureAPI(api),
+			c := newClient(t, srv, exporter.WithCaptureAPI(api), exporter.WithBatchSize(5),
 				exporter.WithLogger(slog.New(slog.NewTextHandler(logs, nil))))
+			var evs []exporter.Event
 			for i := range 20 {
-				c.Enqueue(captureEvent(fmt.Sprint("e", i), 0))
+				evs = append(evs, captureEvent(fmt.Sprint("e", i), 0))
+			}
+			if err := c.Send(waitCtx(t), evs...); err != nil {
+				t.Fatal(err)
 			}
 			shutdown(t, c)
 			if got := logs.lines(); len(got) != 0 {
 				t.Errorf("logged %q, want nothing", got)
 			}
 		})
-		t.Run(api.String()+"/outage", func(t *testing.T) {
+		t.Run(api.String()+"/outage within one Send", func(t *testing.T) {
 			srv := posthogtest.NewServer()
 			defer srv.Close()
 			srv.Script(posthogtest.Respond(503), posthogtest.Respond(503), posthogtest.Respond(503))
 			logs := &logBuffer{}
 			c := newClient(t, srv, exporter.WithCaptureAPI(api),
 				exporter.WithLogger(slog.New(slog.NewTextHandler(logs, nil))))
+			var evs []exporter.Event
 			for i := range 5 {
-				c.Enqueue(captureEvent(fmt.Sprint("e", i), 0))
+				evs = append(evs, captureEvent(fmt.Sprint("e", i), 0))
+			}
+			if err := c.Send(waitCtx(t), evs...); err != nil {
+				t.Fatal(err)
 			}
 			shutdown(t, c)
 			got := logs.lines()
@@ -327,31 +330,94 @@ func TestDeliveryLogs(t *testing.T) {
 	}
 }
 
+// An outage that spans several Sends through a Backlog is logged once
+// when it starts and once at the end of the first Send that reaches the
+// server again. delivered_late counts the events earlier Sends returned
+// undelivered; dropped counts only what was really lost (the events the
+// Backlog let go when full), never what was returned to be sent again.
+func TestOutageLogsAcrossSends(t *testing.T) {
+	tests := []struct {
+		name        string
+		backlog     int
+		wantLate    int
+		wantDropped int
+	}{
+		{"nothing lost", 10, 4, 0},
+		{"the backlog overflowed", 2, 2, 2},
+	}
+	for _, api := range captureAPIs {
+		for _, tt := range tests {
+			t.Run(api.String()+"/"+tt.name, func(t *testing.T) {
+				srv := posthogtest.NewServer()
+				defer srv.Close()
+				srv.SetDefault(posthogtest.Respond(503))
+				logs := &logBuffer{}
+				c := newClient(t, srv, exporter.WithCaptureAPI(api), exporter.WithMaxRetries(0),
+					exporter.WithLogger(slog.New(slog.NewTextHandler(logs, nil))))
+				b, err := exporter.NewBacklog(c, tt.backlog)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i := range 4 {
+					if err := b.Send(waitCtx(t), captureEvent(fmt.Sprint("outage", i), 0)); err == nil {
+						t.Fatal("Send succeeded while the server answers 503")
+					}
+				}
+				if got := logs.lines(); len(got) != 1 || !strings.Contains(got[0], "cannot reach PostHog") {
+					t.Fatalf("during the outage logged %q, want one line saying PostHog cannot be reached", got)
+				}
+
+				srv.SetDefault(posthogtest.Accept())
+				if err := b.Send(waitCtx(t), captureEvent("after", 0)); err != nil {
+					t.Fatal(err)
+				}
+				got := logs.lines()
+				if len(got) != 2 {
+					t.Fatalf("logged %d lines, want 2:\n%s", len(got), strings.Join(got, "\n"))
+				}
+				want := fmt.Sprintf("delivered_late=%d dropped=%d", tt.wantLate, tt.wantDropped)
+				if !strings.Contains(got[1], "reachable again") || !strings.Contains(got[1], want) {
+					t.Errorf("second line %q, want the recovery with %s", got[1], want)
+				}
+				if st := c.Stats(); st.DeliveredLate != uint64(tt.wantLate) || st.Dropped != uint64(tt.wantDropped) {
+					t.Errorf("stats %+v, want %d delivered late and %d dropped", st, tt.wantLate, tt.wantDropped)
+				}
+				// A later Send, with the server up, logs nothing more.
+				if err := b.Send(waitCtx(t), captureEvent("later", 0)); err != nil {
+					t.Fatal(err)
+				}
+				if got := logs.lines(); len(got) != 2 {
+					t.Errorf("logged %d lines after the recovery, want still 2", len(got))
+				}
+				shutdown(t, c)
+			})
+		}
+	}
+}
+
 // An event the v1 answer leaves out is taken as accepted, as PostHog's
 // clients do, rather than left waiting for an outcome.
 func TestV1OmittedResultIsAccepted(t *testing.T) {
 	srv := posthogtest.NewServer()
 	defer srv.Close()
 	srv.Script(posthogtest.Partial(posthogtest.ResultOmitted, posthogtest.ResultOK))
-	hook := &undeliveredHook{}
-	c := newClient(t, srv, exporter.WithCaptureAPI(exporter.CaptureV1), exporter.WithUndelivered(hook.add))
-	c.Enqueue(captureEvent("a", 0), captureEvent("b", 0))
-	if err := c.Flush(waitCtx(t)); err != nil {
+	c := newClient(t, srv, exporter.WithCaptureAPI(exporter.CaptureV1))
+	defer shutdown(t, c)
+	if err := c.Send(waitCtx(t), captureEvent("a", 0), captureEvent("b", 0)); err != nil {
 		t.Fatal(err)
 	}
-	if st := c.Stats(); st.Delivered != 2 || st.Held != 0 {
-		t.Errorf("stats %+v, want both delivered and nothing held", st)
+	if st := c.Stats(); st.Delivered != 2 || st.Undelivered != 0 {
+		t.Errorf("stats %+v, want both delivered", st)
 	}
 	if n := len(srv.Requests()); n != 1 {
 		t.Errorf("%d requests, want 1", n)
 	}
-	shutdown(t, c)
 }
 
-// Once Shutdown has begun, a connection the server refuses is not
-// retried: the events are undelivered at once, with either capture API,
-// and a CLI spools them instead of spending its exit budget on retries.
-func TestShutdownDoesNotRetryARefusedConnection(t *testing.T) {
+// A connection the server refuses is retried as any network error, up to
+// WithMaxRetries, and the events then come back undelivered, with either
+// capture API: the caller decides whether to keep them.
+func TestRefusedConnectionIsUndelivered(t *testing.T) {
 	for _, api := range captureAPIs {
 		t.Run(api.String(), func(t *testing.T) {
 			l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -360,22 +426,20 @@ func TestShutdownDoesNotRetryARefusedConnection(t *testing.T) {
 			}
 			host := "http://" + l.Addr().String()
 			l.Close()
-			var hook undeliveredHook
 			c, err := exporter.NewClient(exporter.WithHost(host), exporter.WithAPIKey(testKey),
-				exporter.WithCaptureAPI(api), exporter.WithFlushInterval(time.Hour), exporter.WithUndelivered(hook.add))
+				exporter.WithCaptureAPI(api), exporter.WithMaxRetries(1))
 			if err != nil {
 				t.Fatal(err)
 			}
-			c.Enqueue(captureEvent("a", 0))
-			var ue *exporter.UndeliveredError
-			if err := c.Shutdown(waitCtx(t)); !errors.As(err, &ue) || len(ue.Events) != 1 {
-				t.Fatalf("Shutdown: %v, want the event undelivered", err)
+			defer shutdown(t, c)
+			ev := captureEvent("a", 0)
+			err = c.Send(waitCtx(t), ev)
+			var se *exporter.SendError
+			if !errors.As(err, &se) || errors.Is(err, exporter.ErrRejected) || len(se.Undelivered) != 1 || se.Undelivered[0].UUID != ev.UUID {
+				t.Fatalf("Send = %v, want the event undelivered", err)
 			}
-			if st := c.Stats(); st.Retried != 0 || st.Undelivered != 1 {
-				t.Errorf("stats %+v, want no retry and 1 undelivered", st)
-			}
-			if got := hook.got(); len(got) != 1 {
-				t.Errorf("the undelivered hook got %d events, want 1", len(got))
+			if st := c.Stats(); st.Retried != 1 || st.Undelivered != 1 || st.Dropped != 0 {
+				t.Errorf("stats %+v, want one retry, 1 undelivered, nothing dropped", st)
 			}
 		})
 	}

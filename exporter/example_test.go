@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/google/uuid"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -53,4 +54,39 @@ func Example() {
 	}
 	// Output:
 	// cli_init 5f0c6a4e-2b8f-4a51-9d5e-0d2a6f3c9b10 elmo-cli 0 true
+}
+
+func ExampleBacklog() {
+	srv := posthogtest.NewServer() // stands in for PostHog
+	defer srv.Close()
+	srv.Script(posthogtest.Respond(503)) // the first request fails
+
+	client, err := exporter.NewClient(exporter.WithHost(srv.URL), exporter.WithAPIKey("phc_example"),
+		exporter.WithMaxRetries(0))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer client.Shutdown(context.Background())
+	// A long-running service sends through a Backlog, which keeps what a
+	// Send could not deliver and sends it first the next time.
+	backlog, err := exporter.NewBacklog(client, 10_000)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	event := func(name string) exporter.Event {
+		return exporter.Event{UUID: uuid.NewString(), Event: name, DistinctID: "deployment-1", Timestamp: time.Now()}
+	}
+
+	ctx := context.Background()
+	err = backlog.Send(ctx, event("deployment_heartbeat"))
+	fmt.Println(err != nil, backlog.Len())
+	err = backlog.Send(ctx, event("prompt_runs"))
+	fmt.Println(err, backlog.Len())
+	fmt.Println(posthogtest.Names(srv.Events()))
+	// Output:
+	// true 1
+	// <nil> 0
+	// [deployment_heartbeat prompt_runs]
 }

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +15,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
@@ -66,7 +66,6 @@ func newClient(t *testing.T, srv *posthogtest.Server, opts ...exporter.Option) *
 	base := []exporter.Option{
 		exporter.WithHost(srv.URL),
 		exporter.WithAPIKey(testKey),
-		exporter.WithFlushInterval(time.Hour), // only Flush and Shutdown send
 	}
 	c, err := exporter.NewClient(append(base, opts...)...)
 	if err != nil {
@@ -100,15 +99,24 @@ func span(name string, res *resource.Resource, attrs ...attribute.KeyValue) trac
 	}
 }
 
-func export(t *testing.T, c *exporter.Client, stubs ...tracetest.SpanStub) {
+// export delivers stubs through a span exporter over s and fails the test
+// if they are not all delivered.
+func export(t *testing.T, s exporter.Sender, stubs ...tracetest.SpanStub) {
 	t.Helper()
-	exp, err := exporter.NewSpanExporter(c)
+	if err := exportErr(t, waitCtx(t), s, stubs...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// exportErr delivers stubs through a span exporter over s within ctx and
+// returns ExportSpans' error.
+func exportErr(t *testing.T, ctx context.Context, s exporter.Sender, stubs ...tracetest.SpanStub) error {
+	t.Helper()
+	exp, err := exporter.NewSpanExporter(s)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := exp.ExportSpans(context.Background(), tracetest.SpanStubs(stubs).Snapshots()); err != nil {
-		t.Fatal(err)
-	}
+	return exp.ExportSpans(ctx, tracetest.SpanStubs(stubs).Snapshots())
 }
 
 func TestSpanMapping(t *testing.T) {
@@ -202,8 +210,8 @@ func TestDistinctID(t *testing.T) {
 			srv := posthogtest.NewServer()
 			defer srv.Close()
 			c := newClient(t, srv)
-			export(t, c, span("deployment_heartbeat", resource.NewSchemaless(tt.attrs...)))
-			shutdown(t, c)
+			defer shutdown(t, c)
+			err := exportErr(t, waitCtx(t), c, span("deployment_heartbeat", resource.NewSchemaless(tt.attrs...)))
 			evs := srv.Events()
 			if tt.want == "" {
 				if len(evs) != 0 || len(srv.Requests()) != 0 {
@@ -212,7 +220,16 @@ func TestDistinctID(t *testing.T) {
 				if c.Stats().Dropped != 1 {
 					t.Fatalf("Dropped = %d, want 1", c.Stats().Dropped)
 				}
+				// Such an event can never be sent: nothing is returned
+				// to send again.
+				var se *exporter.SendError
+				if !errors.As(err, &se) || !errors.Is(err, exporter.ErrRejected) || len(se.Undelivered) != 0 {
+					t.Fatalf("ExportSpans = %v, want a SendError wrapping ErrRejected with nothing undelivered", err)
+				}
 				return
+			}
+			if err != nil {
+				t.Fatal(err)
 			}
 			if len(evs) != 1 || evs[0].DistinctID != tt.want {
 				t.Fatalf("events %+v, want one with distinct_id %q", evs, tt.want)
@@ -243,6 +260,80 @@ func TestSameSpanSameUUID(t *testing.T) {
 	}
 }
 
+// After ExportSpans or Export returns nil, the server has the events: the
+// exporters deliver when called and hold nothing.
+func TestExportersDeliverBeforeReturning(t *testing.T) {
+	for _, api := range captureAPIs {
+		t.Run(api.String(), func(t *testing.T) {
+			srv := posthogtest.NewServer()
+			defer srv.Close()
+			c := newClient(t, srv, exporter.WithCaptureAPI(api))
+			defer shutdown(t, c)
+
+			export(t, c, span("cli_init", cliResource()), span("cli_start", cliResource()))
+			if got := posthogtest.Names(srv.Events()); len(got) != 2 {
+				t.Fatalf("after ExportSpans returned the server has %v, want both spans", got)
+			}
+
+			me, err := exporter.NewMetricExporter(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			now := time.Now()
+			rm := &metricdata.ResourceMetrics{
+				Resource: cliResource(),
+				ScopeMetrics: []metricdata.ScopeMetrics{{Metrics: []metricdata.Metrics{{
+					Name: "prompt_runs",
+					Data: metricdata.Sum[int64]{IsMonotonic: true, Temporality: metricdata.DeltaTemporality,
+						DataPoints: []metricdata.DataPoint[int64]{{Value: 3, StartTime: now, Time: now}}},
+				}}}},
+			}
+			if err := me.Export(waitCtx(t), rm); err != nil {
+				t.Fatal(err)
+			}
+			if got := posthogtest.Named(srv.Events(), "prompt_runs"); len(got) != 1 {
+				t.Fatalf("after Export returned the server has %d prompt_runs events, want 1", len(got))
+			}
+			if st := c.Stats(); st.Delivered != 3 {
+				t.Errorf("stats %+v, want 3 delivered", st)
+			}
+		})
+	}
+}
+
+// When the server cannot take the events, ExportSpans returns a SendError
+// that names every one of them, so the caller can keep them.
+func TestExportSpansServerDown(t *testing.T) {
+	srv := posthogtest.NewServer()
+	defer srv.Close()
+	srv.SetDefault(posthogtest.Respond(503))
+	c := newClient(t, srv, exporter.WithMaxRetries(1))
+	defer shutdown(t, c)
+	err := exportErr(t, waitCtx(t), c, span("a", cliResource()), span("b", cliResource()))
+	var se *exporter.SendError
+	if !errors.As(err, &se) || errors.Is(err, exporter.ErrRejected) {
+		t.Fatalf("ExportSpans = %v, want a SendError that is not a refusal", err)
+	}
+	if got := eventNames(se.Undelivered); len(got) != 2 || got[0] != "a" || got[1] != "b" {
+		t.Errorf("undelivered %v, want [a b]", got)
+	}
+	if n := len(srv.Requests()); n != 2 {
+		t.Errorf("%d requests, want 2 (one retry)", n)
+	}
+	if st := c.Stats(); st.Undelivered != 2 || st.Dropped != 0 || st.Rejected != 0 {
+		t.Errorf("stats %+v, want 2 undelivered and nothing lost", st)
+	}
+}
+
+// eventNames returns the name of each event, in order.
+func eventNames(evs []exporter.Event) []string {
+	names := make([]string, len(evs))
+	for i, ev := range evs {
+		names[i] = ev.Event
+	}
+	return names
+}
+
 // Batches of 4 KiB or more are gzip-compressed; a smaller one, such as
 // a CLI run's, is sent as it is, which costs less than compressing it.
 func TestGzip(t *testing.T) {
@@ -262,9 +353,11 @@ func TestGzip(t *testing.T) {
 			srv := posthogtest.NewServer()
 			defer srv.Close()
 			c := newClient(t, srv, tt.opts...)
+			var stubs []tracetest.SpanStub
 			for range tt.spans {
-				export(t, c, span("cli_init", cliResource()))
+				stubs = append(stubs, span("cli_init", cliResource()))
 			}
+			export(t, c, stubs...)
 			shutdown(t, c)
 			reqs := srv.Requests()
 			if len(reqs) != 1 || reqs[0].Gzip != tt.wantGzip || reqs[0].Status != 200 {
@@ -324,20 +417,18 @@ func TestNoRetryOnClientError(t *testing.T) {
 			srv := posthogtest.NewServer()
 			defer srv.Close()
 			srv.SetDefault(posthogtest.Respond(status))
-			var hooked []exporter.Event
-			c := newClient(t, srv, exporter.WithUndelivered(func(evs []exporter.Event) { hooked = append(hooked, evs...) }))
-			export(t, c, span("a", cliResource()), span("b", cliResource()))
-			if err := c.Shutdown(waitCtx(t)); err != nil {
-				t.Fatalf("Shutdown: %v (rejected events are not undelivered)", err)
+			c := newClient(t, srv)
+			defer shutdown(t, c)
+			err := exportErr(t, waitCtx(t), c, span("a", cliResource()), span("b", cliResource()))
+			var se *exporter.SendError
+			if !errors.As(err, &se) || !errors.Is(err, exporter.ErrRejected) || se.Rejected != 2 || len(se.Undelivered) != 0 {
+				t.Fatalf("ExportSpans = %v, want both events refused for good and none to send again", err)
 			}
 			if n := len(srv.Requests()); n != 1 {
 				t.Fatalf("%d requests, want exactly 1", n)
 			}
-			if st := c.Stats(); st.Rejected != 2 || st.Retried != 0 {
+			if st := c.Stats(); st.Rejected != 2 || st.Retried != 0 || st.Undelivered != 0 {
 				t.Fatalf("stats %+v, want 2 rejected, no retry", st)
-			}
-			if len(hooked) != 0 {
-				t.Fatalf("rejected events went to the undelivered hook: %v", hooked)
 			}
 		})
 	}
@@ -359,78 +450,52 @@ func TestRetryAfter(t *testing.T) {
 	}
 }
 
-func TestHangingServerShutdown(t *testing.T) {
+// A server that never answers holds ExportSpans only until its context
+// ends; the events come back undelivered, and can be sent again, keeping
+// their UUIDs, even by another process that stored them as JSON.
+func TestHangingServer(t *testing.T) {
 	srv := posthogtest.NewServer()
 	defer srv.Close()
 	srv.SetDefault(posthogtest.Hang())
-	var (
-		mu     sync.Mutex
-		hooked []exporter.Event
-	)
-	c := newClient(t, srv, exporter.WithUndelivered(func(evs []exporter.Event) {
-		mu.Lock()
-		defer mu.Unlock()
-		hooked = append(hooked, evs...)
-	}))
-	export(t, c, span("a", cliResource()), span("b", cliResource()))
+	c := newClient(t, srv)
+	defer shutdown(t, c)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
-	err := c.Shutdown(ctx)
+	err := exportErr(t, ctx, c, span("a", cliResource()), span("b", cliResource()))
 	if ctx.Err() == nil {
-		t.Fatal("Shutdown returned before its deadline although the server never answered")
+		t.Fatal("ExportSpans returned before its deadline although the server never answered")
 	}
-	var ue *exporter.UndeliveredError
-	if !errors.As(err, &ue) || !errors.Is(err, context.DeadlineExceeded) || len(ue.Events) != 2 {
-		t.Fatalf("err = %v, want an UndeliveredError with 2 events and DeadlineExceeded", err)
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(hooked) != 2 {
-		t.Fatalf("hook got %d events, want 2", len(hooked))
+	var se *exporter.SendError
+	if !errors.As(err, &se) || !errors.Is(err, context.DeadlineExceeded) || len(se.Undelivered) != 2 {
+		t.Fatalf("err = %v, want a SendError with 2 events and DeadlineExceeded", err)
 	}
 	if st := c.Stats(); st.Undelivered != 2 || st.Delivered != 0 {
 		t.Fatalf("stats %+v", st)
 	}
-	// The undelivered events can be sent again, keeping their UUIDs.
+
 	srv.SetDefault(posthogtest.Accept())
 	c2 := newClient(t, srv)
-	b, _ := json.Marshal(hooked)
+	defer shutdown(t, c2)
+	b, err := json.Marshal(se.Undelivered)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var again []exporter.Event
 	if err := json.Unmarshal(b, &again); err != nil {
 		t.Fatal(err)
 	}
-	c2.Enqueue(again...)
-	shutdown(t, c2)
+	if err := c2.Send(waitCtx(t), again...); err != nil {
+		t.Fatalf("sending the stored events again: %v", err)
+	}
 	got := map[string]bool{}
 	for _, ev := range srv.Events() {
 		got[ev.UUID] = true
 	}
-	for _, ev := range hooked {
+	for _, ev := range se.Undelivered {
 		if !got[ev.UUID] {
 			t.Errorf("re-sent event %s did not arrive with its UUID", ev.UUID)
 		}
-	}
-}
-
-func TestQueueFullDrops(t *testing.T) {
-	srv := posthogtest.NewServer()
-	defer srv.Close()
-	srv.SetDefault(posthogtest.Hang())
-	c := newClient(t, srv, exporter.WithQueueSize(5), exporter.WithBatchSize(5))
-	var stubs []tracetest.SpanStub
-	for i := range 12 {
-		stubs = append(stubs, span(fmt.Sprint("e", i), cliResource()))
-	}
-	export(t, c, stubs...)
-	if st := c.Stats(); st.Dropped != 7 {
-		t.Fatalf("Dropped = %d, want 7", st.Dropped)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
-	defer cancel()
-	var ue *exporter.UndeliveredError
-	if err := c.Shutdown(ctx); !errors.As(err, &ue) || len(ue.Events) != 5 {
-		t.Fatalf("Shutdown: %v, want 5 undelivered", err)
 	}
 }
 
@@ -504,8 +569,10 @@ func TestNewClientValidates(t *testing.T) {
 		{"no key", nil},
 		{"bad host", []exporter.Option{exporter.WithAPIKey("k"), exporter.WithHost("ftp://x")}},
 		{"zero batch", []exporter.Option{exporter.WithAPIKey("k"), exporter.WithBatchSize(0)}},
-		{"zero queue", []exporter.Option{exporter.WithAPIKey("k"), exporter.WithQueueSize(0)}},
-		{"retries", []exporter.Option{exporter.WithAPIKey("k"), exporter.WithMaxRetries(10)}},
+		{"zero uploads", []exporter.Option{exporter.WithAPIKey("k"), exporter.WithMaxUploads(0)}},
+		{"too many retries", []exporter.Option{exporter.WithAPIKey("k"), exporter.WithMaxRetries(10)}},
+		{"negative retries", []exporter.Option{exporter.WithAPIKey("k"), exporter.WithMaxRetries(-1)}},
+		{"unknown capture API", []exporter.Option{exporter.WithAPIKey("k"), exporter.WithCaptureAPI(exporter.CaptureAPI(7))}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -45,9 +45,10 @@ func TestDeliveryRecord(t *testing.T) {
 				srv.Script(tc.script...)
 				var rec deliveryRecord
 				c := newClient(t, srv, exporter.WithCaptureAPI(api), exporter.WithDeliveryRecord(rec.add))
+				defer shutdown(t, c)
 				evs := []exporter.Event{captureEvent("cli_version", 0), captureEvent("cli_init", 10)}
-				c.Enqueue(evs...)
-				_ = c.Shutdown(waitCtx(t))
+				// The record is complete when Send returns.
+				_ = c.Send(waitCtx(t), evs...)
 
 				rec.mu.Lock()
 				defer rec.mu.Unlock()
@@ -84,7 +85,9 @@ func TestDeliveryRecordDebug(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.Enqueue(captureEvent("cli_version", 0))
+	if err := c.Send(waitCtx(t), captureEvent("cli_version", 0)); err != nil {
+		t.Fatal(err)
+	}
 	if err := c.Shutdown(waitCtx(t)); err != nil {
 		t.Fatal(err)
 	}

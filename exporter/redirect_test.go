@@ -1,6 +1,7 @@
 package exporter_test
 
 import (
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -38,8 +39,11 @@ func TestRedirects(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				c.Enqueue(captureEvent("cli_version", 0))
-				_ = c.Shutdown(waitCtx(t))
+				defer shutdown(t, c)
+				err = c.Send(waitCtx(t), captureEvent("cli_version", 0))
+				if tt.delivered != (err == nil) || !tt.delivered && !errors.Is(err, exporter.ErrRejected) {
+					t.Errorf("Send = %v, want delivered %v, else refused for good", err, tt.delivered)
+				}
 				st := c.Stats()
 				if tt.delivered {
 					if got := len(srv.Events()); got != 1 || st.Delivered != 1 {

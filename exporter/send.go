@@ -3,6 +3,7 @@ package exporter
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // ErrRejected is wrapped by the error of [Client.Send] when every event it
@@ -19,8 +20,14 @@ type SendError struct {
 	// the context ended first, or the Client was shut down. Sending them
 	// again may succeed, and is safe: they keep their UUIDs.
 	Undelivered []Event
-	// Rejected is how many events the server refused for good.
+	// Rejected is how many events were refused for good: by the server,
+	// or before sending, as events no server could accept (no name,
+	// distinct ID or UUID, or too large).
 	Rejected int
+	// RetryAfter is the longest wait the server asked for (Retry-After)
+	// in the answers that left events undelivered; 0 when it asked for
+	// none. A caller that retries on its own waits at least that long.
+	RetryAfter time.Duration
 	// Err is why: ErrRejected when nothing is left to send again, else the
 	// last delivery error or the context's error.
 	Err error

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"testing"
 	"time"
 
@@ -64,9 +65,6 @@ func TestSend(t *testing.T) {
 				if n := len(srv.Events()); n != tt.wantArrived {
 					t.Errorf("%d events arrived, want %d", n, tt.wantArrived)
 				}
-				if s := c.Stats(); s.Held != 0 {
-					t.Errorf("Stats().Held = %d after Send returned, want 0", s.Held)
-				}
 
 				// What was not delivered can be sent again, whole, once the
 				// server is back; the UUIDs are kept.
@@ -87,5 +85,135 @@ func TestSend(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// An event whose UUID appears more than once in one Send is sent once.
+func TestSendDuplicateUUIDs(t *testing.T) {
+	for _, api := range captureAPIs {
+		t.Run(api.String(), func(t *testing.T) {
+			srv := posthogtest.NewServer()
+			defer srv.Close()
+			c := newClient(t, srv, exporter.WithCaptureAPI(api))
+			defer shutdown(t, c)
+			a, b := captureEvent("a", 0), captureEvent("b", 0)
+			if err := c.Send(waitCtx(t), a, b, a, a); err != nil {
+				t.Fatal(err)
+			}
+			if got := posthogtest.Names(srv.Events()); !slices.Equal(got, []string{"a", "b"}) {
+				t.Errorf("the server has %v, want [a b]", got)
+			}
+			if st := c.Stats(); st.Delivered != 2 {
+				t.Errorf("stats %+v, want 2 delivered", st)
+			}
+		})
+	}
+}
+
+// An event without a name, a distinct ID or a UUID can never be sent: it
+// is dropped and counted, not returned to send again, and the others go.
+func TestSendDropsIncompleteEvents(t *testing.T) {
+	srv := posthogtest.NewServer()
+	defer srv.Close()
+	c := newClient(t, srv)
+	defer shutdown(t, c)
+	noID := captureEvent("no_id", 0)
+	noID.DistinctID = ""
+	noName := captureEvent("", 0)
+	noUUID := captureEvent("no_uuid", 0)
+	noUUID.UUID = ""
+	err := c.Send(waitCtx(t), noID, captureEvent("ok", 0), noName, noUUID)
+	var se *exporter.SendError
+	if !errors.As(err, &se) || !errors.Is(err, exporter.ErrRejected) || len(se.Undelivered) != 0 {
+		t.Fatalf("Send = %v, want ErrRejected with nothing undelivered", err)
+	}
+	if got := posthogtest.Names(srv.Events()); !slices.Equal(got, []string{"ok"}) {
+		t.Errorf("the server has %v, want [ok]", got)
+	}
+	if st := c.Stats(); st.Dropped != 3 || st.Delivered != 1 {
+		t.Errorf("stats %+v, want 3 dropped and 1 delivered", st)
+	}
+}
+
+// After Shutdown, Send sends nothing and returns its events undelivered,
+// with ErrClosed; Shutdown may be called again.
+func TestSendAfterShutdown(t *testing.T) {
+	srv := posthogtest.NewServer()
+	defer srv.Close()
+	c := newClient(t, srv)
+	shutdown(t, c)
+	shutdown(t, c)
+	evs := []exporter.Event{captureEvent("a", 0), captureEvent("b", 0)}
+	err := c.Send(waitCtx(t), evs...)
+	var se *exporter.SendError
+	if !errors.As(err, &se) || !errors.Is(err, exporter.ErrClosed) || len(se.Undelivered) != len(evs) {
+		t.Fatalf("Send after Shutdown = %v, want both events undelivered and ErrClosed", err)
+	}
+	if n := len(srv.Requests()); n != 0 {
+		t.Errorf("%d requests after Shutdown, want none", n)
+	}
+}
+
+// A Send of nothing makes no request.
+func TestSendNothing(t *testing.T) {
+	srv := posthogtest.NewServer()
+	defer srv.Close()
+	c := newClient(t, srv)
+	defer shutdown(t, c)
+	if err := c.Send(waitCtx(t)); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(srv.Requests()); n != 0 {
+		t.Errorf("%d requests, want none", n)
+	}
+}
+
+// Events a Send returned undelivered and a later Send delivered are
+// counted as delivered late; so are events delivered by a retry within
+// one Send. Events delivered at the first attempt are not.
+func TestDeliveredLate(t *testing.T) {
+	srv := posthogtest.NewServer()
+	defer srv.Close()
+	c := newClient(t, srv, exporter.WithMaxRetries(1))
+	defer shutdown(t, c)
+	ctx := waitCtx(t)
+
+	if err := c.Send(ctx, captureEvent("on_time", 0)); err != nil {
+		t.Fatal(err)
+	}
+	srv.Script(posthogtest.Respond(503), posthogtest.Respond(503))
+	evs := []exporter.Event{captureEvent("a", 0), captureEvent("b", 0)}
+	var se *exporter.SendError
+	if err := c.Send(ctx, evs...); !errors.As(err, &se) || len(se.Undelivered) != 2 {
+		t.Fatalf("Send = %v, want both undelivered", err)
+	}
+	if err := c.Send(ctx, se.Undelivered...); err != nil {
+		t.Fatal(err)
+	}
+	srv.Script(posthogtest.Respond(503))
+	if err := c.Send(ctx, captureEvent("retried", 0)); err != nil {
+		t.Fatal(err)
+	}
+	if st := c.Stats(); st.Delivered != 4 || st.DeliveredLate != 3 || st.Undelivered != 2 {
+		t.Errorf("stats %+v, want 4 delivered, 3 of them late, 2 returned undelivered on the way", st)
+	}
+}
+
+// A SendError carries the server's Retry-After, for a caller that retries
+// on its own.
+func TestSendErrorRetryAfter(t *testing.T) {
+	for _, api := range captureAPIs {
+		t.Run(api.String(), func(t *testing.T) {
+			srv := posthogtest.NewServer()
+			defer srv.Close()
+			srv.Script(posthogtest.RespondRetryAfter(503, 7*time.Second))
+			c := newClient(t, srv, exporter.WithCaptureAPI(api), exporter.WithMaxRetries(0))
+			defer shutdown(t, c)
+			err := c.Send(waitCtx(t), captureEvent("a", 0))
+			var se *exporter.SendError
+			if !errors.As(err, &se) || se.RetryAfter != 7*time.Second {
+				t.Fatalf("Send = %v, want a SendError with RetryAfter 7s", err)
+			}
+		})
 	}
 }

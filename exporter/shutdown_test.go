@@ -11,8 +11,9 @@ import (
 )
 
 // TestExporterShutdownStopsOnlyTheExporter shows that an exporter's
-// Shutdown neither sends nor closes the Client it shares: the Client's
-// owner delivers with Flush or Shutdown, and Shutdown may be repeated.
+// Shutdown neither sends nor closes the Sender it shares: the Client
+// still delivers for its owner afterwards, and its own Shutdown may be
+// repeated.
 func TestExporterShutdownStopsOnlyTheExporter(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -49,15 +50,14 @@ func TestExporterShutdownStopsOnlyTheExporter(t *testing.T) {
 			if err := tc.stop(ctx, c); err != nil {
 				t.Fatalf("exporter Shutdown: %v", err)
 			}
-			// The flush interval is an hour: only the Client's owner sends.
-			if got := len(srv.Requests()); got != 0 {
-				t.Fatalf("the exporter's Shutdown sent %d requests; want none", got)
+			if got := len(srv.Requests()); got != 1 {
+				t.Fatalf("%d requests after the export and the exporter's Shutdown; want the export's only", got)
 			}
-			if err := c.Flush(ctx); err != nil {
-				t.Fatalf("Flush after an exporter's Shutdown: %v; want the Client still open", err)
+			if err := c.Send(ctx, captureEvent("cli_init", 0)); err != nil {
+				t.Fatalf("Send after an exporter's Shutdown: %v; want the Client still open", err)
 			}
-			if got := len(srv.Events()); got != 1 {
-				t.Fatalf("server has %d events; want 1", got)
+			if got := posthogtest.Names(srv.Events()); len(got) != 2 {
+				t.Fatalf("server has %v; want both events", got)
 			}
 			for i := range 2 {
 				if err := c.Shutdown(ctx); err != nil {
@@ -88,7 +88,7 @@ func TestStoppedExporterDropsSpans(t *testing.T) {
 		t.Fatal(err)
 	}
 	shutdown(t, c)
-	if got := len(srv.Events()); got != 0 {
-		t.Fatalf("server has %d events; want none after the exporter stopped", got)
+	if got := len(srv.Requests()); got != 0 {
+		t.Fatalf("server got %d requests; want none after the exporter stopped", got)
 	}
 }

@@ -79,11 +79,20 @@ func (s *transport) deliver(ctx context.Context, events []wireEvent, report repo
 	return s.legacyBatch(ctx, events, report)
 }
 
-// statusError is a status that did not deliver the events.
-type statusError int
+// statusError is a status that did not deliver the events, with the
+// wait the server asked for before the next attempt, if any.
+type statusError struct {
+	code       int
+	retryAfter time.Duration
+}
 
-func (e statusError) Error() string {
-	return fmt.Sprintf("posthog exporter: the server answered %d %s", int(e), http.StatusText(int(e)))
+// newStatusError returns the statusError of res.
+func newStatusError(res *response) *statusError {
+	return &statusError{code: res.status, retryAfter: min(retryAfter(res.header.Get("Retry-After"), time.Now()), maxRetryWait)}
+}
+
+func (e *statusError) Error() string {
+	return fmt.Sprintf("posthog exporter: the server answered %d %s", e.code, http.StatusText(e.code))
 }
 
 // legacyBatch delivers events to /batch/, where the server accepts or
@@ -120,7 +129,7 @@ func (s *transport) legacyBatch(ctx context.Context, events []wireEvent, report 
 			}
 			return errA
 		case retryableStatus(res.status):
-			err = statusError(res.status)
+			err = newStatusError(res)
 			s.health.failed(err)
 		default:
 			// Any other 4xx: retrying cannot fix it.
@@ -203,13 +212,13 @@ func (s *transport) v1Batch(ctx context.Context, events []wireEvent, reqID strin
 			errB := s.v1Batch(ctx, pending[half:], uuid.NewString(), report)
 			return errors.Join(errA, errB)
 		case retryableStatusV1(res.status):
-			err = statusError(res.status)
+			err = newStatusError(res)
 			s.health.failed(err)
 		case res.status == http.StatusTooManyRequests:
 			// Terminal for this request, as in PostHog's clients, but the
 			// events may be accepted later: they stay undelivered.
 			s.health.reached()
-			return statusError(res.status)
+			return newStatusError(res)
 		default:
 			s.health.reached()
 			report(pending, outcomeRejected, failed)
@@ -396,7 +405,8 @@ func retryAfter(v string, now time.Time) time.Duration {
 		return 0
 	}
 	if secs, err := strconv.Atoi(v); err == nil {
-		return max(time.Duration(secs)*time.Second, 0)
+		// Clamped before it is multiplied, which could overflow.
+		return time.Duration(min(max(secs, 0), int(maxRetryWait/time.Second))) * time.Second
 	}
 	if t, err := http.ParseTime(v); err == nil {
 		return max(t.Sub(now), 0)

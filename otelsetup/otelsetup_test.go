@@ -760,3 +760,78 @@ func deliveredUUIDs(srv *posthogtest.Server) []string {
 	slices.Sort(got)
 	return got
 }
+
+// A background sender that cannot start (its program is gone, say, after
+// an upgrade replaced it) costs the command nothing: Shutdown returns no
+// error and prints nothing, and the events stay in the spool for the
+// next command's sender.
+func TestSenderThatCannotStartLeavesTheSpool(t *testing.T) {
+	e := newEnv(t).consentGiven()
+	var stderr bytes.Buffer
+	tel := e.start(otelsetup.WithStderr(&stderr),
+		otelsetup.WithSenderCommand(filepath.Join(e.dir, "gone", "elmo"), otelsetup.SenderArg))
+	emit("cli_version")
+	if err := tel.Shutdown(context.Background()); err != nil {
+		t.Fatalf("Shutdown = %v, want nil", err)
+	}
+	if stderr.Len() != 0 {
+		t.Errorf("the command printed %q", stderr.String())
+	}
+	if events, _, err := spool.Stats(e.spoolPath); err != nil || events != 1 {
+		t.Errorf("the spool holds %d events (%v), want the command's one", events, err)
+	}
+	if _, running := spool.SenderRunning(e.spoolPath); running {
+		t.Error("a sender is recorded as running")
+	}
+	e.send()
+	if n := len(e.server.Events()); n != 1 {
+		t.Errorf("the next sender delivered %d events, want 1", n)
+	}
+}
+
+// Shutdown starts the program of WithSenderCommand, with its arguments,
+// once the command's events are in the spool; and none when the command
+// had nothing to spool.
+func TestShutdownStartsTheSender(t *testing.T) {
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh to stand in for the sender")
+	}
+	for _, tc := range []struct {
+		name  string
+		emit  bool
+		start bool
+	}{
+		{"events", true, true},
+		{"none", false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t).consentGiven()
+			marker := filepath.Join(e.dir, "sender-ran")
+			tel := e.start(otelsetup.WithSenderCommand(sh, "-c", `echo "$0" > "$1"`, otelsetup.SenderArg, marker))
+			if tc.emit {
+				emit("cli_version")
+			}
+			if err := tel.Shutdown(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if !tc.start {
+				if _, err := os.Stat(e.spoolPath); !errors.Is(err, os.ErrNotExist) {
+					t.Errorf("a spool was written with no event: %v", err)
+				}
+				return
+			}
+			deadline := time.Now().Add(time.Minute)
+			for {
+				b, err := os.ReadFile(marker)
+				if err == nil && strings.TrimSpace(string(b)) == otelsetup.SenderArg {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("the sender did not run with its argument: %q, %v", b, err)
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+		})
+	}
+}

@@ -73,7 +73,11 @@ func TestCommandSpans(t *testing.T) {
 	s.Run("version", "--bogus")
 	s.Run("help")
 	s.Run("completion", "bash")
-	evs := s.Events(3)
+	s.Events(3)
+	// Any further event would come from the same senders: wait for them
+	// before counting.
+	settle(s)
+	evs := s.Server.Events()
 	want := map[string]float64{"cli_telemetry_status": 0, "cli_telemetry_events": 0, "cli_version": 2}
 	if len(evs) != len(want) {
 		t.Errorf("events = %s, want one per command run (help and completion send none)", posthogtest.Names(evs))
@@ -112,9 +116,11 @@ type statusJSON struct {
 		DisableTelemetry bool   `json:"disableTelemetry"`
 	} `json:"deployment"`
 	Spool struct {
-		Path   string `json:"path"`
-		Events int    `json:"events"`
-		Bytes  int64  `json:"bytes"`
+		Path          string `json:"path"`
+		Events        int    `json:"events"`
+		Bytes         int64  `json:"bytes"`
+		SenderRunning bool   `json:"senderRunning"`
+		SenderPID     int    `json:"senderPid"`
 	} `json:"spool"`
 	Warnings []string `json:"warnings"`
 	Page     string   `json:"page"`
@@ -147,6 +153,9 @@ func TestStatusJSON(t *testing.T) {
 		}
 		if _, err := os.Stat(s.ConfigPath()); err == nil {
 			t.Errorf("status created config.json")
+		}
+		if st.Spool.SenderRunning || st.Spool.SenderPID != 0 {
+			t.Errorf("status spool = %+v, want no sender on a fresh machine", st.Spool)
 		}
 		s.AssertNoRequests()
 	})

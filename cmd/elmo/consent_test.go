@@ -159,8 +159,10 @@ func TestOneChoiceCoversEveryDeployment(t *testing.T) {
 			}
 
 			extra := tt.optOut(t, s)
-			n := len(s.Server.Requests())
+			// What the CLI's runs so far send arrives after them.
+			n, _ := settle(s)
 			stderr := useDeployment(t, s, other, extra)
+			settle(s)
 			if reqs := s.Server.Requests()[n:]; len(reqs) != 0 {
 				t.Errorf("after the opt-out the server got %d requests; events from %v", len(reqs), servicesSent(s.Server.Events()))
 			}

@@ -94,6 +94,7 @@ func TestInitTelemetryFalseWithEmail(t *testing.T) {
 	}
 
 	s.Events(1)
+	settle(s)
 	reqs := s.Server.Requests()
 	if len(reqs) != 1 {
 		t.Fatalf("server got %d requests, want exactly 1 (the signup); events %s", len(reqs), posthogtest.Names(s.Server.Events()))
@@ -279,7 +280,8 @@ func TestReinitKeepsTheEarlierChoice(t *testing.T) {
 			for _, args := range tt.before {
 				s.MustRun(args...)
 			}
-			n := len(s.Server.Requests())
+			// What the earlier runs send arrives after them.
+			n, nEvents := settle(s)
 			res := s.MustRun(tt.reinit...)
 			says := strings.NewReplacer("<config>", s.ConfigPath(), "<env>", s.EnvPath()).Replace(tt.says)
 			if !strings.Contains(res.Stdout, says) {
@@ -295,8 +297,9 @@ func TestReinitKeepsTheEarlierChoice(t *testing.T) {
 			if st.Enabled != tt.on || st.Source != "config" || st.Deployment.TelemetryEnabled != tt.on {
 				t.Errorf("status = on %v by %s, deployment on %v; want %v by config for both", st.Enabled, st.Source, st.Deployment.TelemetryEnabled, tt.on)
 			}
+			settle(s)
 			if tt.on {
-				if evs := s.Events(n + 1); len(posthogtest.Named(evs, "cli_init")) == 0 {
+				if evs := s.Server.Events()[nEvents:]; len(posthogtest.Named(evs, "cli_init")) == 0 {
 					t.Errorf("control: the re-init with telemetry on sent no cli_init; events %s", posthogtest.Names(evs))
 				}
 			} else if reqs := s.Server.Requests()[n:]; len(reqs) != 0 {

@@ -26,3 +26,12 @@ func newSandbox(t *testing.T, opts ...posthogtest.Option) *sandbox {
 
 // consentGiven is a config.json of a user who turned telemetry on.
 const consentGiven = clitest.ConsentGiven
+
+// settle waits until the background senders of s's runs so far have
+// ended, so that whatever those runs were to send has arrived, and
+// returns how many requests and events the server has received.
+func settle(s *sandbox) (requests, events int) {
+	s.T.Helper()
+	s.WaitSenders()
+	return len(s.Server.Requests()), len(s.Server.Events())
+}

@@ -111,7 +111,9 @@ func TestOptOutSendsNothing(t *testing.T) {
 				s.AssertNoRequests()
 				return
 			}
-			evs := s.Events(len(tt.want))
+			s.Events(len(tt.want))
+			settle(s) // no more than those
+			evs := s.Server.Events()
 			var got []string
 			for _, e := range evs {
 				got = append(got, e.Event)

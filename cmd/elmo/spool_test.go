@@ -9,11 +9,12 @@ import (
 	"testing"
 
 	"github.com/elmohq/telemetry/exporter/posthogtest"
+	"github.com/elmohq/telemetry/internal/testkit/clitest"
 )
 
 // spoolOne runs `elmo version` against a server that never answers, so
-// that its event goes to the spool, and returns the event's UUID as the
-// spool at path holds it.
+// that its event stays in the spool while its background sender waits,
+// and returns the event's UUID as the spool at path holds it.
 func spoolOne(t *testing.T, s *sandbox, path string) string {
 	t.Helper()
 	s.Server.SetDefault(posthogtest.Hang())
@@ -78,6 +79,10 @@ func TestLegacySpoolDeliveredOnce(t *testing.T) {
 	path := s.SpoolPath()
 	uuid := spoolOne(t, s, path)
 	legacy := filepath.Join(filepath.Dir(s.ConfigPath()), "telemetry-spool.jsonl")
+	// An earlier version left the spool and no sender: end the one that
+	// waits on the server, which leaves its events in the spool, before
+	// the spool moves.
+	killSenders(t, s)
 	if err := os.Rename(path, legacy); err != nil {
 		t.Fatal(err)
 	}
@@ -96,6 +101,12 @@ func TestLegacySpoolDeliveredOnce(t *testing.T) {
 	}
 	if n != 1 {
 		t.Errorf("the spooled event was delivered %d times, want once", n)
+	}
+	// The sender takes what PostHog acknowledged out of the spool after
+	// the delivery: wait for it to end before looking.
+	s.WaitSenders()
+	if n := len(s.Server.Events()); n != 3 {
+		t.Errorf("PostHog got %d events, want 3: the spooled one and one per run", n)
 	}
 	for _, p := range []string{legacy, path} {
 		if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
@@ -131,8 +142,10 @@ func TestDisableDeletesEverySpool(t *testing.T) {
 }
 
 // A state directory that cannot be one (a file stands in its place, which
-// root cannot write through either) costs the spool only: the command
-// succeeds, quietly, and the file is left as it was.
+// root cannot write through either) costs the command's events, which it
+// cannot spool: the command succeeds, quietly, without a sender and
+// without a request to PostHog, whatever the server does, and the file is
+// left as it was.
 func TestUnusableStateDirectory(t *testing.T) {
 	s := newSandbox(t)
 	s.WriteConfig(consentGiven)
@@ -149,9 +162,21 @@ func TestUnusableStateDirectory(t *testing.T) {
 		if res.Code != 0 || res.Stderr != "" {
 			t.Errorf("elmo version: exit code %d, stderr %q; want 0 and nothing", res.Code, res.Stderr)
 		}
+		if pids := s.Senders(); len(pids) != 0 {
+			t.Errorf("elmo version started the senders %v with no spool to send", pids)
+		}
 	}
-	s.Events(1)
+	s.AssertNoRequests()
 	if b, err := os.ReadFile(blocker); err != nil || string(b) != "not a directory" {
 		t.Errorf("the file in the state directory's place changed: %q, %v", b, err)
 	}
+}
+
+// killSenders ends the background senders of s's runs, as a restart of
+// the machine would, and waits until they are gone. A sender killed while
+// it waits on PostHog leaves the spool as it was.
+func killSenders(t *testing.T, s *sandbox) {
+	t.Helper()
+	clitest.KillSendersUnder(s.Home)
+	s.WaitSenders()
 }

@@ -107,6 +107,7 @@ func TestStartDetachThenStop(t *testing.T) {
 	if !heartbeat || !brands {
 		t.Errorf("want deployment_heartbeat and brands_created=1 keyed by %s; got %s", deploymentID, posthogtest.Names(s.Server.Events()))
 	}
+	settle(s) // the CLI's events too
 	for _, r := range s.Server.Requests() {
 		if bytes.Contains(bytes.ToLower(r.Body), []byte("canary")) {
 			t.Errorf("the brand name was sent: %s", r.Body)

@@ -43,13 +43,15 @@ func BenchmarkThroughput(b *testing.B) {
 	b.Run("direct", func(b *testing.B) {
 		srv := posthogtest.NewServer()
 		defer srv.Close()
-		c, err := exporter.NewClient(exporter.WithHost(srv.URL), exporter.WithAPIKey(testKey),
-			exporter.WithQueueSize(1<<22), exporter.WithFlushInterval(50*time.Millisecond))
+		c, err := exporter.NewClient(exporter.WithHost(srv.URL), exporter.WithAPIKey(testKey))
 		if err != nil {
 			b.Fatal(err)
 		}
 		se, _ := exporter.NewSpanExporter(c)
-		filter, err := processors.NewSpanFilter(sdktrace.NewSimpleSpanProcessor(se))
+		// The batch span processor is the queue, as in a deployment;
+		// blocking, so that it drops nothing the clock waits for.
+		bsp := sdktrace.NewBatchSpanProcessor(se, sdktrace.WithBlocking(), sdktrace.WithBatchTimeout(50*time.Millisecond))
+		filter, err := processors.NewSpanFilter(bsp)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -63,7 +65,7 @@ func BenchmarkThroughput(b *testing.B) {
 				filter.OnEnd(s)
 			}
 		}
-		if err := c.Flush(waitCtx(b)); err != nil {
+		if err := filter.ForceFlush(waitCtx(b)); err != nil {
 			b.Fatal(err)
 		}
 		if _, err := srv.WaitForEvents(waitCtx(b), b.N*benchBatch); err != nil {
@@ -71,6 +73,7 @@ func BenchmarkThroughput(b *testing.B) {
 		}
 		b.StopTimer()
 		b.ReportMetric(float64(b.N*benchBatch)/b.Elapsed().Seconds(), "events/s")
+		_ = filter.Shutdown(waitCtx(b))
 		_ = c.Shutdown(waitCtx(b))
 	})
 	b.Run("gateway", func(b *testing.B) {

@@ -164,7 +164,7 @@ func rawMetrics(deployment string) []*metricdata.ResourceMetrics {
 // to PostHog itself: the SDK's catalog gate, then the PostHog exporters.
 func direct(t *testing.T, srv *posthogtest.Server, spans tracetest.SpanStubs, metrics []*metricdata.ResourceMetrics) {
 	t.Helper()
-	c, err := exporter.NewClient(exporter.WithHost(srv.URL), exporter.WithAPIKey(testKey), exporter.WithFlushInterval(time.Hour))
+	c, err := exporter.NewClient(exporter.WithHost(srv.URL), exporter.WithAPIKey(testKey))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,13 +31,15 @@ type Config struct {
 	// default is true.
 	Compression bool `mapstructure:"compression"`
 
-	// TimeoutConfig bounds each export request: sending a batch of
-	// events, with the exporter's own quick retries, must end within it.
+	// TimeoutConfig bounds each attempt of an export request: sending its
+	// events (one HTTP request per batch of them) must end within it.
 	TimeoutConfig exporterhelper.TimeoutConfig `mapstructure:",squash"`
 	// QueueConfig is the sending queue; set its storage to a storage
 	// extension (file_storage) to keep events on disk through a restart.
 	QueueConfig configoptional.Optional[exporterhelper.QueueBatchConfig] `mapstructure:"sending_queue"`
-	// BackOffConfig retries a failed export request with backoff.
+	// BackOffConfig retries a failed export request with backoff. It is
+	// the exporter's only retry: the delivery client does not retry on its
+	// own.
 	BackOffConfig configretry.BackOffConfig `mapstructure:"retry_on_failure"`
 
 	// prevent unkeyed literal initialization

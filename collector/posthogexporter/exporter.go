@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	collexporter "go.opentelemetry.io/collector/exporter"
+	"go.opentelemetry.io/collector/exporter/exporterhelper"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/otel/trace"
@@ -18,11 +18,6 @@ import (
 	"github.com/elmohq/telemetry/exporter"
 	"github.com/elmohq/telemetry/exporter/posthogmap"
 )
-
-// clientQueueSize bounds the events one exporter holds in flight, over
-// every concurrent request of its sending queue. A request that does not
-// fit fails and is retried by the queue.
-const clientQueueSize = 1 << 16
 
 type posthogExporter struct {
 	cfg    *Config
@@ -45,10 +40,10 @@ func (e *posthogExporter) start(context.Context, component.Host) error {
 		exporter.WithCaptureAPI(api),
 		exporter.WithBatchSize(e.cfg.BatchSize),
 		exporter.WithCompression(e.cfg.Compression),
-		exporter.WithQueueSize(clientQueueSize),
-		// Every request is sent by Send at once; the interval only
-		// matters for events nobody waits for, and there are none.
-		exporter.WithFlushInterval(time.Hour),
+		// exporterhelper's retry_on_failure is the one retry loop: a
+		// failed request goes back to it at once, and is sent again on
+		// its schedule, not multiplied by retries of the Client's own.
+		exporter.WithMaxRetries(0),
 		exporter.WithLogger(zapSlog(e.logger)),
 	)
 	if err != nil {
@@ -63,8 +58,8 @@ func (e *posthogExporter) shutdown(ctx context.Context) error {
 		return nil
 	}
 	// The sending queue has drained (or been persisted) before the
-	// exporter shuts down, and Send has had every outcome: the Client holds
-	// nothing that is not accounted for, and reports nothing undelivered.
+	// exporter shuts down, and every Send has returned: the Client holds
+	// nothing.
 	if err := e.client.Shutdown(ctx); err != nil {
 		return fmt.Errorf("posthog exporter: shutting down: %w", err)
 	}
@@ -83,6 +78,10 @@ func (e *posthogExporter) send(ctx context.Context, events []posthogmap.Event) e
 	}
 	if errors.Is(err, exporter.ErrRejected) {
 		return consumererror.NewPermanent(err)
+	}
+	if se := (*exporter.SendError)(nil); errors.As(err, &se) && se.RetryAfter > 0 {
+		// exporterhelper waits at least as long as the server asked.
+		return exporterhelper.NewThrottleRetry(err, se.RetryAfter)
 	}
 	return err
 }

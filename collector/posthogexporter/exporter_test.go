@@ -15,6 +15,9 @@ import (
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.uber.org/goleak"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/elmohq/telemetry/collector/posthogexporter"
 	"github.com/elmohq/telemetry/exporter/posthogmap"
@@ -196,5 +199,106 @@ func TestMetricEvents(t *testing.T) {
 		default:
 			t.Errorf("unexpected event %s", e.Event)
 		}
+	}
+}
+
+// exporterhelper's retry_on_failure is the one retry loop: each of its
+// attempts is one request to PostHog, never multiplied by retries of the
+// delivery client's own, with either capture API (with v1, every request
+// is a first attempt under a request ID of its own).
+func TestRetriesAreExporterhelpers(t *testing.T) {
+	const failures = 3
+	for _, capture := range []string{"legacy", "v1"} {
+		t.Run(capture, func(t *testing.T) {
+			srv := posthogtest.NewServer()
+			defer srv.Close()
+			for range failures {
+				srv.Script(posthogtest.Respond(http.StatusServiceUnavailable))
+			}
+
+			f := posthogexporter.NewFactory()
+			cfg := f.CreateDefaultConfig().(*posthogexporter.Config)
+			cfg.Endpoint = srv.URL
+			cfg.APIKey = "phc_test"
+			cfg.CaptureAPI = capture
+			cfg.QueueConfig = configoptional.None[exporterhelper.QueueBatchConfig]()
+			cfg.BackOffConfig.Enabled = true
+			cfg.BackOffConfig.InitialInterval = time.Millisecond
+			cfg.BackOffConfig.MaxInterval = time.Millisecond
+			cfg.BackOffConfig.RandomizationFactor = 0
+			cfg.BackOffConfig.MaxElapsedTime = time.Minute // a bound, never reached
+			cfg.TimeoutConfig.Timeout = 10 * time.Second
+			core, logs := observer.New(zapcore.InfoLevel)
+			set := exportertest.NewNopSettings(posthogexporter.Type)
+			set.Logger = zap.New(core)
+			te, err := f.CreateTraces(context.Background(), set, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := te.Start(context.Background(), componenttest.NewNopHost()); err != nil {
+				t.Fatal(err)
+			}
+			defer func() { _ = te.Shutdown(context.Background()) }()
+
+			if err := te.ConsumeTraces(context.Background(), traces()); err != nil {
+				t.Fatalf("ConsumeTraces = %v, want delivered once the server recovers", err)
+			}
+			retries := logs.FilterMessageSnippet("Will retry the request").Len()
+			reqs := srv.Requests()
+			if retries != failures || len(reqs) != retries+1 {
+				t.Errorf("exporterhelper retried %d times and PostHog got %d requests; want %d retries and one request per attempt (%d)",
+					retries, len(reqs), failures, failures+1)
+			}
+			if n := len(srv.Events()); n != 1 {
+				t.Errorf("%d events arrived, want 1", n)
+			}
+			if capture == "v1" {
+				ids := map[string]bool{}
+				for _, r := range reqs {
+					if a := r.Header.Get("PostHog-Attempt"); a != "1" {
+						t.Errorf("PostHog-Attempt = %q, want 1: the client retried on its own", a)
+					}
+					ids[r.Header.Get("PostHog-Request-Id")] = true
+				}
+				if len(ids) != len(reqs) {
+					t.Errorf("%d request IDs for %d requests, want one per exporterhelper attempt", len(ids), len(reqs))
+				}
+			}
+		})
+	}
+}
+
+// The server's Retry-After reaches exporterhelper, whose next attempt
+// waits at least that long even with a shorter backoff of its own.
+func TestRetryAfterReachesExporterhelper(t *testing.T) {
+	srv := posthogtest.NewServer()
+	defer srv.Close()
+	srv.Script(posthogtest.RespondRetryAfter(http.StatusServiceUnavailable, time.Second))
+	f := posthogexporter.NewFactory()
+	cfg := f.CreateDefaultConfig().(*posthogexporter.Config)
+	cfg.Endpoint = srv.URL
+	cfg.APIKey = "phc_test"
+	cfg.QueueConfig = configoptional.None[exporterhelper.QueueBatchConfig]()
+	cfg.BackOffConfig.InitialInterval = time.Millisecond
+	cfg.BackOffConfig.MaxInterval = time.Millisecond
+	cfg.BackOffConfig.MaxElapsedTime = time.Minute
+	te, err := f.CreateTraces(context.Background(), exportertest.NewNopSettings(posthogexporter.Type), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := te.Start(context.Background(), componenttest.NewNopHost()); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = te.Shutdown(context.Background()) }()
+	if err := te.ConsumeTraces(context.Background(), traces()); err != nil {
+		t.Fatal(err)
+	}
+	reqs := srv.Requests()
+	if len(reqs) != 2 {
+		t.Fatalf("%d requests, want 2", len(reqs))
+	}
+	// A lower bound only: the retry may come later, never sooner.
+	if gap := reqs[1].Time.Sub(reqs[0].Time); gap < time.Second {
+		t.Errorf("retried after %v, before the server's Retry-After of 1s", gap)
 	}
 }

@@ -119,9 +119,7 @@ func inSpan(cmd *cobra.Command) *cobra.Command {
 	return cmd
 }
 
-// exitBudget is how long the example waits for delivery at exit. The CLI
-// waits at most otelsetup.DefaultExitBudget; an example can afford to
-// wait until the events are acknowledged.
+// exitBudget bounds the work of telemetry at exit: writing the spool.
 const exitBudget = 10 * time.Second
 
 func main() {
@@ -161,14 +159,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	// Telemetry starts before the command runs, so that its span is
 	// recorded.
-	tel, err := otelsetup.Start(ctx,
+	opts := []otelsetup.Option{
 		otelsetup.WithRole(otelsetup.RoleCLI),
 		otelsetup.WithServiceName(catalog.ServiceCLI),
 		otelsetup.WithConfigPath(configPath),
+		// The spool, where a command leaves its events for the sender,
+		// lives with config.json, not in your state directory.
+		otelsetup.WithSpoolPath(filepath.Join(dir, "telemetry-spool.jsonl")),
 		otelsetup.WithGetenv(getenv),
 		otelsetup.WithPolicy(policy),
 		otelsetup.WithStderr(stderr),
-		otelsetup.WithExitBudget(exitBudget))
+		otelsetup.WithExitBudget(exitBudget),
+	}
+	tel, err := otelsetup.Start(ctx, opts...)
 	if err != nil {
 		fmt.Fprintf(stderr, "newcommand: telemetry is off: %v\n", err)
 	} else {
@@ -192,6 +195,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			fmt.Fprintln(stdout, "Shutting telemetry down; the event it sends follows on stderr.")
 		}
 		if err := tel.Shutdown(context.WithoutCancel(ctx)); err != nil {
+			fmt.Fprintf(stderr, "newcommand: delivering telemetry: %v\n", err)
+		}
+		// A command writes its events to the spool and never waits on the
+		// network: elmo starts its background sender with
+		// otelsetup.WithSenderCommand, and answers otelsetup.SenderArg
+		// by calling RunSender. This example has no background: it runs
+		// the sender itself, and waits until the events are delivered.
+		if err := otelsetup.RunSender(context.WithoutCancel(ctx), opts...); err != nil {
 			fmt.Fprintf(stderr, "newcommand: delivering telemetry: %v\n", err)
 		}
 	}

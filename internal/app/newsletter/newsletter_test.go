@@ -120,14 +120,39 @@ func TestSendRejectsBadEmail(t *testing.T) {
 	}
 }
 
+// A signup that is not delivered is an error, and what was not delivered
+// stays with the caller: the Client holds nothing to send later.
 func TestSendNotDelivered(t *testing.T) {
-	srv := posthogtest.NewServer()
-	defer srv.Close()
-	srv.SetDefault(posthogtest.Respond(400))
-	c := newClient(t, srv)
-	err := send(waitCtx(t), c, signup{Email: email})
-	if !errors.Is(err, exporter.ErrRejected) {
-		t.Fatalf("send = %v, want an error wrapping ErrRejected when the server refuses the signup", err)
+	tests := []struct {
+		name         string
+		respond      posthogtest.Response
+		wantRejected bool
+	}{
+		{"refused", posthogtest.Respond(400), true},
+		{"server down", posthogtest.Respond(503), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := posthogtest.NewServer()
+			defer srv.Close()
+			srv.SetDefault(tt.respond)
+			c := newClient(t, srv, exporter.WithMaxRetries(1))
+			err := send(waitCtx(t), c, signup{Email: email})
+			if err == nil {
+				t.Fatal("want an error when the server does not take the signup")
+			}
+			if got := errors.Is(err, exporter.ErrRejected); got != tt.wantRejected {
+				t.Errorf("errors.Is(err, ErrRejected) = %v, want %v (%v)", got, tt.wantRejected, err)
+			}
+			requests := len(srv.Requests())
+			srv.SetDefault(posthogtest.Accept())
+			if err := c.Shutdown(waitCtx(t)); err != nil {
+				t.Fatal(err)
+			}
+			if n := len(srv.Requests()); n != requests {
+				t.Errorf("%d requests after the signup returned, want none", n-requests)
+			}
+		})
 	}
 }
 
