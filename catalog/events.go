@@ -1,5 +1,11 @@
 package catalog
 
+// After changing the catalog, run go generate ./... from the module root:
+// it rewrites the "What is collected" sections of README.md and
+// docs/telemetry.md, which a test compares with the catalog.
+//
+//go:generate go run ../internal/pipeline/catalogdoc/cmd/gencatalog -C ..
+
 func exitCode() Property {
 	return Property{Key: KeyExitCode, Type: TypeInt,
 		Description: "Exit code of the command: 0 on success."}

@@ -2,10 +2,7 @@ package exporter
 
 import (
 	"context"
-	"errors"
 
-	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 )
 
@@ -45,18 +42,4 @@ func sendNoted(ctx context.Context, s Sender, events []Event, notes [][]string) 
 		return c.send(ctx, events, notes)
 	}
 	return s.Send(ctx, events...)
-}
-
-// ExportNoted is Export for debug output: when the Client prints events
-// (WithDebug), each data point's event is followed by notes(name, attrs),
-// what the gate removed from the point of the metric called name whose
-// attributes are attrs, one line each, starting with NotePrefix. The
-// metric exporter of processors.MetricFilter calls it when the filter
-// explains what it removes (processors.WithDropNotes). Without debug
-// output it is Export.
-func (e *MetricExporter) ExportNoted(ctx context.Context, rm *metricdata.ResourceMetrics, notes func(metric string, attrs attribute.Set) []string) error {
-	if notes == nil {
-		return errors.New("posthog exporter: ExportNoted needs a notes function")
-	}
-	return e.export(ctx, rm, notes)
 }

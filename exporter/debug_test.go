@@ -12,12 +12,13 @@ import (
 	"go.opentelemetry.io/otel/sdk/resource"
 
 	"github.com/elmohq/telemetry/exporter"
+	"github.com/elmohq/telemetry/internal/pipeline/dropnotes"
 )
 
-// TestExportNotedPrintsNotesAfterEachEvent checks that in debug mode each
-// data point's event is followed by its notes, and that a point without
-// notes is printed alone.
-func TestExportNotedPrintsNotesAfterEachEvent(t *testing.T) {
+// TestExportPrintsNotesAfterEachEvent checks that in debug mode each
+// data point's event is followed by the notes the export's context
+// carries, and that a point without notes is printed alone.
+func TestExportPrintsNotesAfterEachEvent(t *testing.T) {
 	var buf bytes.Buffer
 	c, err := exporter.NewClient(exporter.WithDebug(&buf))
 	if err != nil {
@@ -46,7 +47,7 @@ func TestExportNotedPrintsNotesAfterEachEvent(t *testing.T) {
 		}
 		return nil
 	}
-	if err := exp.ExportNoted(context.Background(), rm, notes); err != nil {
+	if err := exp.Export(dropnotes.NewContext(context.Background(), notes), rm); err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
@@ -58,7 +59,11 @@ func TestExportNotedPrintsNotesAfterEachEvent(t *testing.T) {
 		!strings.Contains(lines[2], `"outcome":"error"`) {
 		t.Errorf("the note does not follow its event:\n%s", buf.String())
 	}
-	if err := exp.ExportNoted(context.Background(), rm, nil); err == nil {
-		t.Error("ExportNoted accepted a nil notes function")
+	buf.Reset()
+	if err := exp.Export(context.Background(), rm); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(buf.String(), "\n"); n != 2 || strings.Contains(buf.String(), exporter.NotePrefix+"dropped") {
+		t.Errorf("without notes, want the two events alone:\n%s", buf.String())
 	}
 }

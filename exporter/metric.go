@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/elmohq/telemetry/exporter/posthogmap"
+	"github.com/elmohq/telemetry/internal/pipeline/dropnotes"
 )
 
 var _ sdkmetric.Exporter = (*MetricExporter)(nil)
@@ -57,9 +58,12 @@ func (e *MetricExporter) Aggregation(k sdkmetric.InstrumentKind) sdkmetric.Aggre
 
 // Export delivers one event per data point and returns once the Sender is
 // done with them, or ctx ends. It returns the Sender's error: a
-// *SendError names the events that were not delivered.
+// *SendError names the events that were not delivered. When the Sender
+// prints events (WithDebug) and the metric filter of processors explains
+// what it removed (processors.WithDropNotes), each event is followed by
+// the notes on its data point.
 func (e *MetricExporter) Export(ctx context.Context, rm *metricdata.ResourceMetrics) error {
-	return e.export(ctx, rm, nil)
+	return e.export(ctx, rm, dropnotes.FromContext(ctx))
 }
 
 // export is Export, with the drop notes of each point when the Sender

@@ -2,7 +2,6 @@ package otelsetup_test
 
 import (
 	"context"
-	"fmt"
 	"testing"
 	"time"
 
@@ -199,26 +198,6 @@ func TestEventBudget(t *testing.T) {
 			if n := perName[catalog.EventPromptProcessed]; n != refEditHours {
 				t.Errorf("%d prompt_processed events, want %d (one per edited prompt)", n, refEditHours)
 			}
-		})
-	}
-}
-
-// BenchmarkEventBudget reports the events a deployment sends in a
-// simulated day of the reference workload, healthy and with a provider
-// that always fails, in events/day.
-func BenchmarkEventBudget(b *testing.B) {
-	for _, failing := range []string{"", "google"} {
-		name := "healthy"
-		if failing != "" {
-			name = fmt.Sprintf("failing=%s", failing)
-		}
-		b.Run(name, func(b *testing.B) {
-			var n int
-			for b.Loop() {
-				n = len(simulatedDay(b, failing))
-			}
-			b.ReportMetric(float64(n), "events/day")
-			b.ReportMetric(eventBudget, "budget-events/day")
 		})
 	}
 }

@@ -75,8 +75,8 @@ const (
 	ExporterDebug   = "debug"
 )
 
-// ErrNoPostHogKey is returned by SignUpForNewsletter when this build has
-// no PostHog key and none is set in ELMO_POSTHOG_KEY.
+// ErrNoPostHogKey is returned by Telemetry.NewPostHogClient when this
+// build has no PostHog key and none is set in ELMO_POSTHOG_KEY.
 var ErrNoPostHogKey = errors.New("no PostHog project key is configured (ELMO_POSTHOG_KEY), so nothing can be sent")
 
 // Telemetry is the running pipeline of one process. Its methods are safe
@@ -664,27 +664,21 @@ func (t *Telemetry) Debug() bool { return t.cfg.debug() }
 // "none", or "off".
 func (t *Telemetry) Exporter() string { return t.exporter }
 
-// SignUpForNewsletter sends the newsletter_signup event for email, even
-// when telemetry is off: typing an email is explicit intent. With
-// telemetry on it is keyed by the install ID; off, by the email, and the
-// install ID is not sent. It waits for delivery up to ctx.
-func (t *Telemetry) SignUpForNewsletter(ctx context.Context, email string, wantsUpdates bool) error {
-	signup := exporter.Signup{Email: email, WantsUpdates: wantsUpdates, Source: catalog.SourceCLIInit}
-	if t.decision.Enabled {
-		signup.InstallID = t.installID
-	}
-	if t.client != nil {
-		return exporter.NewsletterSignup(ctx, t.client, signup)
-	}
+// NewPostHogClient returns a new PostHog client for an event the program
+// sends itself, outside the pipeline, such as the newsletter signup, which
+// goes out even when telemetry is off. It sends to the capture host, with
+// the project key and capture API, of this process (ELMO_POSTHOG_HOST,
+// ELMO_POSTHOG_KEY, ELMO_POSTHOG_CAPTURE); with ELMO_TELEMETRY_DEBUG it
+// prints each event on stderr and sends nothing. It keeps nothing for a
+// later run: no spool, no record in the telemetry log. It returns
+// ErrNoPostHogKey when no project key is configured. The caller shuts the
+// client down.
+func (t *Telemetry) NewPostHogClient() (*exporter.Client, error) {
 	c, err := t.newClient(false)
-	if err != nil {
-		return err
+	if err == nil && c == nil {
+		err = ErrNoPostHogKey
 	}
-	if c == nil {
-		return ErrNoPostHogKey
-	}
-	err = exporter.NewsletterSignup(ctx, c, signup)
-	return errors.Join(err, c.Shutdown(ctx))
+	return c, err
 }
 
 // Shutdown flushes and stops the pipeline. In the CLI role it writes the

@@ -28,6 +28,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/elmohq/telemetry/catalog"
+	"github.com/elmohq/telemetry/exporter"
 	"github.com/elmohq/telemetry/exporter/posthogtest"
 	"github.com/elmohq/telemetry/internal/pipeline/consent"
 	"github.com/elmohq/telemetry/internal/pipeline/spool"
@@ -412,8 +413,8 @@ func TestNoKeyMeansNoSending(t *testing.T) {
 	if n := len(e.server.Requests()); n != 0 {
 		t.Errorf("%d requests without a key", n)
 	}
-	if err := tel.SignUpForNewsletter(context.Background(), "a@b.example", true); !errors.Is(err, otelsetup.ErrNoPostHogKey) {
-		t.Errorf("newsletter without a key: %v, want ErrNoPostHogKey", err)
+	if c, err := tel.NewPostHogClient(); c != nil || !errors.Is(err, otelsetup.ErrNoPostHogKey) {
+		t.Errorf("NewPostHogClient without a key = %v, %v; want ErrNoPostHogKey", c, err)
 	}
 }
 
@@ -436,39 +437,60 @@ func TestDebugPrintsEventsAndSendsNothing(t *testing.T) {
 	}
 }
 
-func TestNewsletterWithTelemetryOffIsKeyedByEmail(t *testing.T) {
-	e := newEnv(t)
-	e.writeConfig(`{"telemetryDisabled": true, "telemetryId": "5f0c6f0e-2d7a-4a4e-9d53-6f3f3a0b9c1d"}`)
-	tel := e.start()
-	if err := tel.SignUpForNewsletter(context.Background(), "a@b.example", true); err != nil {
-		t.Fatal(err)
-	}
-	_ = tel.Shutdown(context.Background())
-	events := e.server.Events()
-	if len(events) != 1 || events[0].Event != "newsletter_signup" || events[0].DistinctID != "a@b.example" {
-		t.Fatalf("got %+v, want one newsletter_signup keyed by the email", events)
-	}
-	for _, r := range e.server.Requests() {
-		if bytes.Contains(r.Body, []byte("5f0c6f0e")) {
-			t.Errorf("the install ID was sent with telemetry off: %s", r.Body)
-		}
-	}
-}
-
-func TestNewsletterWithTelemetryOnIsKeyedByInstallID(t *testing.T) {
-	e := newEnv(t).consentGiven()
-	tel := e.start()
-	if err := tel.SignUpForNewsletter(context.Background(), "a@b.example", true); err != nil {
-		t.Fatal(err)
-	}
-	_ = tel.Shutdown(context.Background())
-	events := e.server.Events()
-	if len(events) != 1 || events[0].DistinctID != tel.InstallID() {
-		t.Fatalf("got %+v, want one event keyed by %s", events, tel.InstallID())
-	}
-	set, _ := events[0].Properties["$set"].(map[string]any)
-	if set["email"] != "a@b.example" {
-		t.Errorf("$set = %v, want the email", set)
+// TestNewPostHogClient checks the client for an event sent outside the
+// pipeline, such as the newsletter signup: it sends to the configured
+// host with the project key whether telemetry is on or off, keeps nothing
+// in the spool or the telemetry log, and with ELMO_TELEMETRY_DEBUG prints
+// the event and sends nothing.
+func TestNewPostHogClient(t *testing.T) {
+	for _, tt := range []struct {
+		name, config string
+		debug        bool
+	}{
+		{"telemetry on", `{"telemetryNoticeVersion": 1}`, false},
+		{"telemetry off", `{"telemetryDisabled": true}`, false},
+		{"debug", `{"telemetryNoticeVersion": 1}`, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			e.writeConfig(tt.config)
+			if tt.debug {
+				e.vars["ELMO_TELEMETRY_DEBUG"] = "1"
+			}
+			sentLog := filepath.Join(e.dir, "state", "elmo", "telemetry-log.jsonl")
+			var stderr bytes.Buffer
+			tel := e.start(otelsetup.WithStderr(&stderr), otelsetup.WithSentLog(sentLog))
+			c, err := tel.NewPostHogClient()
+			if err != nil {
+				t.Fatal(err)
+			}
+			ev := exporter.Event{UUID: "0b6c1e8a-4f2d-4c3b-9a7e-5d1f2e3c4b5a", Event: "cli_version",
+				DistinctID: "a@b.example", Timestamp: time.Now()}
+			sendErr := c.Send(context.Background(), ev)
+			// A second event that cannot be delivered is given back, never kept.
+			e.server.SetDefault(posthogtest.Respond(503))
+			ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+			defer cancel()
+			ev.UUID = "1c7d2f9b-5a3e-4d4c-8b8f-6e2a3f4d5c6b"
+			if err := c.Send(ctx, ev); err == nil && !tt.debug {
+				t.Error("Send of an event answered 503 returned nil")
+			}
+			_ = c.Shutdown(ctx)
+			_ = tel.Shutdown(context.Background())
+			reqs := e.server.Requests()
+			if tt.debug {
+				if sendErr != nil || len(reqs) != 0 || !strings.Contains(stderr.String(), `"a@b.example"`) {
+					t.Errorf("debug: Send = %v, %d requests, stderr %q; want the event printed, nothing sent", sendErr, len(reqs), stderr.String())
+				}
+			} else if n := len(e.server.Events()); sendErr != nil || n != 1 || !bytes.Contains(reqs[0].Body, []byte("phc_test")) {
+				t.Errorf("Send = %v, %d events; want the event delivered with the project key", sendErr, n)
+			}
+			for _, path := range []string{e.spoolPath, sentLog} {
+				if b, _ := os.ReadFile(path); bytes.Contains(b, []byte("a@b.example")) {
+					t.Errorf("%s holds the event: %s", path, b)
+				}
+			}
+		})
 	}
 }
 

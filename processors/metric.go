@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/elmohq/telemetry/catalog"
+	"github.com/elmohq/telemetry/internal/pipeline/dropnotes"
 	"go.opentelemetry.io/otel/attribute"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/exemplar"
@@ -30,57 +31,6 @@ func NewMetricFilter(opts ...FilterOption) (*MetricFilter, error) {
 		return nil, err
 	}
 	return &MetricFilter{policy: cfg.policy, notes: cfg.notes}, nil
-}
-
-// Options returns the MeterProvider options that apply the filter: its
-// [MetricFilter.View] and the exemplar filter that turns exemplars off.
-// Pass them after any other option, and register no other view: the SDK
-// makes one stream per matching view, so a second view would export the
-// instrument a second time, unfiltered.
-func (m *MetricFilter) Options() []sdkmetric.Option {
-	return []sdkmetric.Option{
-		sdkmetric.WithView(m.View()),
-		sdkmetric.WithExemplarFilter(exemplar.AlwaysOffFilter),
-	}
-}
-
-// View returns a view that matches every instrument, so each instrument
-// yields exactly one stream. An instrument whose name and kind are in the
-// policy (a KindCounter entry for a Counter or ObservableCounter, a
-// KindGauge entry for a Gauge or ObservableGauge) keeps its name,
-// description, unit and default aggregation, with an attribute filter that
-// keeps only the allowed attributes. Any other instrument gets the drop
-// aggregation. String values longer than [MaxValueLen] are dropped rather
-// than truncated, because a metric attribute filter cannot change values.
-func (m *MetricFilter) View() sdkmetric.View {
-	return func(inst sdkmetric.Instrument) (sdkmetric.Stream, bool) {
-		ce := m.policy.instrument(inst.Name, inst.Kind)
-		if ce == nil {
-			m.dropInstrument(inst.Name, inst.Kind)
-			return sdkmetric.Stream{Name: inst.Name, Aggregation: sdkmetric.AggregationDrop{}}, true
-		}
-		return sdkmetric.Stream{
-			Name:            inst.Name,
-			Description:     inst.Description,
-			Unit:            inst.Unit,
-			AttributeFilter: m.attributeFilter(ce),
-		}, true
-	}
-}
-
-func (m *MetricFilter) attributeFilter(ce *compiledEvent) attribute.Filter {
-	return func(kv attribute.KeyValue) bool {
-		var out attribute.KeyValue
-		why, changed := ce.check(&kv, &out)
-		if why == ReasonNone && changed {
-			why = ReasonInvalid // too long: a filter cannot truncate
-		}
-		if why != ReasonNone {
-			m.drops.add(why, 1)
-			return false
-		}
-		return true
-	}
 }
 
 // dropInstrument counts an instrument the policy does not allow, and
@@ -137,18 +87,18 @@ func (p *Policy) instrument(name string, kind sdkmetric.InstrumentKind) *compile
 	return nil
 }
 
-// ExportOptions returns the MeterProvider options for filtering at export
-// time rather than at measurement time: a view that drops every
-// instrument not in the policy (and nothing else), and exemplars off.
-// Use them only when every reader's exporter is wrapped with
-// [MetricFilter.Exporter], which then removes what the policy does not
-// allow before anything leaves the process.
+// ExportOptions returns the MeterProvider options that go with
+// [MetricFilter.Exporter]: a view that drops every instrument not in the
+// policy (and nothing else), and exemplars off. Pass them after any other
+// option, register no other view (the SDK makes one stream per matching
+// view, so a second view would export the instrument a second time), and
+// wrap every reader's exporter with [MetricFilter.Exporter], which removes
+// what the policy does not allow before anything leaves the process.
 //
-// Measurement-time filtering ([MetricFilter.Options]) costs the SDK a
-// hash of the attributes on every Add; filtering once per export keeps
-// the caller's path as fast as a bare SDK. Disallowed attribute values are
-// then held in memory until the next export, within the SDK's cardinality
-// limit, and never exported.
+// Filtering once per export, rather than with an attribute filter on
+// every Add, keeps the caller's path as fast as a bare SDK. Disallowed
+// attribute values are held in memory until the next export, within the
+// SDK's cardinality limit, and never exported.
 func (m *MetricFilter) ExportOptions() []sdkmetric.Option {
 	return []sdkmetric.Option{
 		sdkmetric.WithView(func(inst sdkmetric.Instrument) (sdkmetric.Stream, bool) {
@@ -175,18 +125,14 @@ type filteringExporter struct {
 
 var _ sdkmetric.Exporter = filteringExporter{}
 
-// notedExporter is implemented by an exporter that can print the drop
-// notes of each data point after its event (see WithDropNotes).
-type notedExporter interface {
-	ExportNoted(ctx context.Context, rm *metricdata.ResourceMetrics, notes func(metric string, attrs attribute.Set) []string) error
-}
-
-// Export filters rm, then exports what is left.
+// Export filters rm, then exports what is left. With WithDropNotes, the
+// context it exports with carries the notes on each data point
+// (dropnotes.FromContext), for an exporter that prints them.
 func (e filteringExporter) Export(ctx context.Context, rm *metricdata.ResourceMetrics) error {
-	if ne, ok := e.Exporter.(notedExporter); ok && e.filter.notes != nil {
+	if e.filter.notes != nil {
 		notes := make(pointNotes)
 		e.filter.filter(rm, notes)
-		return ne.ExportNoted(ctx, rm, notes.get)
+		return e.Exporter.Export(dropnotes.NewContext(ctx, notes.get), rm)
 	}
 	e.filter.Filter(rm)
 	return e.Exporter.Export(ctx, rm)

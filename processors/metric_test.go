@@ -74,16 +74,10 @@ func record(t *testing.T, mp *sdkmetric.MeterProvider) {
 	ud.Add(ctx, -1)
 }
 
-// TestMetricFilter checks both ways of applying the filter: at
-// measurement time (Options: a view with an attribute filter) and at
-// export time (ExportOptions and Filter, which Exporter applies).
+// TestMetricFilter checks the filter as otelsetup applies it: the view
+// and exemplar filter of ExportOptions at measurement time, then Filter,
+// which Exporter applies, at export time.
 func TestMetricFilter(t *testing.T) {
-	for _, mode := range []string{"measurement", "export"} {
-		t.Run(mode, func(t *testing.T) { testMetricFilter(t, mode) })
-	}
-}
-
-func testMetricFilter(t *testing.T, mode string) {
 	// The filter wins over the environment.
 	t.Setenv("OTEL_METRICS_EXEMPLAR_FILTER", "always_on")
 
@@ -91,12 +85,8 @@ func testMetricFilter(t *testing.T, mode string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := mf.Options()
-	if mode == "export" {
-		opts = mf.ExportOptions()
-	}
 	reader := sdkmetric.NewManualReader()
-	mp := sdkmetric.NewMeterProvider(append([]sdkmetric.Option{sdkmetric.WithReader(reader)}, opts...)...)
+	mp := sdkmetric.NewMeterProvider(append([]sdkmetric.Option{sdkmetric.WithReader(reader)}, mf.ExportOptions()...)...)
 	t.Cleanup(func() {
 		if err := mp.Shutdown(context.Background()); err != nil {
 			t.Error(err)
@@ -108,9 +98,7 @@ func testMetricFilter(t *testing.T, mode string) {
 	if err := reader.Collect(context.Background(), &rm); err != nil {
 		t.Fatal(err)
 	}
-	if mode == "export" {
-		mf.Filter(&rm)
-	}
+	mf.Filter(&rm)
 	if d := fmt.Sprintf("%+v", rm.ScopeMetrics); strings.Contains(strings.ToLower(d), "canary") {
 		t.Errorf("a canary was exported:\n%s", d)
 	}
@@ -149,15 +137,10 @@ func testMetricFilter(t *testing.T, mode string) {
 			}
 		}
 	}
-	// At measurement time a filter can only keep or drop a value, so the
-	// unknown provider and the host name are dropped; at export time they
-	// are sent as "other", like on spans.
-	runs := map[string]float64{"model=gpt-4o-mini,outcome=ok,provider=openai": 3, "outcome=ok": 4}
-	if mode == "export" {
-		runs = map[string]float64{"model=gpt-4o-mini,outcome=ok,provider=openai": 3, "model=other,outcome=ok,provider=other": 4}
-	}
+	// The unknown provider and the host name are sent as "other", as on
+	// spans.
 	want := map[string]map[string]float64{
-		"prompt_runs":     runs,
+		"prompt_runs":     {"model=gpt-4o-mini,outcome=ok,provider=openai": 3, "model=other,outcome=ok,provider=other": 4},
 		"provider_errors": {"error_type=timeout,provider=anthropic": 1},
 		"brands_created":  {"": 2},
 		"prompts_tracked": {"": 7},
@@ -167,11 +150,7 @@ func testMetricFilter(t *testing.T, mode string) {
 	}
 
 	d := mf.Dropped()
-	reasons := []Reason{ReasonKeyNotAllowed, ReasonInstrumentNotInCatalog}
-	if mode == "measurement" {
-		reasons = append(reasons, ReasonInvalid)
-	}
-	for _, r := range reasons {
+	for _, r := range []Reason{ReasonKeyNotAllowed, ReasonInstrumentNotInCatalog} {
 		if d.Get(r) == 0 {
 			t.Errorf("no drop counted for %v (counts: %v)", r, d)
 		}

@@ -25,11 +25,9 @@ import (
 // after the event:
 //
 //   - a [SpanFilter] hands on views with a DropNotes() []string method;
-//   - the exporter returned by [MetricFilter.Exporter] calls the wrapped
-//     exporter's ExportNoted(ctx, rm, notes) method, when it has one,
-//     instead of Export; notes(name, attrs) returns the notes of the data
-//     point of the metric called name whose attributes, as sent, are
-//     attrs.
+//   - the exporter returned by [MetricFilter.Exporter] hands the wrapped
+//     exporter a context that carries the notes of each data point, which
+//     the exporter of this module prints in debug mode.
 //
 // Notes name keys, catalog entries and rules, never a removed value. Without
 // this option filters keep no notes and cost nothing more. A nil report is

@@ -15,6 +15,8 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/elmohq/telemetry/internal/pipeline/dropnotes"
 )
 
 // noteSink collects the notes a filter reports at once.
@@ -187,13 +189,18 @@ func TestWithDropNotesNil(t *testing.T) {
 	}
 }
 
-// notedExporterRecorder records what ExportNoted is given.
+// notedExporterRecorder records the notes the context of each export
+// carries.
 type notedExporterRecorder struct {
 	recordingExporter
 	notes []string
 }
 
-func (r *notedExporterRecorder) ExportNoted(ctx context.Context, rm *metricdata.ResourceMetrics, notes func(string, attribute.Set) []string) error {
+func (r *notedExporterRecorder) Export(ctx context.Context, rm *metricdata.ResourceMetrics) error {
+	notes := dropnotes.FromContext(ctx)
+	if notes == nil {
+		return errors.New("the export carries no notes")
+	}
 	for _, sm := range rm.ScopeMetrics {
 		for _, m := range sm.Metrics {
 			if d, ok := m.Data.(metricdata.Sum[int64]); ok {
@@ -205,7 +212,7 @@ func (r *notedExporterRecorder) ExportNoted(ctx context.Context, rm *metricdata.
 			}
 		}
 	}
-	return r.Export(ctx, rm)
+	return r.recordingExporter.Export(ctx, rm)
 }
 
 func TestMetricDropNotes(t *testing.T) {

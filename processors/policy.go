@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -114,19 +115,19 @@ func NewPolicy(events []catalog.Event, opts ...PolicyOption) (*Policy, error) {
 		switch e.Kind {
 		case catalog.KindSpan, catalog.KindCounter, catalog.KindGauge, catalog.KindDirect:
 		default:
-			fail("%s: unknown kind %v", what, e.Kind)
+			fail("%s: unknown kind %v: set Kind to catalog.KindSpan, KindCounter, KindGauge or KindDirect", what, e.Kind)
 		}
 		if e.Prefix && e.Kind != catalog.KindSpan {
 			fail("%s: only span entries can be prefixes, this one is a %v", what, e.Kind)
 		}
 		if e.Source == "" {
-			fail("%s: no source (the program that sends it)", what)
+			fail("%s: no source: set Source to the program that sends it (catalog.SourceCLI, SourceWeb or SourceWorker)", what)
 		}
 		if e.Description == "" {
-			fail("%s: no description (what the event is for)", what)
+			fail("%s: no description: say in Description, in one sentence, what the event is for", what)
 		}
 		if _, dup := p.all[e.Name]; dup {
-			fail("%s: defined twice", what)
+			fail("%s: defined twice: keep one entry of that name", what)
 		}
 		if len(e.PersonProperties) > 0 && e.Kind != catalog.KindDirect {
 			fail("%s: only direct events can set person properties", what)
@@ -139,7 +140,7 @@ func NewPolicy(events []catalog.Event, opts ...PolicyOption) (*Policy, error) {
 				fail("%s: property %q: %w", what, prop.Key, err)
 			}
 			if seen[prop.Key] {
-				fail("%s: property %q: defined twice", what, prop.Key)
+				fail("%s: property %q: defined twice: keep one", what, prop.Key)
 			}
 			seen[prop.Key] = true
 			ce.props = append(ce.props, cp)
@@ -224,45 +225,54 @@ func compileProperty(prop catalog.Property) (compiledProp, []error) {
 		errs = append(errs, errors.New("empty key"))
 	}
 	if prop.Description == "" {
-		errs = append(errs, errors.New("no description (what the property is for)"))
+		errs = append(errs, errors.New("no description: say in Description, in one sentence, what the property is for"))
 	}
 	typ := prop.Type.AttributeType()
 	if typ == attribute.INVALID {
-		errs = append(errs, fmt.Errorf("unknown type %v", prop.Type))
+		errs = append(errs, fmt.Errorf("unknown type %v: set Type to catalog.TypeString, TypeStringSlice, TypeInt, TypeBool or TypeFloat", prop.Type))
 	}
 	isString := prop.Type == catalog.TypeString || prop.Type == catalog.TypeStringSlice
 	switch {
 	case !isString && len(prop.Values) > 0:
-		errs = append(errs, fmt.Errorf("enumerated values on a %v property", prop.Type))
+		errs = append(errs, fmt.Errorf("enumerated values on a %v property: only a string lists Values; remove them", prop.Type))
 	case !isString && prop.Rule != catalog.RuleNone:
-		errs = append(errs, fmt.Errorf("rule %v on a %v property", prop.Rule, prop.Type))
+		errs = append(errs, fmt.Errorf("rule %v on a %v property: only a string has a Rule; remove it", prop.Rule, prop.Type))
 	case isString && len(prop.Values) > 0 && prop.Rule != catalog.RuleNone:
-		errs = append(errs, fmt.Errorf("rule %v together with enumerated values", prop.Rule))
+		errs = append(errs, fmt.Errorf("rule %v together with enumerated values: keep the Values or the Rule", prop.Rule))
 	case isString && len(prop.Values) == 0 && prop.Rule == catalog.RuleNone:
-		errs = append(errs, errors.New("free-form string: list its values or give it a rule"))
+		errs = append(errs, fmt.Errorf("free-form string: no string is sent as typed, so list its Values (with Other: catalog.Other to send any other value as %q) or give it a Rule (%v); a yes or no is a TypeBool, a count a TypeInt", catalog.Other, rules()))
 	}
 	if prop.Rule != catalog.RuleNone && !slices.Contains(catalog.Rules(), prop.Rule) {
-		errs = append(errs, fmt.Errorf("unknown rule %v", prop.Rule))
+		errs = append(errs, fmt.Errorf("unknown rule %v: use %v", prop.Rule, rules()))
 	}
 	if prop.Other != "" && !slices.Contains(prop.Values, prop.Other) {
-		errs = append(errs, fmt.Errorf("fallback %q is not one of the values", prop.Other))
+		errs = append(errs, fmt.Errorf("fallback %q is not one of the values: add it to Values", prop.Other))
 	}
 	seen := make(map[string]bool, len(prop.Values))
 	for _, v := range prop.Values {
 		switch {
 		case v == "":
-			errs = append(errs, errors.New("empty enumerated value"))
+			errs = append(errs, errors.New("empty enumerated value: remove it"))
 		case seen[v]:
-			errs = append(errs, fmt.Errorf("enumerated value %q listed twice", v))
+			errs = append(errs, fmt.Errorf("enumerated value %q listed twice: remove one", v))
 		default:
 			if out, why, ok := Scrub(v); !ok || out != v {
-				errs = append(errs, fmt.Errorf("enumerated value %q would not pass the scrubber (%v)", v, why))
+				errs = append(errs, fmt.Errorf("enumerated value %q would not pass the scrubber (%v): values are sent as they are, so choose one that looks like no path, URL, email, host name or secret", v, why))
 			}
 		}
 		seen[v] = true
 	}
 	prop.Values = slices.Clone(prop.Values)
 	return compiledProp{key: prop.Key, typ: typ, prop: prop}, errs
+}
+
+// rules names the value rules of catalog/rules.go, for messages.
+func rules() string {
+	names := make([]string, 0, len(catalog.Rules()))
+	for _, r := range catalog.Rules() {
+		names = append(names, r.String())
+	}
+	return "one of catalog/rules.go: " + strings.Join(names, ", ")
 }
 
 // checkPersonProperty checks a person property of a direct event, which
@@ -284,8 +294,9 @@ func checkPersonProperty(prop catalog.Property) []error {
 var defaultPolicy = sync.OnceValue(func() *Policy {
 	p, err := NewPolicy(catalog.Events(), WithResourceAttributes(catalog.Resource()...))
 	if err != nil {
-		// The catalog is static data checked by the package tests.
-		panic(err)
+		// The catalog is static data: go test ./catalog checks each
+		// entry and says what to change.
+		panic(fmt.Errorf("catalog/events.go: %w (go test ./catalog names each entry to fix)", err))
 	}
 	return p
 })

@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/spf13/cobra"
@@ -20,11 +19,11 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/elmohq/telemetry/catalog"
-	"github.com/elmohq/telemetry/exporter"
 	"github.com/elmohq/telemetry/internal/app/cli/prompt"
 	"github.com/elmohq/telemetry/internal/app/cli/runner"
 	"github.com/elmohq/telemetry/internal/app/deployment"
 	"github.com/elmohq/telemetry/internal/app/dotenv"
+	"github.com/elmohq/telemetry/internal/app/newsletter"
 	"github.com/elmohq/telemetry/internal/app/provider"
 	"github.com/elmohq/telemetry/internal/pipeline/configfile"
 	"github.com/elmohq/telemetry/internal/pipeline/consent"
@@ -37,12 +36,6 @@ const (
 	defaultMode = catalog.ModeLocal
 	defaultPort = deployment.DefaultWebPort
 )
-
-// signupBudget bounds the newsletter signup on its own: init waits at most
-// 3 seconds for PostHog to acknowledge it, whatever the network does, then
-// says in one line that it was not sent. The signup is never written to
-// disk for a later run.
-const signupBudget = 3 * time.Second
 
 // The steps of elmo init, as failed_step reports them.
 const (
@@ -202,7 +195,7 @@ func (r *initRun) annotate(span trace.Span, err error) {
 // usage error, reported as a failure of the step it belongs to.
 func (r *initRun) validate() error {
 	flags := r.cmd.Flags()
-	if flags.Changed("email") && r.o.email != "" && exporter.CheckEmail(r.o.email) != nil {
+	if flags.Changed("email") && r.o.email != "" && newsletter.CheckEmail(r.o.email) != nil {
 		r.step = stepNewsletter
 		return runner.Usage(fmt.Errorf("--email %q is not an email address, such as name@example.com", r.o.email))
 	}
@@ -374,7 +367,7 @@ func (r *initRun) askEmail(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if email == "" || exporter.CheckEmail(email) == nil {
+		if email == "" || newsletter.CheckEmail(email) == nil {
 			r.email = email
 			return nil
 		}
@@ -539,7 +532,9 @@ func (r *initRun) database(context.Context) error {
 }
 
 // signUp sends the newsletter signup when an email was given. It goes out
-// even with telemetry off; otelsetup keys it as the choice requires.
+// even with telemetry off, keyed as the choice requires, and waits at most
+// newsletter.Budget; then init says in one line that it was not sent. The
+// signup is never written to disk for a later run.
 func (r *initRun) signUp(ctx context.Context) error {
 	if r.email == "" {
 		return nil
@@ -548,20 +543,12 @@ func (r *initRun) signUp(ctx context.Context) error {
 	if tel == nil {
 		return errors.New("the deployment is set up, but the product-updates signup could not be sent: telemetry failed to start; run 'elmo init --email ...' again to retry")
 	}
-	sctx, cancel := context.WithTimeout(ctx, signupBudget)
-	defer cancel()
-	if err := tel.SignUpForNewsletter(sctx, r.email, true); err != nil {
+	if err := newsletter.SignUp(ctx, tel, r.email, true); err != nil {
 		if ctx.Err() != nil {
 			// The person pressed Ctrl-C.
 			return ctx.Err()
 		}
-		// The budget running out is not an interruption: describe it
-		// without wrapping the context's error.
-		reason := err.Error()
-		if sctx.Err() != nil {
-			reason = fmt.Sprintf("PostHog did not acknowledge it within %v", signupBudget)
-		}
-		return fmt.Errorf("the deployment is set up, but the product-updates signup was not sent (%s); run 'elmo init --email %s' again to retry", reason, r.email)
+		return fmt.Errorf("the deployment is set up, but the product-updates signup was not sent (%v); run 'elmo init --email %s' again to retry", err, r.email)
 	}
 	if tel.Debug() {
 		fmt.Fprintf(r.out, "Did not sign up %s for product updates: ELMO_TELEMETRY_DEBUG printed the signup on stderr instead of sending it.\n", r.email)

@@ -20,8 +20,8 @@
 // DEPLOYMENT_ID it uses a random one.
 //
 // In Elmo itself, after adding the entry to catalog/events.go, run
-// `go run ./internal/pipeline/catalogdoc/cmd/gencatalog` to update the "What is
-// collected" section of docs/telemetry.md; a test fails until you do.
+// `go generate ./...` to update the "What is collected" section of
+// docs/telemetry.md; a test fails until you do (docs/catalog.md).
 package main
 
 import (

@@ -8,8 +8,9 @@
 // documentation cannot say something the filter does not do. A test of
 // this package fails when the page and the catalog disagree; run
 //
-//	go run ./internal/pipeline/catalogdoc/cmd/gencatalog
+//	go generate ./...
 //
 // from the module root to rewrite the section between [BeginMarker] and
-// [EndMarker].
+// [EndMarker] (the go:generate line is in catalog/events.go, and runs
+// cmd/gencatalog).
 package catalogdoc

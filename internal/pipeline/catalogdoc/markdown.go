@@ -21,8 +21,9 @@ const (
 var Documents = []string{"docs/telemetry.md"}
 
 // Generator is the command that rewrites the generated section of
-// every file in Documents, run from the module root.
-const Generator = "go run ./internal/pipeline/catalogdoc/cmd/gencatalog"
+// every file in Documents, run from the module root: the go:generate line
+// of catalog/events.go runs cmd/gencatalog.
+const Generator = "go generate ./..."
 
 // LibraryProperties are the properties that name the library delivering
 // the events in every event: elmo-telemetry and its version. The system

@@ -1,10 +1,12 @@
 // Command gencatalog rewrites the "What is collected" section of the
 // telemetry page, docs/telemetry.md, from the event catalog: the text
-// between the lines <!-- catalog:begin --> and <!-- catalog:end -->. Run
-// it from the module root after changing catalog/events.go:
+// between the lines <!-- catalog:begin --> and <!-- catalog:end -->.
+// After changing catalog/events.go, run
 //
-//	go run ./internal/pipeline/catalogdoc/cmd/gencatalog
+//	go generate ./...
 //
+// from the module root: the go:generate line of catalog/events.go runs
+// gencatalog -C .. (-C names the directory the files are relative to).
 // Files named as arguments are rewritten instead. With -check it changes
 // nothing and exits 1 when a section is out of date.
 package main
@@ -21,11 +23,16 @@ import (
 
 func main() {
 	check := flag.Bool("check", false, "only report whether the sections are up to date")
+	dir := flag.String("C", ".", "the directory the files are relative to: the module root")
 	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: gencatalog [-check] [file ...]\n\nThe files default to %v.\n", catalogdoc.Documents)
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: gencatalog [-check] [-C dir] [file ...]\n\nThe files default to %v.\n", catalogdoc.Documents)
 		flag.PrintDefaults()
 	}
 	flag.Parse()
+	if err := os.Chdir(*dir); err != nil {
+		fmt.Fprintf(os.Stderr, "gencatalog: %v\n", err)
+		os.Exit(1)
+	}
 	paths := flag.Args()
 	if len(paths) == 0 {
 		paths = catalogdoc.Documents

@@ -1,11 +1,11 @@
-package exporter_test
+package newsletter_test
 
 import (
 	"errors"
 	"strings"
 	"testing"
 
-	"github.com/elmohq/telemetry/exporter"
+	"github.com/elmohq/telemetry/internal/app/newsletter"
 )
 
 // CheckEmail accepts what both of its callers accepted before they
@@ -38,11 +38,11 @@ func TestCheckEmail(t *testing.T) {
 		{strings.Repeat("a", 250) + "@example.com", false},
 	} {
 		t.Run(tc.email, func(t *testing.T) {
-			err := exporter.CheckEmail(tc.email)
+			err := newsletter.CheckEmail(tc.email)
 			if (err == nil) != tc.ok {
 				t.Fatalf("CheckEmail(%q) = %v, want ok %v", tc.email, err, tc.ok)
 			}
-			if err != nil && !errors.Is(err, exporter.ErrInvalidEmail) {
+			if err != nil && !errors.Is(err, newsletter.ErrInvalidEmail) {
 				t.Errorf("CheckEmail(%q) = %v, which does not wrap ErrInvalidEmail", tc.email, err)
 			}
 		})
