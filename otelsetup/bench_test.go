@@ -24,6 +24,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/posthog/posthog-go"
 
+	"github.com/elmohq/telemetry/catalog"
 	"github.com/elmohq/telemetry/exporter/posthogtest"
 	"github.com/elmohq/telemetry/otelsetup"
 )
@@ -57,6 +58,13 @@ func spanLoop(b *testing.B, tr trace.Tracer) {
 // returns it, its server and a stop function.
 func startBench(b *testing.B, on bool, tracesExporter, metricsExporter string, extra ...string) (*otelsetup.Telemetry, *posthogtest.Server, func()) {
 	b.Helper()
+	return startBenchAs(b, otelsetup.RoleCLI, on, tracesExporter, metricsExporter, extra...)
+}
+
+// startBenchAs is startBench in the given role. A deployment service
+// delivers inside the export; the CLI only writes the spool.
+func startBenchAs(b *testing.B, role otelsetup.Role, on bool, tracesExporter, metricsExporter string, extra ...string) (*otelsetup.Telemetry, *posthogtest.Server, func()) {
+	b.Helper()
 	srv := posthogtest.NewServer()
 	dir := b.TempDir()
 	cfg := filepath.Join(dir, "config.json")
@@ -76,12 +84,21 @@ func startBench(b *testing.B, on bool, tracesExporter, metricsExporter string, e
 	for i := 0; i+1 < len(extra); i += 2 {
 		vars[extra[i]] = extra[i+1]
 	}
-	tel, err := otelsetup.Start(context.Background(),
+	opts := []otelsetup.Option{
 		otelsetup.WithConfigPath(cfg),
 		otelsetup.WithGetenv(func(k string) string { return vars[k] }),
 		otelsetup.WithStderr(io.Discard),
 		otelsetup.WithStdout(io.Discard),
-		otelsetup.WithRole(otelsetup.RoleCLI))
+		otelsetup.WithRole(role),
+	}
+	if role == otelsetup.RoleDeployment {
+		if !on {
+			vars["DISABLE_TELEMETRY"] = "1"
+		}
+		vars["DEPLOYMENT_ID"] = "3b0f2a9e-6c1d-4e8f-a7b5-9d2c4e6f8a1b"
+		opts = append(opts, otelsetup.WithServiceName(catalog.ServiceWorker))
+	}
+	tel, err := otelsetup.Start(context.Background(), opts...)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -231,7 +248,9 @@ func BenchmarkRatios(b *testing.B) {
 		report(b, interleave(b, spanOp(tp.Tracer("bench")), spanOp(otel.Tracer("bench"))), "on/sdk")
 	})
 	b.Run("span-delivered", func(b *testing.B) {
-		tel, srv, stop := startBench(b, true, "", "")
+		// A deployment service, which delivers inside the export: the
+		// CLI leaves delivery to its background sender.
+		tel, srv, stop := startBenchAs(b, otelsetup.RoleDeployment, true, "", "")
 		defer stop()
 		ours := otel.Tracer("bench")
 		base := newDirectSDK(b, srv.URL)

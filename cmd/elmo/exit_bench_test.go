@@ -89,19 +89,11 @@ func BenchmarkExit(b *testing.B) {
 				if err := os.WriteFile(filepath.Join(xdg, "elmo", "config.json"), []byte(config), 0o600); err != nil {
 					b.Fatal(err)
 				}
-				cmd := exec.Command(clitest.Elmo(), "version")
-				cmd.Env = []string{
+				return timeVersion(b, []string{
 					"HOME=" + home, "XDG_CONFIG_HOME=" + xdg, "ELMO_DIR=" + filepath.Join(home, ".elmo"),
 					"ELMO_POSTHOG_HOST=" + host, "ELMO_POSTHOG_KEY=phc_test",
 					"ELMO_POSTHOG_CAPTURE=" + bc.capture,
-				}
-				start := time.Now()
-				out, err := cmd.CombinedOutput()
-				d := time.Since(start)
-				if err != nil {
-					b.Fatalf("elmo version: %v\n%s", err, out)
-				}
-				return d
+				})
 			}
 			var on, off []time.Duration
 			for b.Loop() {
@@ -122,6 +114,21 @@ func BenchmarkExit(b *testing.B) {
 			b.ReportMetric(onMS-offMS, "extra-ms")
 		})
 	}
+}
+
+// timeVersion runs `elmo version` with the environment env and returns
+// how long it took, from start to exit.
+func timeVersion(b *testing.B, env []string) time.Duration {
+	b.Helper()
+	cmd := exec.Command(clitest.Elmo(), "version")
+	cmd.Env = env
+	start := time.Now()
+	out, err := cmd.CombinedOutput()
+	d := time.Since(start)
+	if err != nil {
+		b.Fatalf("elmo version: %v\n%s", err, out)
+	}
+	return d
 }
 
 // medianMS returns the median of ds in milliseconds.

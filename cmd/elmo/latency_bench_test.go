@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -79,24 +78,11 @@ func BenchmarkExitLatency(b *testing.B) {
 			}
 			onEnv := home("on", `{"telemetryDisabled": false, "telemetryId": "5f0c6a4e-2b8f-4a51-9d5e-0d2a6f3c9b10"}`)
 			offEnv := home("off", `{"telemetryDisabled": true}`)
-			run := func(env []string) time.Duration {
-				b.Helper()
-				cmd := exec.Command(clitest.Elmo(), "version")
-				cmd.Env = env
-				start := time.Now()
-				out, err := cmd.CombinedOutput()
-				d := time.Since(start)
-				if err != nil {
-					b.Fatalf("elmo version: %v\n%s", err, out)
-				}
-				return d
-			}
-
 			var on, off []time.Duration
 			commands := 0
 			for b.Loop() {
-				off = append(off, run(offEnv))
-				on = append(on, run(onEnv))
+				off = append(off, timeVersion(b, offEnv))
+				on = append(on, timeVersion(b, onEnv))
 				commands++
 			}
 			lastExit := time.Now()
