@@ -32,7 +32,7 @@ func TestCaptureAPIAndSpoolReplayKeepIdentity(t *testing.T) {
 			e := newEnv(t).consentGiven()
 			e.vars["ELMO_POSTHOG_CAPTURE"] = api
 			e.server.SetDefault(posthogtest.Respond(503))
-			tel := e.start(otelsetup.WithExitBudget(100 * time.Millisecond))
+			tel := e.start()
 			emit("cli_start")
 			if err := tel.Shutdown(context.Background()); err != nil {
 				t.Fatal(err)

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/elmohq/telemetry/exporter/posthogtest"
 	"github.com/elmohq/telemetry/internal/pipeline/spool"
@@ -46,7 +45,7 @@ func TestDefaultSpoolPath(t *testing.T) {
 			e := newEnv(t).consentGiven()
 			e.vars["XDG_STATE_HOME"] = tc.state(e)
 			e.server.SetDefault(posthogtest.Hang())
-			tel := e.start(otelsetup.WithExitBudget(100 * time.Millisecond))
+			tel := e.start()
 			emit("cli_start")
 			if err := tel.Shutdown(context.Background()); err != nil {
 				t.Fatal(err)
@@ -83,7 +82,7 @@ func TestLegacySpoolMigrated(t *testing.T) {
 				paths[1] = e.spoolPath
 			}
 			for _, p := range paths {
-				tel := e.start(otelsetup.WithExitBudget(100*time.Millisecond), otelsetup.WithSpoolPath(p))
+				tel := e.start(otelsetup.WithSpoolPath(p))
 				emit("cli_start")
 				if err := tel.Shutdown(context.Background()); err != nil {
 					t.Fatal(err)
@@ -128,7 +127,7 @@ func TestUnusableStateDirKeepsNoSpool(t *testing.T) {
 	e := newEnv(t).consentGiven()
 	legacy := spool.LegacyPath(e.configPath)
 	e.server.SetDefault(posthogtest.Hang())
-	tel := e.start(otelsetup.WithExitBudget(100*time.Millisecond), otelsetup.WithSpoolPath(legacy))
+	tel := e.start(otelsetup.WithSpoolPath(legacy))
 	emit("cli_start")
 	if err := tel.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
