@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -123,7 +122,11 @@ func TestSenderKilledMidRequest(t *testing.T) {
 	if len(senders) != 1 {
 		t.Fatalf("%d senders run while the request is held, want 1", len(senders))
 	}
-	if err := syscall.Kill(senders[0], syscall.SIGKILL); err != nil {
+	p, err := os.FindProcess(senders[0])
+	if err == nil {
+		err = p.Kill() // SIGKILL
+	}
+	if err != nil {
 		t.Fatal(err)
 	}
 	s.WaitSenders()
