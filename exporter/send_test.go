@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -215,5 +217,36 @@ func TestSendErrorRetryAfter(t *testing.T) {
 				t.Fatalf("Send = %v, want a SendError with RetryAfter 7s", err)
 			}
 		})
+	}
+}
+
+// A v1 answer of 200 whose body is not the results JSON is taken as the
+// acknowledgement it is: Send reports the events delivered and sends them
+// once, so a caller that keeps undelivered events does not send them
+// again and again.
+func TestV1UnreadableSuccessIsAnAcknowledgement(t *testing.T) {
+	var requests atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write([]byte("<html>ok</html>"))
+	}))
+	defer srv.Close()
+	var sent []exporter.Sent
+	c, err := exporter.NewClient(exporter.WithHost(srv.URL), exporter.WithAPIKey(testKey),
+		exporter.WithCaptureAPI(exporter.CaptureV1),
+		exporter.WithDeliveryRecord(func(s []exporter.Sent, _ []exporter.Drop) { sent = append(sent, s...) }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer shutdown(t, c)
+	if err := c.Send(waitCtx(t), captureEvent("a", 0), captureEvent("b", 0)); err != nil {
+		t.Fatalf("Send = %v, want nil", err)
+	}
+	if n := requests.Load(); n != 1 {
+		t.Errorf("%d requests, want 1", n)
+	}
+	if st := c.Stats(); st.Delivered != 2 || st.Undelivered != 0 || len(sent) != 2 {
+		t.Errorf("stats %+v, %d recorded as sent; want 2 delivered and recorded", st, len(sent))
 	}
 }

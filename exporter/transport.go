@@ -174,11 +174,15 @@ func (s *transport) v1Batch(ctx context.Context, events []wireEvent, reqID strin
 				Results map[string]v1Result `json:"results"`
 			}
 			if err := json.Unmarshal(res.body, &parsed); err != nil {
-				// A success that cannot be read is not retried, as in
-				// PostHog's clients: sending it again could only
-				// duplicate.
+				// A success whose results cannot be read is an
+				// acknowledgement all the same, as PostHog's clients take
+				// it: they do not send it again, which could only
+				// duplicate, and neither does a caller that keeps
+				// undelivered events.
 				s.health.reached()
-				return fmt.Errorf("posthog exporter: reading the v1 results: %w", err)
+				s.recordSent(pending)
+				report(pending, outcomeDelivered, failed)
+				return nil
 			}
 			var next, ok, drop []wireEvent
 			for _, ev := range pending {
