@@ -202,37 +202,16 @@ func write(ctx context.Context, path string, recs []Record) error {
 		}
 		fresh = append(fresh, append(b, '\n'))
 	}
-	all := append(lines, fresh...)
-	newest := jsonl.Newest(all, MaxRecords, MaxBytes)
-	if whole == len(current) && len(newest) == len(all) && appendTo(path, bytes.Join(fresh, nil)) == nil {
-		// The file holds only whole records and stays within the caps:
-		// the new records are appended, which is cheaper on a command's
-		// way out than replacing the file.
+	if whole == len(current) && jsonl.AppendWithin(path, current, fresh, MaxRecords, MaxBytes) {
+		// The file holds only whole records and stays within the caps.
 		return nil
 	}
+	newest := jsonl.Newest(append(lines, fresh...), MaxRecords, MaxBytes)
 	// Not synced: the log is a record for the person to read, written on
 	// every command's way out, and a sync there costs every command
 	// milliseconds on some disks. A crash of the machine may lose the
 	// newest records or, rarely, the whole file; never a mix of two.
 	return atomicfile.WriteFileUnsynced(path, bytes.Join(newest, nil), 0o600)
-}
-
-// appendTo appends data to the file at path, creating it with mode 0600.
-// It fails, leaving the caller to replace the file, when the file has
-// another mode or the write fails; whatever it wrote then is replaced.
-func appendTo(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
-	if err != nil {
-		return err
-	}
-	fi, err := f.Stat()
-	if err == nil && fi.Mode().Perm() != 0o600 {
-		err = fmt.Errorf("the telemetry log %s has mode %v, not 0600", path, fi.Mode().Perm())
-	}
-	if err == nil {
-		_, err = f.Write(data)
-	}
-	return errors.Join(err, f.Close())
 }
 
 // Read returns the records of the file at path, oldest first. A missing

@@ -238,6 +238,19 @@ func Update(ctx context.Context, path string, policy *processors.Policy, replaye
 	}
 	defer func() { _ = lock.Unlock() }()
 
+	if len(replayed) == 0 && !rewrite {
+		// Only new events, from a command on its way out: appended while
+		// the spool stays within its caps, without reading back and
+		// checking every line, which the sender does before it sends.
+		raw, err := os.ReadFile(path)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("cannot read the telemetry spool: %w", err)
+		}
+		if jsonl.AppendWithin(path, raw, encodeLines(undelivered), MaxEvents, spoolMaxBytes) {
+			return nil
+		}
+	}
+
 	current, _, err := Read(path, policy)
 	if err != nil {
 		return err
@@ -260,15 +273,7 @@ func Update(ctx context.Context, path string, policy *processors.Policy, replaye
 	}
 	slices.SortStableFunc(kept, func(a, b exporter.Event) int { return a.Timestamp.Compare(b.Timestamp) })
 
-	lines := make([][]byte, 0, len(kept))
-	for _, ev := range kept {
-		line, err := json.Marshal(spoolLine{V: spoolVersion, Event: ev})
-		if err != nil {
-			continue
-		}
-		lines = append(lines, append(line, '\n'))
-	}
-	lines = jsonl.Newest(lines, MaxEvents, spoolMaxBytes)
+	lines := jsonl.Newest(encodeLines(kept), MaxEvents, spoolMaxBytes)
 	if len(lines) == 0 {
 		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("cannot remove the telemetry spool: %w", err)
@@ -278,4 +283,18 @@ func Update(ctx context.Context, path string, policy *processors.Policy, replaye
 	// Not synced: the spool is written on a command's way out, and a crash
 	// of the machine costs at most the events it held.
 	return atomicfile.WriteFileUnsynced(path, bytes.Join(lines, nil), 0o600)
+}
+
+// encodeLines returns the spool lines of events, each ending in a
+// newline; an event that cannot be encoded has none.
+func encodeLines(events []exporter.Event) [][]byte {
+	lines := make([][]byte, 0, len(events))
+	for _, ev := range events {
+		line, err := json.Marshal(spoolLine{V: spoolVersion, Event: ev})
+		if err != nil {
+			continue
+		}
+		lines = append(lines, append(line, '\n'))
+	}
+	return lines
 }
