@@ -493,19 +493,14 @@ func (t *Telemetry) fail(ctx context.Context, err error) error {
 // deliveries go to the telemetry log.
 func (t *Telemetry) newClient(spooling bool) (*exporter.Client, error) {
 	cfg := t.cfg
-	opts := []exporter.Option{exporter.WithLogger(cfg.logger)}
-	switch key := PostHogKey(cfg.getenv); {
-	case cfg.debug():
-		opts = append(opts, exporter.WithDebug(t.debugOut))
-	case key == "":
-		return nil, nil
-	default:
-		api, err := exporter.ParseCaptureAPI(cfg.getenv(VarPostHogCapture))
-		if err != nil {
-			return nil, fmt.Errorf("otelsetup: check ELMO_POSTHOG_CAPTURE: %w", err)
+	var opts []exporter.Option
+	if cfg.debug() {
+		opts = []exporter.Option{exporter.WithLogger(cfg.logger), exporter.WithDebug(t.debugOut)}
+	} else {
+		var err error
+		if opts, err = cfg.captureOptions(); err != nil || opts == nil {
+			return nil, err
 		}
-		opts = append(opts, exporter.WithHost(postHogHost(cfg.getenv)), exporter.WithAPIKey(key),
-			exporter.WithCaptureAPI(api))
 	}
 	if spooling && cfg.sentLog != "" && !cfg.debug() && !t.preview {
 		log, err := sentlog.New(cfg.sentLog)
@@ -533,6 +528,22 @@ func (t *Telemetry) newClient(spooling bool) (*exporter.Client, error) {
 		return nil, fmt.Errorf("otelsetup: cannot create the PostHog client (check ELMO_POSTHOG_HOST): %w", err)
 	}
 	return c, nil
+}
+
+// captureOptions returns the client options that send to the capture
+// API the settings name (ELMO_POSTHOG_KEY, ELMO_POSTHOG_HOST,
+// ELMO_POSTHOG_CAPTURE), or nil when there is no key.
+func (c config) captureOptions() ([]exporter.Option, error) {
+	key := PostHogKey(c.getenv)
+	if key == "" {
+		return nil, nil
+	}
+	api, err := exporter.ParseCaptureAPI(c.getenv(VarPostHogCapture))
+	if err != nil {
+		return nil, fmt.Errorf("otelsetup: check ELMO_POSTHOG_CAPTURE: %w", err)
+	}
+	return []exporter.Option{exporter.WithLogger(c.logger), exporter.WithHost(postHogHost(c.getenv)),
+		exporter.WithAPIKey(key), exporter.WithCaptureAPI(api)}, nil
 }
 
 // prepareSpool readies the CLI's default spool before the client is made:

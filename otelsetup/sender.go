@@ -174,16 +174,13 @@ func (s *backgroundSender) run(ctx context.Context) {
 // refuses, nothing is sent and the spool waits.
 func (s *backgroundSender) newClient() bool {
 	cfg := s.cfg
-	key := PostHogKey(cfg.getenv)
-	if key == "" || cfg.debug() {
+	if cfg.debug() {
 		return false
 	}
-	api, err := exporter.ParseCaptureAPI(cfg.getenv(VarPostHogCapture))
-	if err != nil {
+	opts, err := cfg.captureOptions()
+	if err != nil || opts == nil {
 		return false
 	}
-	opts := []exporter.Option{exporter.WithHost(postHogHost(cfg.getenv)), exporter.WithAPIKey(key),
-		exporter.WithCaptureAPI(api), exporter.WithLogger(cfg.logger)}
 	if cfg.sentLog != "" {
 		if log, err := sentlog.New(cfg.sentLog); err == nil {
 			s.log = log
