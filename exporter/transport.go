@@ -10,12 +10,13 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/elmohq/telemetry/internal/pipeline/retryafter"
 )
 
 // outcome is what happened to one event in a request.
@@ -88,7 +89,7 @@ type statusError struct {
 
 // newStatusError returns the statusError of res.
 func newStatusError(res *response) *statusError {
-	return &statusError{code: res.status, retryAfter: min(retryAfter(res.header.Get("Retry-After"), time.Now()), maxRetryWait)}
+	return &statusError{code: res.status, retryAfter: retryafter.Parse(res.header.Get("Retry-After"), time.Now(), maxRetryWait)}
 }
 
 func (e *statusError) Error() string {
@@ -338,7 +339,7 @@ func (s *transport) wait(ctx context.Context, attempt int, res *response) error 
 func retryDelay(attempt int, header http.Header, now time.Time) time.Duration {
 	var ra time.Duration
 	if header != nil {
-		ra = retryAfter(header.Get("Retry-After"), now)
+		ra = retryafter.Parse(header.Get("Retry-After"), now, maxRetryWait)
 	}
 	return min(max(ra, backoff(attempt)), maxRetryWait)
 }
@@ -400,20 +401,4 @@ func retryableStatusV1(code int) bool {
 		return true
 	}
 	return false
-}
-
-// retryAfter parses a Retry-After value, in seconds or as an HTTP date.
-func retryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	if secs, err := strconv.Atoi(v); err == nil {
-		// Clamped before it is multiplied, which could overflow.
-		return time.Duration(min(max(secs, 0), int(maxRetryWait/time.Second))) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(t.Sub(now), 0)
-	}
-	return 0
 }

@@ -11,6 +11,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/elmohq/telemetry/internal/pipeline/retryafter"
 )
 
 // maxResponseSize bounds how much of an answer a Client reads.
@@ -129,7 +131,7 @@ func (c *Client) Complete(ctx context.Context, model, prompt string) (string, er
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		e := c.fail(classifyStatus(resp.StatusCode), resp.StatusCode, errors.New(http.StatusText(resp.StatusCode)))
-		e.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+		e.RetryAfter = retryafter.Parse(resp.Header.Get("Retry-After"), time.Now(), maxRetryAfter)
 		return "", e
 	}
 	if len(data) > maxResponseSize {

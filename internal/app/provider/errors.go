@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/elmohq/telemetry/catalog"
@@ -125,25 +123,6 @@ func classifyStatus(code int) ErrorType {
 	default:
 		return TypeInvalidResponse
 	}
-}
-
-// parseRetryAfter reads a Retry-After header: a number of seconds or an
-// HTTP date, relative to now. Anything else, or a time in the past, is 0.
-func parseRetryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if secs <= 0 {
-			return 0
-		}
-		return time.Duration(min(secs, int64(maxRetryAfter/time.Second))) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return min(max(t.Sub(now), 0), maxRetryAfter)
-	}
-	return 0
 }
 
 // maxRetryAfter caps a Retry-After, so that a broken or hostile answer

@@ -9,11 +9,12 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
 	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/elmohq/telemetry/internal/pipeline/retryafter"
 )
 
 // This file is the delivery of the OTLP exporters, as the OTLP/HTTP
@@ -317,25 +318,6 @@ func backoff(base, limit time.Duration, failures int) time.Duration {
 	return d - rand.N(d/2+1)
 }
 
-// retryAfter parses a Retry-After value, in seconds or as an HTTP date,
-// and clamps it to [0, maxRetryWait].
-func retryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	var d time.Duration
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if secs > int64(maxRetryWait/time.Second) {
-			return maxRetryWait
-		}
-		d = time.Duration(secs) * time.Second
-	} else if t, err := http.ParseTime(v); err == nil {
-		d = t.Sub(now)
-	}
-	return min(max(d, 0), maxRetryWait)
-}
-
 // partial logs, once per exporter, that the endpoint accepted a request
 // only in part.
 func (c *otlpClient) partial(rejected int64, detail error) {
@@ -400,7 +382,7 @@ func (c *otlpClient) attempt(ctx context.Context, body []byte) (res attemptResul
 	err = fmt.Errorf("sending OTLP to %s: the server answered %s%s", c.url, resp.Status, text)
 	switch resp.StatusCode {
 	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		c.failed(err, retryAfter(resp.Header.Get("Retry-After"), time.Now()))
+		c.failed(err, retryafter.Parse(resp.Header.Get("Retry-After"), time.Now(), maxRetryWait))
 		return retryable, 0, err
 	}
 	return refused, 0, err

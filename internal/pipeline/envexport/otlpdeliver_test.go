@@ -271,31 +271,6 @@ func TestOTLPHonoursRetryAfter(t *testing.T) {
 	})
 }
 
-func TestRetryAfterIsClamped(t *testing.T) {
-	now := time.Date(2026, 5, 6, 7, 8, 9, 0, time.UTC)
-	for _, tc := range []struct {
-		value string
-		want  time.Duration
-	}{
-		{"", 0},
-		{"3", 3 * time.Second},
-		{" 3 ", 3 * time.Second},
-		{"0", 0},
-		{"-5", 0},
-		{"86400", maxRetryWait},
-		{"9223372036854775807", maxRetryWait},
-		{"99999999999999999999", 0}, // not a number this parses: no wait asked
-		{now.Add(10 * time.Second).Format(http.TimeFormat), 10 * time.Second},
-		{now.Add(-time.Hour).Format(http.TimeFormat), 0},
-		{now.Add(24 * time.Hour).Format(http.TimeFormat), maxRetryWait},
-		{"soon", 0},
-	} {
-		if got := retryAfter(tc.value, now); got != tc.want {
-			t.Errorf("retryAfter(%q) = %v, want %v", tc.value, got, tc.want)
-		}
-	}
-}
-
 // The backoff doubles from its first wait up to its cap, less at most a
 // half for jitter.
 func TestBackoff(t *testing.T) {
