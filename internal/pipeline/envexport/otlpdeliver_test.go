@@ -346,7 +346,10 @@ func TestOTLPHoldIsBounded(t *testing.T) {
 			logs := &logRecorder{}
 			export, c, shutdown := signals[0].exporter(t, map[string]string{
 				"OTEL_EXPORTER_OTLP_ENDPOINT": rcv.URL, "OTEL_EXPORTER_OTLP_TIMEOUT": "50"}, WithLogger(slog.New(logs)))
-			fast(c)
+			// After the first refusal, the next attempt is not due before
+			// the outage ends: no request is on its way (cancelled by an
+			// export's deadline, to land late) when the receiver recovers.
+			c.retryBase, c.retryMax = time.Hour, time.Hour
 			c.maxHeld, c.maxHeldBytes = tc.maxHeld, tc.maxLen
 			for i := 1; i <= 5; i++ {
 				_ = export(context.Background(), i)
@@ -354,6 +357,10 @@ func TestOTLPHoldIsBounded(t *testing.T) {
 			if got := logs.lines(); len(got) != 1 || !strings.Contains(got[0], "full") {
 				t.Fatalf("logged %q during the outage, want one line saying the hold is full", got)
 			}
+			fast(c)
+			c.mu.Lock()
+			c.notBefore = time.Time{}
+			c.mu.Unlock()
 			rcv.SetDefault(otlptest.Accept())
 			if err := export(context.Background(), 6); err != nil {
 				t.Fatalf("export after the outage: %v", err)
