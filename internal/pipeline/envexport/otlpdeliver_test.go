@@ -296,7 +296,10 @@ func TestOTLPHoldsWhatWasNotDelivered(t *testing.T) {
 			logs := &logRecorder{}
 			export, c, shutdown := sig.exporter(t, map[string]string{
 				"OTEL_EXPORTER_OTLP_ENDPOINT": rcv.URL, "OTEL_EXPORTER_OTLP_TIMEOUT": "50"}, WithLogger(slog.New(logs)))
-			fast(c)
+			// After the first refusal, the next attempt is not due before
+			// the outage ends: no request is on its way (cancelled by an
+			// export's deadline, to land late) when the receiver recovers.
+			c.retryBase, c.retryMax = time.Hour, time.Hour
 			for i := 1; i <= 5; i++ {
 				err := export(context.Background(), i)
 				if err == nil || !strings.Contains(err.Error(), "held for the next export") || !strings.Contains(err.Error(), "503") {
@@ -306,6 +309,10 @@ func TestOTLPHoldsWhatWasNotDelivered(t *testing.T) {
 			if got := sig.sent(rcv); len(got) != 0 {
 				t.Fatalf("accepted %v during the outage", got)
 			}
+			fast(c)
+			c.mu.Lock()
+			c.notBefore = time.Time{}
+			c.mu.Unlock()
 			rcv.SetDefault(otlptest.Accept())
 			if err := export(context.Background(), 6); err != nil {
 				t.Fatalf("export after the outage: %v", err)
