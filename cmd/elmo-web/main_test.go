@@ -439,7 +439,10 @@ func TestOTLPOutageLosesNoCount(t *testing.T) {
 	if err := p.Stop(stop); err != nil {
 		t.Fatalf("elmo-web did not stop cleanly: %v\noutput:\n%s", err, p.Output)
 	}
-	if got := rcv.Sum("brands_created"); got != brands {
+	// A request whose answer an export's deadline cut off is sent again
+	// (the receiver may count it twice; PostHog, behind a gateway, keeps
+	// one event per point): each count once, by its point.
+	if got := rcv.SumOnce("brands_created"); got != brands {
 		t.Errorf("brands_created summed to %v, want %d: each count once", got, brands)
 	}
 	var beats int

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -320,6 +321,39 @@ func Sum(rms []*metricpb.ResourceMetrics, name string) float64 {
 					continue
 				}
 				for _, p := range m.GetSum().DataPoints {
+					switch v := p.Value.(type) {
+					case *metricpb.NumberDataPoint_AsInt:
+						total += float64(v.AsInt)
+					case *metricpb.NumberDataPoint_AsDouble:
+						total += v.AsDouble
+					}
+				}
+			}
+		}
+	}
+	return total
+}
+
+// SumOnce returns the total of the data points of the sums called name in
+// the requests the Server accepted, each point counted once however many
+// requests carried it: a point is its attributes, start and time. That is
+// what PostHog counts behind a gateway, which gives a point one uuid, so
+// that a request sent again (its answer lost to a deadline) counts once.
+func (s *Server) SumOnce(name string) float64 {
+	seen := map[string]bool{}
+	var total float64
+	for _, rm := range s.ResourceMetrics() {
+		for _, sm := range rm.ScopeMetrics {
+			for _, m := range sm.Metrics {
+				if m.Name != name || m.GetSum() == nil {
+					continue
+				}
+				for _, p := range m.GetSum().DataPoints {
+					key := fmt.Sprint(p.Attributes, p.StartTimeUnixNano, p.TimeUnixNano)
+					if seen[key] {
+						continue
+					}
+					seen[key] = true
 					switch v := p.Value.(type) {
 					case *metricpb.NumberDataPoint_AsInt:
 						total += float64(v.AsInt)
